@@ -1,0 +1,46 @@
+import { inspect } from 'node:util'
+import { REDACTED } from '../errors/redact.js'
+
+/**
+ * An access token from `TokenClient.getToken()`. The token itself is readable as `accessToken`
+ * but never shows in `util.inspect()`, `JSON.stringify()` or `String()`.
+ *
+ * @example
+ * const token = await client.getToken('api:read')
+ * await fetch(url, { headers: { authorization: `Bearer ${token.accessToken}` } })
+ */
+export class AccessToken {
+  readonly #accessToken: string
+  /** Always `Bearer`: other token types are refused. */
+  readonly tokenType: 'Bearer'
+  /** When the server will consider the token expired (its lifetime counted from when the request was sent). */
+  readonly expiresAt: Date
+  /** The granted scope, space-delimited: the server's `scope`, or the requested one when it echoed none. */
+  readonly scope: string
+
+  constructor(accessToken: string, expiresAt: Date, scope: string) {
+    this.#accessToken = accessToken
+    this.tokenType = 'Bearer'
+    this.expiresAt = expiresAt
+    this.scope = scope
+    Object.freeze(this)
+  }
+
+  /** The access token, to send as `Authorization: Bearer <accessToken>`. */
+  get accessToken(): string {
+    return this.#accessToken
+  }
+
+  /** The same as JSON, with the token itself replaced by `[redacted]`. */
+  toJSON(): { accessToken: string; tokenType: 'Bearer'; expiresAt: string; scope: string } {
+    return { accessToken: REDACTED, tokenType: this.tokenType, expiresAt: this.expiresAt.toISOString(), scope: this.scope }
+  }
+
+  toString(): string {
+    return `AccessToken(${this.tokenType}, scope ${JSON.stringify(this.scope)}, expires ${this.expiresAt.toISOString()})`
+  }
+
+  [inspect.custom](): string {
+    return `AccessToken ${inspect({ accessToken: REDACTED, tokenType: this.tokenType, expiresAt: this.expiresAt, scope: this.scope })}`
+  }
+}

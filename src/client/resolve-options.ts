@@ -1,0 +1,125 @@
+import type { Dispatcher } from 'undici'
+import type { ClientCredentials } from '../auth/client-authentication.js'
+import { DEFAULT_REFRESH_POLICY, type RefreshPolicy } from '../cache/refresh-policy.js'
+import { monotonicClock, type Clock } from '../clock.js'
+import { invalidArgument } from '../errors/invalid-argument.js'
+import { parseTokenUrl } from '../http/token-url.js'
+import { normalizeScope } from '../request/scope.js'
+import { normalizeParams, type NormalizedParams } from '../request/token-params.js'
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../retry/retry-policy.js'
+import { DEFAULT_USER_AGENT } from '../version.js'
+import type { TokenClientOptions } from './token-client-options.js'
+
+/** The defaults of the options that are not part of the retry or refresh policies. */
+export const DEFAULTS = Object.freeze({
+  maxEntries: 1000,
+  defaultLifetimeMs: 300_000,
+  maxResponseBytes: 1_048_576,
+})
+
+/** {@link TokenClientOptions} checked, with every default filled in. */
+export interface ResolvedOptions {
+  tokenUrl: URL
+  credentials: ClientCredentials
+  defaultScope: readonly string[]
+  defaultParams: NormalizedParams
+  /** The caller's dispatcher; `undefined` when the client should create and own a pool. */
+  dispatcher: Dispatcher | undefined
+  userAgent: string
+  maxResponseBytes: number
+  maxEntries: number
+  defaultLifetimeMs: number
+  refresh: RefreshPolicy
+  retry: RetryPolicy
+  onRefreshError: TokenClientOptions['onRefreshError']
+  clock: Clock
+}
+
+/** Checks every option, throwing a `TypeError` that names the one that is wrong. */
+export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'must be an object')
+  const tokenUrl = parseTokenUrl(options.tokenUrl, booleanOption('allowInsecureHttp', options.allowInsecureHttp, false))
+  const clientId = requiredString('clientId', options.clientId)
+  const clientSecret = requiredString('clientSecret', options.clientSecret)
+  const authMethod = oneOf('authMethod', options.authMethod, ['client_secret_basic', 'client_secret_post'] as const)
+  const basicEncoding = oneOf('basicEncoding', options.basicEncoding, ['form', 'raw'] as const)
+  if (basicEncoding === 'raw' && clientId.includes(':')) {
+    throw invalidArgument('clientId', "cannot contain ':' with basicEncoding 'raw' (Basic would split it)")
+  }
+  const cache = options.cache ?? {}
+  const retry = options.retry === false ? { ...DEFAULT_RETRY_POLICY, retries: 0 } : { ...DEFAULT_RETRY_POLICY, ...options.retry }
+  if (options.dispatcher !== undefined && typeof options.dispatcher?.dispatch !== 'function') {
+    throw invalidArgument('dispatcher', 'must be an undici Dispatcher')
+  }
+  if (options.onRefreshError !== undefined && typeof options.onRefreshError !== 'function') {
+    throw invalidArgument('onRefreshError', 'must be a function')
+  }
+  if (retry.onRetry !== undefined && typeof retry.onRetry !== 'function') {
+    throw invalidArgument('retry.onRetry', 'must be a function')
+  }
+  const clock = options.clock ?? monotonicClock
+  if (typeof clock?.now !== 'function') throw invalidArgument('clock', 'must have a now() method')
+
+  const resolved: ResolvedOptions = {
+    tokenUrl,
+    credentials: { clientId, clientSecret, authMethod, basicEncoding },
+    defaultScope: normalizeScope(options.scope),
+    defaultParams: normalizeParams(options),
+    dispatcher: options.dispatcher,
+    userAgent: options.userAgent === undefined ? DEFAULT_USER_AGENT : requiredString('userAgent', options.userAgent),
+    maxResponseBytes: count('maxResponseBytes', options.maxResponseBytes, DEFAULTS.maxResponseBytes, 1),
+    maxEntries: count('cache.maxEntries', cache.maxEntries, DEFAULTS.maxEntries, 1),
+    defaultLifetimeMs: count('cache.defaultLifetimeMs', cache.defaultLifetimeMs, DEFAULTS.defaultLifetimeMs, 0),
+    refresh: {
+      expiryBufferMs: count('cache.expiryBufferMs', cache.expiryBufferMs, DEFAULT_REFRESH_POLICY.expiryBufferMs, 0),
+      refreshRatio: share('cache.refreshRatio', cache.refreshRatio, DEFAULT_REFRESH_POLICY.refreshRatio),
+      refreshJitter: share('cache.refreshJitter', cache.refreshJitter, DEFAULT_REFRESH_POLICY.refreshJitter),
+    },
+    retry: {
+      retries: count('retry.retries', retry.retries, DEFAULT_RETRY_POLICY.retries, 0),
+      minDelayMs: count('retry.minDelayMs', retry.minDelayMs, DEFAULT_RETRY_POLICY.minDelayMs, 0),
+      maxDelayMs: count('retry.maxDelayMs', retry.maxDelayMs, DEFAULT_RETRY_POLICY.maxDelayMs, 0),
+      factor: count('retry.factor', retry.factor, DEFAULT_RETRY_POLICY.factor, 1),
+      attemptTimeoutMs: count('retry.attemptTimeoutMs', retry.attemptTimeoutMs, DEFAULT_RETRY_POLICY.attemptTimeoutMs, 1),
+      deadlineMs: count('retry.deadlineMs', retry.deadlineMs, DEFAULT_RETRY_POLICY.deadlineMs, 1),
+      maxRetryAfterMs: count('retry.maxRetryAfterMs', retry.maxRetryAfterMs, DEFAULT_RETRY_POLICY.maxRetryAfterMs, 0),
+      onRetry: retry.onRetry,
+    },
+    onRefreshError: options.onRefreshError,
+    clock,
+  }
+  return resolved
+}
+
+function requiredString(name: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '') throw invalidArgument(name, 'must be a non-empty string')
+  return value
+}
+
+function booleanOption(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean') throw invalidArgument(name, 'must be a boolean')
+  return value
+}
+
+function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
+  if (value === undefined) return allowed[0] as T
+  if (!allowed.includes(value as T)) {
+    throw invalidArgument(name, `must be one of ${allowed.map((item) => `'${item}'`).join(', ')}`)
+  }
+  return value as T
+}
+
+function count(name: string, value: unknown, fallback: number, min: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
+    throw invalidArgument(name, `must be a finite number of at least ${min}`)
+  }
+  return value
+}
+
+function share(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) throw invalidArgument(name, 'must be a number from 0 to 1')
+  return value
+}

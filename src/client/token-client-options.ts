@@ -1,0 +1,96 @@
+import type { Dispatcher } from 'undici'
+import type { AuthMethod, BasicEncoding } from '../auth/client-authentication.js'
+import type { RefreshPolicy } from '../cache/refresh-policy.js'
+import type { Clock } from '../clock.js'
+import type { TokenClientError } from '../errors/token-client-error.js'
+import type { ScopeInput } from '../request/scope.js'
+import type { ExtraParamsOptions } from '../request/token-params.js'
+import type { RetryOptions } from '../retry/retry-policy.js'
+
+/** How tokens are cached. Durations in milliseconds. */
+export interface CacheOptions extends Partial<RefreshPolicy> {
+  /** The most tokens (distinct scope and parameter sets) kept; the least recently used go first. @default 1000 */
+  maxEntries?: number
+  /**
+   * The lifetime assumed for a token whose response has no `expires_in` and which is not a JWT with `exp`.
+   * @default 300_000 (five minutes)
+   */
+  defaultLifetimeMs?: number
+}
+
+/**
+ * Options of {@link TokenClient}. Only `tokenUrl`, `clientId` and `clientSecret` are required.
+ *
+ * @example
+ * new TokenClient({
+ *   tokenUrl: 'https://id.example.com/connect/token',
+ *   clientId: 'orders-service',
+ *   clientSecret: process.env.CLIENT_SECRET!,
+ *   scope: 'orders:read',
+ * })
+ */
+export interface TokenClientOptions extends ExtraParamsOptions {
+  /**
+   * The token endpoint. Must be https, except for loopback hosts or with `allowInsecureHttp`.
+   * @example 'https://id.example.com/connect/token'
+   */
+  tokenUrl: string | URL
+  /** The client id. @example 'orders-service' */
+  clientId: string
+  /** The client secret. Never logged, inspected, serialised or put in an error message. */
+  clientSecret: string
+  /**
+   * How the client authenticates.
+   * @default 'client_secret_basic'
+   */
+  authMethod?: AuthMethod
+  /**
+   * For `client_secret_basic`: form-encode the id and secret before base64 (`form`, as RFC 6749
+   * requires), or send them as they are (`raw`) for servers that never decode.
+   * @default 'form'
+   */
+  basicEncoding?: BasicEncoding
+  /**
+   * The scope `getToken()` asks for when called without one.
+   * @example 'orders:read orders:write'
+   */
+  scope?: ScopeInput
+  /**
+   * Allow a plain `http:` token URL to a non-loopback host. Sends the secret unencrypted: for test
+   * networks only.
+   * @default false
+   */
+  allowInsecureHttp?: boolean
+  /**
+   * The undici dispatcher to send requests through, such as a `ProxyAgent`. The client does not close
+   * a dispatcher it was given.
+   * @default a keep-alive undici `Pool` for the token URL's origin, owned by the client
+   */
+  dispatcher?: Dispatcher
+  /**
+   * The `User-Agent` header.
+   * @default 'oauth2-client-credentials/<version>'
+   */
+  userAgent?: string
+  /** The largest response body read, in bytes. @default 1_048_576 (1 MiB) */
+  maxResponseBytes?: number
+  /** Caching and refresh. */
+  cache?: CacheOptions
+  /** Retries of transient failures, or `false` for a single attempt (its timeouts still apply). */
+  retry?: RetryOptions | false
+  /**
+   * Called when a background refresh fails. Callers keep the still-valid token meanwhile, and the next
+   * call past the refresh point tries again. Must not throw.
+   */
+  onRefreshError?: (error: TokenClientError, scope: string) => void
+  /** The time source; tests inject one to move time. @default monotonicClock */
+  clock?: Clock
+}
+
+/** Options of one {@link TokenClient.getToken} call. */
+export interface GetTokenOptions extends ExtraParamsOptions {
+  /** Skip the cache and get a new token (concurrent calls still share one request). @default false */
+  forceRefresh?: boolean
+  /** Rejects this call (only this one) with an `ABORTED` error when it fires. */
+  signal?: AbortSignal
+}

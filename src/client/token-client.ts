@@ -1,0 +1,203 @@
+import { inspect } from 'node:util'
+import { Pool, type Dispatcher } from 'undici'
+import { authenticationParts, encodingMismatchHint } from '../auth/client-authentication.js'
+import { formEncode } from '../auth/form-encoding.js'
+import { cacheKeyPrefix, tokenCacheKey } from '../cache/cache-key.js'
+import { scheduleToken } from '../cache/refresh-policy.js'
+import { TokenCache, type CacheEntry } from '../cache/token-cache.js'
+import { redact, REDACTED } from '../errors/redact.js'
+import {
+  AbortError,
+  ClientClosedError,
+  OAuthError,
+  TokenClientError,
+} from '../errors/token-client-error.js'
+import { postForm } from '../http/post-form.js'
+import { normalizeScope, type ScopeInput } from '../request/scope.js'
+import { normalizeParams, type NormalizedParams } from '../request/token-params.js'
+import { tokenRequestBody } from '../request/token-request-body.js'
+import { interpretTokenResponse } from '../response/token-response.js'
+import { withRetries } from '../retry/with-retries.js'
+import { AccessToken } from './access-token.js'
+import { resolveOptions, type ResolvedOptions } from './resolve-options.js'
+import type { GetTokenOptions, TokenClientOptions } from './token-client-options.js'
+
+/** One token request, as the cache hands it to the fetcher. */
+interface TokenRequest {
+  readonly scopes: readonly string[]
+  readonly params: NormalizedParams
+}
+
+/**
+ * Gets OAuth 2.0 client-credentials access tokens (RFC 6749 §4.4) and caches them.
+ *
+ * - Authenticates with `client_secret_basic` (id and secret form-encoded, then base64) or `client_secret_post`.
+ * - Caches each token until shortly before it expires, refreshing it in the background ahead of time.
+ * - Makes one request for any number of concurrent callers of the same scope.
+ * - Retries transient failures (network, timeouts, 408, 429, 5xx) with backoff, honouring `Retry-After`.
+ *
+ * @example
+ * const client = new TokenClient({ tokenUrl, clientId: 'svc', clientSecret: process.env.SECRET! })
+ * const token = await client.getToken('api:read')
+ * await fetch(api, { headers: { authorization: `Bearer ${token.accessToken}` } })
+ * await client.close()
+ */
+export class TokenClient {
+  readonly #options: ResolvedOptions
+  readonly #dispatcher: Dispatcher
+  readonly #keyPrefix: string
+  readonly #cache: TokenCache<AccessToken, TokenRequest>
+  readonly #secrets: readonly string[]
+  readonly #closer = new AbortController()
+  #closed = false
+
+  /** @throws {TypeError} with code `ERR_INVALID_ARG_VALUE`, naming the option that is wrong. */
+  constructor(options: TokenClientOptions) {
+    this.#options = resolveOptions(options)
+    const { tokenUrl, credentials } = this.#options
+    this.#dispatcher = this.#options.dispatcher ?? new Pool(tokenUrl.origin, { keepAliveTimeout: 30_000 })
+    this.#keyPrefix = cacheKeyPrefix(tokenUrl.href, credentials.clientId, credentials.authMethod)
+    const secret = credentials.clientSecret
+    this.#secrets = [secret, formEncode(secret), encodeURIComponent(secret)]
+    const onRefreshError = this.#options.onRefreshError
+    this.#cache = new TokenCache<AccessToken, TokenRequest>({
+      maxEntries: this.#options.maxEntries,
+      clock: this.#options.clock,
+      fetch: (request, signal) => this.#requestToken(request, signal),
+      onRefreshError: onRefreshError && ((error, request) => onRefreshError(error as TokenClientError, request.scopes.join(' '))),
+    })
+  }
+
+  /** The token URL, client id and auth method, for logs; never the secret. */
+  get options(): { tokenUrl: string; clientId: string; authMethod: string; clientSecret: string } {
+    const { tokenUrl, credentials } = this.#options
+    return { tokenUrl: tokenUrl.href, clientId: credentials.clientId, authMethod: credentials.authMethod, clientSecret: REDACTED }
+  }
+
+  /**
+   * An access token for `scope`: from the cache while it is fresh, otherwise from the token endpoint.
+   *
+   * @param scope A space-delimited scope or a list of scope tokens; order and repeats do not matter.
+   *   Without it, the client's `scope` option.
+   * @throws {TokenClientError} `OAUTH_ERROR`, `UNEXPECTED_STATUS`, `INVALID_RESPONSE`, `TRANSPORT_ERROR`,
+   *   `TIMEOUT`, `ABORTED` or `CLIENT_CLOSED`; a `TypeError` for a malformed scope or parameter.
+   * @example
+   * const { accessToken } = await client.getToken(['orders:read', 'orders:write'])
+   */
+  async getToken(scope?: ScopeInput, options: GetTokenOptions = {}): Promise<AccessToken> {
+    if (this.#closed) throw new ClientClosedError()
+    if (options.signal?.aborted) throw new AbortError(options.signal.reason)
+    const request = this.#tokenRequest(scope, options)
+    const key = tokenCacheKey(this.#keyPrefix, request.scopes, request.params)
+    return this.#cache.get(key, request, options.forceRefresh === true, options.signal)
+  }
+
+  /**
+   * Drops the cached token for `scope` (with the same extra parameters), or every cached token when
+   * called without arguments. The next `getToken()` requests a new one.
+   *
+   * @example
+   * client.invalidate('api:read') // after the API rejected the token
+   */
+  invalidate(scope?: ScopeInput, options: Omit<GetTokenOptions, 'forceRefresh' | 'signal'> = {}): void {
+    if (scope === undefined && Object.keys(options).length === 0) {
+      this.#cache.clear()
+      return
+    }
+    const request = this.#tokenRequest(scope, options)
+    this.#cache.delete(tokenCacheKey(this.#keyPrefix, request.scopes, request.params))
+  }
+
+  /**
+   * Aborts requests in flight (their callers get `CLIENT_CLOSED`), empties the cache and closes the
+   * connection pool the client created. Later calls fail with `CLIENT_CLOSED`.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    const reason = new ClientClosedError()
+    this.#closer.abort(reason)
+    this.#cache.close(reason)
+    if (this.#options.dispatcher === undefined) await this.#dispatcher.destroy()
+  }
+
+  toJSON(): Record<string, string> {
+    return { ...this.options }
+  }
+
+  [inspect.custom](): string {
+    return `TokenClient ${inspect(this.options)}`
+  }
+
+  #tokenRequest(scope: ScopeInput | undefined, options: GetTokenOptions): TokenRequest {
+    const scopes = scope === undefined ? this.#options.defaultScope : normalizeScope(scope)
+    const hasParams = options.audience !== undefined || options.resource !== undefined || options.params !== undefined
+    const params = hasParams
+      ? normalizeParams(
+          { params: Object.fromEntries(this.#options.defaultParams) },
+          options,
+        )
+      : this.#options.defaultParams
+    return { scopes, params }
+  }
+
+  async #requestToken(request: TokenRequest, signal: AbortSignal): Promise<CacheEntry<AccessToken>> {
+    const { tokenUrl, credentials, clock, retry } = this.#options
+    const auth = authenticationParts(credentials)
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      'content-type': 'application/x-www-form-urlencoded',
+      'user-agent': this.#options.userAgent,
+    }
+    if (auth.authorization !== undefined) headers.authorization = auth.authorization
+    const body = tokenRequestBody(request.scopes, request.params, auth.bodyParams)
+    const requestedScope = request.scopes.join(' ')
+    const combined = AbortSignal.any([signal, this.#closer.signal])
+
+    return withRetries(
+      async (_attempt, attemptSignal) => {
+        const sentAt = clock.now()
+        const response = await postForm(
+          this.#dispatcher,
+          tokenUrl,
+          headers,
+          body,
+          { attemptTimeoutMs: retry.attemptTimeoutMs, maxResponseBytes: this.#options.maxResponseBytes },
+          attemptSignal,
+        )
+        let token
+        try {
+          token = interpretTokenResponse(response, {
+            url: tokenUrl,
+            requestedScope,
+            now: clock.now(),
+            defaultLifetimeMs: this.#options.defaultLifetimeMs,
+            redact: (text) => redact(text, this.#secrets),
+          })
+        } catch (error) {
+          throw this.#withHint(error)
+        }
+        const schedule = scheduleToken(sentAt, token.lifetimeMs, this.#options.refresh)
+        return {
+          value: new AccessToken(token.accessToken, new Date(schedule.expiresAt), token.scope),
+          usableUntil: schedule.usableUntil,
+          refreshAt: schedule.refreshAt,
+        }
+      },
+      retry,
+      combined,
+      clock,
+    )
+  }
+
+  #withHint(error: unknown): unknown {
+    if (!(error instanceof OAuthError) || error.error !== 'invalid_client') return error
+    const hint = encodingMismatchHint(this.#options.credentials)
+    if (hint === undefined) return error
+    const withHint = new OAuthError(
+      { status: error.status, error: error.error, errorDescription: error.errorDescription, errorUri: error.errorUri },
+      `${error.message}; ${hint}`,
+    )
+    return withHint
+  }
+}

@@ -1,0 +1,213 @@
+/**
+ * The errors `TokenClient.getToken()` rejects with. Every one extends {@link TokenClientError} and
+ * carries a `code` from the closed {@link TokenClientErrorCode} union, so `switch (error.code)`
+ * narrows to the concrete class. No message or property ever holds the client secret or a token.
+ */
+
+const brand = Symbol.for('oauth2-client-credentials.TokenClientError')
+
+/**
+ * The stable codes of {@link TokenClientError}.
+ *
+ * - `OAUTH_ERROR`: the server answered with an OAuth error (`invalid_client`, `invalid_scope`, ...). Never retried.
+ * - `UNEXPECTED_STATUS`: a status other than 2xx without an OAuth error body, a redirect among them.
+ * - `INVALID_RESPONSE`: a response that is not a usable token response (HTML, bad JSON, wrong `token_type`, too large...).
+ * - `TRANSPORT_ERROR`: the connection failed (refused, reset, DNS, TLS); the original error is the `cause`.
+ * - `TIMEOUT`: one attempt, or the whole operation, ran past its time limit.
+ * - `ABORTED`: the caller's `AbortSignal` fired.
+ * - `CLIENT_CLOSED`: `close()` was called.
+ */
+export type TokenClientErrorCode =
+  | 'OAUTH_ERROR'
+  | 'UNEXPECTED_STATUS'
+  | 'INVALID_RESPONSE'
+  | 'TRANSPORT_ERROR'
+  | 'TIMEOUT'
+  | 'ABORTED'
+  | 'CLIENT_CLOSED'
+
+/** Options every {@link TokenClientError} accepts. */
+export interface TokenClientErrorOptions {
+  /** The underlying error, if any. */
+  cause?: unknown
+}
+
+/**
+ * Base class of every error the token client produces.
+ *
+ * @example
+ * try {
+ *   await client.getToken('api:read')
+ * } catch (error) {
+ *   if (isTokenClientError(error) && error.code === 'OAUTH_ERROR') console.error(error.error)
+ * }
+ */
+export abstract class TokenClientError extends Error {
+  /** The stable code; see {@link TokenClientErrorCode}. */
+  abstract readonly code: TokenClientErrorCode
+  /** How many HTTP requests were sent before this error was final (0 when none was sent). */
+  attempts = 0
+
+  constructor(message: string, options: TokenClientErrorOptions = {}) {
+    super(message, 'cause' in options ? { cause: options.cause } : undefined)
+    Object.defineProperty(this, brand, { value: true })
+  }
+
+  override get name(): string {
+    return this.constructor.name
+  }
+}
+
+/**
+ * True for any {@link TokenClientError}, also one created by another copy of this package.
+ *
+ * @example
+ * if (isTokenClientError(error)) console.error(error.code)
+ */
+export function isTokenClientError(value: unknown): value is TokenClientError {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true
+}
+
+/** The fields of an OAuth 2.0 error response (RFC 6749 §5.2). */
+export interface OAuthErrorFields {
+  /** The `error` code, such as `invalid_client`. */
+  error: string
+  /** The server's `error_description`, if it sent one. */
+  errorDescription?: string | undefined
+  /** The server's `error_uri`, if it sent one. */
+  errorUri?: string | undefined
+  /** The HTTP status of the response. */
+  status: number
+}
+
+/**
+ * The token endpoint answered with an OAuth error: a 4xx with an `error` member, or a 200 carrying one.
+ * These are final and never retried.
+ */
+export class OAuthError extends TokenClientError {
+  readonly code = 'OAUTH_ERROR' as const
+  /** The `error` code, such as `invalid_client`. */
+  readonly error: string
+  /** The server's `error_description`, if it sent one. */
+  readonly errorDescription: string | undefined
+  /** The server's `error_uri`, if it sent one. */
+  readonly errorUri: string | undefined
+  /** The HTTP status of the response. */
+  readonly status: number
+
+  constructor(fields: OAuthErrorFields, message?: string) {
+    super(
+      message ??
+        `token endpoint answered ${fields.status} ${fields.error}` +
+          (fields.errorDescription ? `: ${fields.errorDescription}` : ''),
+    )
+    this.error = fields.error
+    this.errorDescription = fields.errorDescription
+    this.errorUri = fields.errorUri
+    this.status = fields.status
+  }
+}
+
+/** Fields of an {@link UnexpectedStatusError}. */
+export interface UnexpectedStatusFields {
+  status: number
+  contentType?: string | undefined
+  /** The origin a redirect pointed to (never the full URL, which may carry credentials). */
+  redirectOrigin?: string | undefined
+  /** The server's `Retry-After`, in milliseconds, when it sent one. */
+  retryAfterMs?: number | undefined
+}
+
+/**
+ * The token endpoint answered a status that is neither success nor an OAuth error: a 5xx or 429 page
+ * after retries ran out, a 404, or a redirect (which is never followed).
+ */
+export class UnexpectedStatusError extends TokenClientError {
+  readonly code = 'UNEXPECTED_STATUS' as const
+  readonly status: number
+  readonly contentType: string | undefined
+  readonly redirectOrigin: string | undefined
+  readonly retryAfterMs: number | undefined
+
+  constructor(fields: UnexpectedStatusFields) {
+    const what =
+      fields.status >= 300 && fields.status < 400
+        ? `a redirect (${fields.status}) to ${fields.redirectOrigin ?? 'an unknown location'}, which is never followed`
+        : `status ${fields.status}` + (fields.contentType ? ` with content type ${fields.contentType}` : '')
+    super(`token endpoint answered ${what}`)
+    this.status = fields.status
+    this.contentType = fields.contentType
+    this.redirectOrigin = fields.redirectOrigin
+    this.retryAfterMs = fields.retryAfterMs
+  }
+}
+
+/** Fields of an {@link InvalidResponseError}. */
+export interface InvalidResponseFields {
+  status: number
+  contentType?: string | undefined
+  /** What is wrong, in a few words; never part of the body. */
+  reason: string
+}
+
+/** The token endpoint answered something that is not a usable token response. Never retried. */
+export class InvalidResponseError extends TokenClientError {
+  readonly code = 'INVALID_RESPONSE' as const
+  readonly status: number
+  readonly contentType: string | undefined
+  readonly reason: string
+
+  constructor(fields: InvalidResponseFields) {
+    super(
+      `invalid token response (status ${fields.status}, content type ${fields.contentType ?? 'none'}): ${fields.reason}`,
+    )
+    this.status = fields.status
+    this.contentType = fields.contentType
+    this.reason = fields.reason
+  }
+}
+
+/** The connection to the token endpoint failed; the original error is `cause`. Retried. */
+export class TransportError extends TokenClientError {
+  readonly code = 'TRANSPORT_ERROR' as const
+
+  constructor(message: string, cause: unknown) {
+    super(message, { cause })
+  }
+}
+
+/** One attempt or the whole operation took too long. An attempt timeout is retried; the deadline is final. */
+export class TimeoutError extends TokenClientError {
+  readonly code = 'TIMEOUT' as const
+
+  constructor(
+    /** Which limit ran out. */
+    readonly limit: 'attempt' | 'deadline',
+    /** The limit, in milliseconds. */
+    readonly ms: number,
+  ) {
+    super(
+      limit === 'attempt'
+        ? `token request attempt timed out after ${ms} ms`
+        : `token request did not succeed within its ${ms} ms deadline`,
+    )
+  }
+}
+
+/** The caller's `AbortSignal` fired; `cause` is the signal's reason. */
+export class AbortError extends TokenClientError {
+  readonly code = 'ABORTED' as const
+
+  constructor(reason: unknown) {
+    super('token request aborted', { cause: reason })
+  }
+}
+
+/** `getToken()` was called on, or was waiting in, a client that has been closed. */
+export class ClientClosedError extends TokenClientError {
+  readonly code = 'CLIENT_CLOSED' as const
+
+  constructor() {
+    super('token client is closed')
+  }
+}

@@ -1,0 +1,37 @@
+import { invalidArgument } from '../errors/invalid-argument.js'
+
+/** A scope as callers give it: space-delimited text, or a list of scope tokens. */
+export type ScopeInput = string | readonly string[]
+
+// NQCHAR: %x21 / %x23-5B / %x5D-7E (RFC 6749 Appendix A.4)
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/
+
+/**
+ * Splits, deduplicates and sorts a scope (RFC 6749 §3.3: order and repeats carry no meaning),
+ * so equal scope sets share one cached token. Throws a `TypeError` for a token outside NQCHAR.
+ *
+ * @example
+ * normalizeScope('b a  b') // ['a', 'b']
+ */
+export function normalizeScope(input: ScopeInput | undefined, name = 'scope'): string[] {
+  if (input === undefined) return []
+  const parts = typeof input === 'string' ? [input] : input
+  if (!Array.isArray(parts) && typeof input !== 'string') {
+    throw invalidArgument(name, 'must be a string or an array of strings')
+  }
+  const tokens = new Set<string>()
+  for (const part of parts) {
+    if (typeof part !== 'string') throw invalidArgument(name, 'must be a string or an array of strings')
+    for (const token of part.split(' ')) {
+      if (token === '') continue
+      if (!SCOPE_TOKEN.test(token)) {
+        throw invalidArgument(
+          name,
+          `has a scope token with a character RFC 6749 §3.3 does not allow (only %x21, %x23-5B and %x5D-7E): ${JSON.stringify(token)}`,
+        )
+      }
+      tokens.add(token)
+    }
+  }
+  return [...tokens].sort()
+}

@@ -1,0 +1,124 @@
+import {
+  InvalidResponseError,
+  OAuthError,
+  UnexpectedStatusError,
+} from '../errors/token-client-error.js'
+import type { FormResponse } from '../http/post-form.js'
+import { headerValue } from '../http/post-form.js'
+import { parseRetryAfter } from '../retry/retry-after.js'
+import { jwtExpiry } from './jwt-expiry.js'
+
+/** A validated successful token response (RFC 6749 §5.1). */
+export interface TokenResponse {
+  accessToken: string
+  /** Always `Bearer`, whatever case the server used. */
+  tokenType: 'Bearer'
+  /** Lifetime in milliseconds, from `expires_in`, else the JWT `exp`, else the default. */
+  lifetimeMs: number
+  /** Where the lifetime came from. */
+  lifetimeSource: 'expires_in' | 'jwt' | 'default'
+  /** The granted scope: the server's `scope`, or the requested one when it sent none (§5.1). */
+  scope: string
+}
+
+/** What interpreting a response needs besides the response itself. */
+export interface TokenResponseContext {
+  /** The token URL, to resolve a redirect's `Location` against. */
+  url: URL
+  /** The space-joined scope that was requested. */
+  requestedScope: string
+  /** Clock milliseconds now, for `Retry-After` dates and the JWT `exp`. */
+  now: number
+  /** Lifetime used when the response has neither `expires_in` nor a JWT `exp`. */
+  defaultLifetimeMs: number
+  /** Cleans text that came from the server (descriptions) of anything secret. */
+  redact: (text: string) => string
+}
+
+/**
+ * Interprets a token endpoint response as checklist items 18-27 and RFC 6749 §5 say: returns the
+ * token, or throws an {@link OAuthError} (an `error` member, whatever the status, 200 included), an
+ * {@link UnexpectedStatusError} (other non-2xx, redirects), or an {@link InvalidResponseError}.
+ */
+export function interpretTokenResponse(response: FormResponse, context: TokenResponseContext): TokenResponse {
+  const { status } = response
+  const contentType = headerValue(response.headers['content-type'])
+  if (status >= 300 && status < 400) {
+    throw new UnexpectedStatusError({ status, contentType, redirectOrigin: redirectOrigin(response, context.url) })
+  }
+  const fields = parseBody(response.body, contentType)
+  if (fields !== undefined && typeof fields.error === 'string') {
+    throw new OAuthError({
+      status,
+      error: context.redact(fields.error),
+      errorDescription: typeof fields.error_description === 'string' ? context.redact(fields.error_description) : undefined,
+      errorUri: typeof fields.error_uri === 'string' ? context.redact(fields.error_uri) : undefined,
+    })
+  }
+  if (status < 200 || status >= 300) {
+    const retryAfterMs = parseRetryAfter(response.headers['retry-after'], context.now)
+    throw new UnexpectedStatusError({ status, contentType, retryAfterMs })
+  }
+  const invalid = (reason: string) => new InvalidResponseError({ status, contentType, reason })
+  if (fields === undefined) throw invalid('body is not a JSON object or form data')
+
+  const accessToken = fields.access_token
+  if (typeof accessToken !== 'string' || accessToken === '') throw invalid('access_token is missing or not a string')
+
+  const tokenType = fields.token_type
+  if (typeof tokenType !== 'string') throw invalid('token_type is missing or not a string')
+  if (tokenType.toLowerCase() !== 'bearer') throw invalid(`token_type ${quote(tokenType)} is not Bearer`)
+
+  const scope = typeof fields.scope === 'string' ? fields.scope.trim() : context.requestedScope
+
+  const expiresIn = parseExpiresIn(fields.expires_in)
+  if (expiresIn === 'invalid') throw invalid('expires_in is not a non-negative number of seconds')
+  if (expiresIn !== undefined) {
+    return { accessToken, tokenType: 'Bearer', lifetimeMs: expiresIn * 1000, lifetimeSource: 'expires_in', scope }
+  }
+  const exp = jwtExpiry(accessToken)
+  if (exp !== undefined) {
+    return { accessToken, tokenType: 'Bearer', lifetimeMs: Math.max(0, exp * 1000 - context.now), lifetimeSource: 'jwt', scope }
+  }
+  return { accessToken, tokenType: 'Bearer', lifetimeMs: context.defaultLifetimeMs, lifetimeSource: 'default', scope }
+}
+
+/**
+ * `expires_in` as seconds: a number or a numeric string (servers in the wild send both);
+ * `undefined` when absent or null; `'invalid'` when negative or not numeric.
+ *
+ * @example
+ * parseExpiresIn('3600') // 3600
+ */
+export function parseExpiresIn(value: unknown): number | undefined | 'invalid' {
+  if (value === undefined || value === null) return undefined
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : 'invalid'
+  if (typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value)) return Number(value)
+  return 'invalid'
+}
+
+type BodyFields = Record<string, unknown>
+
+function parseBody(body: Buffer, contentType: string | undefined): BodyFields | undefined {
+  const mediaType = contentType?.split(';')[0]?.trim().toLowerCase()
+  const text = body.toString('utf8')
+  if (mediaType === 'application/x-www-form-urlencoded') return Object.fromEntries(new URLSearchParams(text))
+  const looksJson = mediaType === 'application/json' || mediaType?.endsWith('+json') === true
+  if (!looksJson && mediaType !== undefined && mediaType !== 'text/plain') return undefined
+  try {
+    const value: unknown = JSON.parse(text)
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as BodyFields) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function redirectOrigin(response: FormResponse, base: URL): string | undefined {
+  const location = headerValue(response.headers.location)
+  if (location === undefined || !URL.canParse(location, base.href)) return undefined
+  return new URL(location, base).origin
+}
+
+function quote(text: string): string {
+  return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}...` : text)
+}
