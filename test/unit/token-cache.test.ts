@@ -1,0 +1,171 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { setImmediate as tick } from 'node:timers/promises'
+import { TokenCache, type CacheEntry } from '../../src/cache/token-cache.js'
+import { AbortError } from '../../src/errors/token-client-error.js'
+import { TestClock } from '../helpers/test-clock.js'
+
+interface Deferred {
+  resolve: (entry: CacheEntry<{ n: number }>) => void
+  reject: (error: Error) => void
+  signal: AbortSignal
+}
+
+function harness(maxEntries = 10) {
+  const clock = new TestClock()
+  const pending: Deferred[] = []
+  const refreshErrors: unknown[] = []
+  let fetches = 0
+  const cache = new TokenCache<{ n: number }, string>({
+    maxEntries,
+    clock,
+    fetch: (_context, signal) => {
+      fetches++
+      return new Promise((resolve, reject) => pending.push({ resolve, reject, signal }))
+    },
+    onRefreshError: (error) => refreshErrors.push(error),
+  })
+  const entry = (n: number, refreshIn: number, usableFor: number): CacheEntry<{ n: number }> => ({
+    value: { n },
+    refreshAt: clock.now() + refreshIn,
+    usableUntil: clock.now() + usableFor,
+  })
+  return { clock, cache, pending, refreshErrors, entry, fetches: () => fetches }
+}
+
+test('concurrent gets for one key share one fetch; a hit makes none', async () => {
+  const h = harness()
+  const gets = Array.from({ length: 100 }, () => h.cache.get('k', 'ctx', false))
+  assert.equal(h.fetches(), 1)
+  h.pending[0]?.resolve(h.entry(1, 800, 1000))
+  const values = await Promise.all(gets)
+  assert.ok(values.every((value) => value.n === 1))
+  assert.equal((await h.cache.get('k', 'ctx', false)).n, 1)
+  assert.equal(h.fetches(), 1)
+})
+
+test('past the refresh point: the current value at once, one background fetch, then the new value', async () => {
+  const h = harness()
+  const first = h.cache.get('k', 'ctx', false)
+  h.pending[0]?.resolve(h.entry(1, 800, 1000))
+  await first
+  h.clock.advance(801)
+  const during = await Promise.all([h.cache.get('k', 'ctx', false), h.cache.get('k', 'ctx', false)])
+  assert.deepEqual(during.map((v) => v.n), [1, 1])
+  assert.equal(h.fetches(), 2, 'one background refresh for both callers')
+  h.pending[1]?.resolve(h.entry(2, 800, 1000))
+  await tick()
+  assert.equal((await h.cache.get('k', 'ctx', false)).n, 2)
+  assert.equal(h.fetches(), 2)
+})
+
+test('a failed background refresh keeps the still-usable value, is reported, and the next call tries again', async () => {
+  const h = harness()
+  const first = h.cache.get('k', 'ctx', false)
+  h.pending[0]?.resolve(h.entry(1, 800, 1000))
+  await first
+  h.clock.advance(801)
+  assert.equal((await h.cache.get('k', 'ctx', false)).n, 1)
+  h.pending[1]?.reject(new Error('refresh failed'))
+  await tick()
+  assert.equal(h.refreshErrors.length, 1)
+  assert.equal((await h.cache.get('k', 'ctx', false)).n, 1, 'still served')
+  assert.equal(h.fetches(), 3, 'the next call after the failure tried again')
+  h.pending[2]?.resolve(h.entry(3, 800, 1000))
+  await tick()
+  assert.equal((await h.cache.get('k', 'ctx', false)).n, 3)
+})
+
+test('a value in its last moments is never handed out: callers wait for the refresh', async () => {
+  const h = harness()
+  const first = h.cache.get('k', 'ctx', false)
+  h.pending[0]?.resolve(h.entry(1, 800, 1000))
+  await first
+  h.clock.advance(1000)
+  let settled = false
+  const waiting = h.cache.get('k', 'ctx', false).then((value) => {
+    settled = true
+    return value
+  })
+  await tick()
+  assert.equal(settled, false)
+  assert.equal(h.fetches(), 2)
+  h.pending[1]?.resolve(h.entry(2, 800, 1000))
+  assert.equal((await waiting).n, 2)
+})
+
+test('a failed cold fetch rejects every waiter with the same error and caches nothing', async () => {
+  const h = harness()
+  const gets = Array.from({ length: 5 }, () => h.cache.get('k', 'ctx', false))
+  const failure = new Error('boom')
+  h.pending[0]?.reject(failure)
+  const results = await Promise.allSettled(gets)
+  assert.ok(results.every((r) => r.status === 'rejected' && r.reason === failure))
+  assert.equal(h.cache.size, 0)
+  assert.equal(h.refreshErrors.length, 0, 'a cold failure is not a background refresh failure')
+  const again = h.cache.get('k', 'ctx', false)
+  assert.equal(h.fetches(), 2)
+  h.pending[1]?.resolve(h.entry(2, 800, 1000))
+  assert.equal((await again).n, 2)
+})
+
+test('one caller aborting rejects only that caller; the fetch is aborted only when nobody waits', async () => {
+  const h = harness()
+  const a = new AbortController()
+  const b = new AbortController()
+  const first = h.cache.get('k', 'ctx', false, a.signal)
+  const second = h.cache.get('k', 'ctx', false, b.signal)
+  const third = h.cache.get('k', 'ctx', false)
+  a.abort(new Error('a gave up'))
+  await assert.rejects(first, (error: unknown) => error instanceof AbortError && (error.cause as Error).message === 'a gave up')
+  assert.equal(h.pending[0]?.signal.aborted, false)
+  h.pending[0]?.resolve(h.entry(1, 800, 1000))
+  assert.equal((await second).n, 1)
+  assert.equal((await third).n, 1)
+
+  const lone = new AbortController()
+  const forced = h.cache.get('k2', 'ctx', false, lone.signal)
+  lone.abort()
+  await assert.rejects(forced, AbortError)
+  assert.equal(h.pending[1]?.signal.aborted, true, 'the last waiter leaving aborts the request')
+})
+
+test('forceRefresh fetches even when fresh; delete and clear drop entries', async () => {
+  const h = harness()
+  const first = h.cache.get('k', 'ctx', false)
+  h.pending[0]?.resolve(h.entry(1, 800, 1000))
+  await first
+  const forced = h.cache.get('k', 'ctx', true)
+  assert.equal(h.fetches(), 2)
+  h.pending[1]?.resolve(h.entry(2, 800, 1000))
+  assert.equal((await forced).n, 2)
+  h.cache.delete('k')
+  assert.equal(h.cache.size, 0)
+  const again = h.cache.get('k', 'ctx', false)
+  h.pending[2]?.resolve(h.entry(3, 800, 1000))
+  assert.equal((await again).n, 3)
+  h.cache.clear()
+  assert.equal(h.cache.size, 0)
+})
+
+test('the cache is bounded: the least recently used entry goes first', async () => {
+  const h = harness(2)
+  for (const [i, key] of ['a', 'b', 'c'].entries()) {
+    const get = h.cache.get(key, 'ctx', false)
+    h.pending[i]?.resolve(h.entry(i, 800, 1000))
+    await get
+  }
+  assert.equal(h.cache.size, 2)
+  const a = h.cache.get('a', 'ctx', false)
+  assert.equal(h.fetches(), 4, 'a was evicted')
+  h.pending[3]?.resolve(h.entry(9, 800, 1000))
+  assert.equal((await a).n, 9)
+})
+
+test('a value whose lifetime is already over when it arrives is still handed to its waiters', async () => {
+  const h = harness()
+  const get = h.cache.get('k', 'ctx', false)
+  h.pending[0]?.resolve(h.entry(1, 0, 0))
+  assert.equal((await get).n, 1)
+  assert.equal(h.fetches(), 1)
+})
