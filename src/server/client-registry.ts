@@ -1,0 +1,237 @@
+/**
+ * The clients the reference server knows. Secrets are hashed with SHA-256 when a client is
+ * registered and the plaintext is never kept (checklist item 17); a presented secret is hashed and
+ * compared with `crypto.timingSafeEqual`. A client may hold several secrets, each with an optional
+ * expiry, so rotation can be tested.
+ */
+import { hash, timingSafeEqual } from 'node:crypto'
+import { inspect } from 'node:util'
+import { invalidArgument } from '../errors/invalid-argument.js'
+import { isScopeToken } from './scope.js'
+
+/** One secret of a {@link ReferenceClient}. */
+export interface ReferenceClientSecret {
+  /**
+   * The secret: non-empty VSCHAR (%x20-7E, RFC 6749 App. A.2). Hashed at registration, never kept.
+   *
+   * @example
+   * { secret: 'old secret', expiresAt: new Date('2030-01-01') }
+   */
+  secret: string
+  /**
+   * When the secret stops working, compared with the server's `clock`.
+   *
+   * @default undefined (never expires)
+   * @example
+   * { secret: 'rotated-out', expiresAt: new Date(Date.now() + 60_000) }
+   */
+  expiresAt?: Date
+}
+
+/** A client registered on the reference server. It needs at least one secret. */
+export interface ReferenceClient {
+  /**
+   * The client identifier: non-empty VSCHAR (%x20-7E, RFC 6749 App. A.1), unique on the server.
+   *
+   * @example
+   * { clientId: 'svc', clientSecret: 's3cr:et%', scopes: ['api:read'] }
+   */
+  clientId: string
+  /**
+   * A secret that never expires; shorthand for one entry of `secrets`. VSCHAR only, non-empty.
+   *
+   * @default undefined
+   * @example
+   * { clientId: 'svc', clientSecret: 'a b:c%d+e&f=g/h', scopes: [] }
+   */
+  clientSecret?: string
+  /**
+   * Further secrets, for rotation; each may expire.
+   *
+   * @default []
+   * @example
+   * { clientId: 'svc', secrets: [{ secret: 'new' }, { secret: 'old', expiresAt: new Date('2030-01-01') }], scopes: [] }
+   */
+  secrets?: ReferenceClientSecret[]
+  /**
+   * The scopes the client may ask for, each a scope token (NQCHAR). A request without `scope` is
+   * granted all of them.
+   *
+   * @example
+   * { clientId: 'svc', clientSecret: 'x', scopes: ['api:read', 'api:write'] }
+   */
+  scopes: string[]
+  /**
+   * The grant types the client may use. The server itself supports only `client_credentials`, so a
+   * client registered without it is answered `unauthorized_client`.
+   *
+   * @default ['client_credentials']
+   * @example
+   * { clientId: 'legacy', clientSecret: 'x', scopes: [], grantTypes: ['password'] }
+   */
+  grantTypes?: string[]
+  /**
+   * The lifetime of this client's tokens in seconds (a positive integer), overriding the server's.
+   *
+   * @default the server's `tokenLifetime`
+   * @example
+   * { clientId: 'short', clientSecret: 'x', scopes: [], tokenLifetime: 30 }
+   */
+  tokenLifetime?: number
+}
+
+/** What the server knows about a registered client, secrets excepted. */
+export interface RegisteredClient {
+  readonly clientId: string
+  /** The allowed scopes in registration order, without duplicates. */
+  readonly scopes: readonly string[]
+  readonly scopeSet: ReadonlySet<string>
+  readonly grantTypes: ReadonlySet<string>
+  readonly tokenLifetime: number | undefined
+}
+
+interface SecretHash {
+  readonly hash: Buffer
+  readonly expiresAt: number
+}
+
+interface Registration {
+  readonly client: RegisteredClient
+  readonly secrets: readonly SecretHash[]
+}
+
+// *VSCHAR, non-empty: client_id (App. A.1) and client_secret (App. A.2).
+const VSCHARS = /^[\x20-\x7E]+$/
+
+function sha256(value: string): Buffer {
+  return hash('sha256', value, 'buffer')
+}
+
+// Compared against when the client id is unknown, so that case costs the same as a wrong secret.
+const DECOY: readonly SecretHash[] = [{ hash: sha256('decoy'), expiresAt: Infinity }]
+
+/**
+ * Registered clients, with SHA-256 hashes of their secrets. Registration validates every client and
+ * throws a `TypeError` (`ERR_INVALID_ARG_VALUE`) naming the offending option, never its value.
+ *
+ * @example
+ * const registry = new ClientRegistry([{ clientId: 'svc', clientSecret: 's3cr:et%', scopes: ['api:read'] }])
+ * registry.authenticate('svc', 's3cr:et%', Date.now())?.scopes // ['api:read']
+ */
+export class ClientRegistry {
+  readonly #clients = new Map<string, Registration>()
+
+  constructor(clients: readonly ReferenceClient[]) {
+    if (!Array.isArray(clients)) throw invalidArgument('options.clients', 'must be an array of clients')
+    clients.forEach((client, index) => {
+      const registration = register(client, `options.clients[${index}]`)
+      if (this.#clients.has(registration.client.clientId)) {
+        throw invalidArgument(`options.clients[${index}].clientId`, 'is registered twice')
+      }
+      this.#clients.set(registration.client.clientId, registration)
+    })
+  }
+
+  /**
+   * The client with this id, or `undefined`.
+   *
+   * @example
+   * registry.get('svc')?.scopes // ['api:read']
+   */
+  get(clientId: string): RegisteredClient | undefined {
+    return this.#clients.get(clientId)?.client
+  }
+
+  /** How many clients are registered. */
+  get size(): number {
+    return this.#clients.size
+  }
+
+  /**
+   * The client when `secret` matches one of its secrets that has not expired at `now` (epoch ms),
+   * otherwise `undefined`. The comparison is constant-time over SHA-256 digests.
+   *
+   * @example
+   * registry.authenticate('svc', 'wrong', Date.now()) // undefined
+   */
+  authenticate(clientId: string, secret: string, now: number): RegisteredClient | undefined {
+    const registration = this.#clients.get(clientId)
+    const presented = sha256(secret)
+    let match = false
+    for (const stored of registration?.secrets ?? DECOY) {
+      // Every secret is compared, expired or not, so timing tells nothing about which one matched.
+      const equal = timingSafeEqual(presented, stored.hash)
+      if (equal && stored.expiresAt > now) match = true
+    }
+    return match ? registration?.client : undefined
+  }
+
+  [inspect.custom](): string {
+    return `ClientRegistry { clients: ${inspect([...this.#clients.keys()])} }`
+  }
+
+  toJSON(): { clients: string[] } {
+    return { clients: [...this.#clients.keys()] }
+  }
+}
+
+function register(client: ReferenceClient, name: string): Registration {
+  if (typeof client !== 'object' || client === null) throw invalidArgument(name, 'must be an object')
+  const { clientId, clientSecret, secrets = [], scopes, grantTypes = ['client_credentials'], tokenLifetime } = client
+  if (typeof clientId !== 'string' || !VSCHARS.test(clientId)) {
+    throw invalidArgument(`${name}.clientId`, 'must be a non-empty string of VSCHAR (%x20-7E)')
+  }
+  const hashes: SecretHash[] = []
+  if (clientSecret !== undefined) hashes.push(hashSecret(clientSecret, undefined, `${name}.clientSecret`, ''))
+  if (!Array.isArray(secrets)) throw invalidArgument(`${name}.secrets`, 'must be an array')
+  secrets.forEach((entry, index) => {
+    const entryName = `${name}.secrets[${index}]`
+    if (typeof entry !== 'object' || entry === null) throw invalidArgument(entryName, 'must be an object')
+    hashes.push(hashSecret(entry.secret, entry.expiresAt, `${entryName}.secret`, `${entryName}.expiresAt`))
+  })
+  if (hashes.length === 0) throw invalidArgument(name, 'needs a clientSecret or at least one entry in secrets')
+  if (!Array.isArray(scopes)) throw invalidArgument(`${name}.scopes`, 'must be an array of scope tokens')
+  scopes.forEach((scope, index) => {
+    if (typeof scope !== 'string' || !isScopeToken(scope)) {
+      throw invalidArgument(`${name}.scopes[${index}]`, 'must be a scope token (NQCHAR: %x21 / %x23-5B / %x5D-7E)')
+    }
+  })
+  if (!Array.isArray(grantTypes) || grantTypes.some((type) => typeof type !== 'string' || type === '')) {
+    throw invalidArgument(`${name}.grantTypes`, 'must be an array of non-empty strings')
+  }
+  if (tokenLifetime !== undefined && !isPositiveInteger(tokenLifetime)) {
+    throw invalidArgument(`${name}.tokenLifetime`, 'must be a positive integer number of seconds')
+  }
+  const scopeSet = new Set(scopes)
+  return {
+    client: Object.freeze({
+      clientId,
+      scopes: Object.freeze([...scopeSet]),
+      scopeSet,
+      grantTypes: new Set(grantTypes),
+      tokenLifetime,
+    }),
+    secrets: hashes,
+  }
+}
+
+function hashSecret(secret: unknown, expiresAt: unknown, secretName: string, expiresAtName: string): SecretHash {
+  if (typeof secret !== 'string' || !VSCHARS.test(secret)) {
+    throw invalidArgument(secretName, 'must be a non-empty string of VSCHAR (%x20-7E)')
+  }
+  if (expiresAt !== undefined && !(expiresAt instanceof Date && Number.isFinite(expiresAt.getTime()))) {
+    throw invalidArgument(expiresAtName, 'must be a valid Date')
+  }
+  return { hash: sha256(secret), expiresAt: expiresAt === undefined ? Infinity : expiresAt.getTime() }
+}
+
+/**
+ * True for a safe positive integer.
+ *
+ * @example
+ * isPositiveInteger(3600) // true
+ * isPositiveInteger(1.5) // false
+ */
+export function isPositiveInteger(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0
+}

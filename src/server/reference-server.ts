@@ -1,0 +1,293 @@
+/**
+ * The reference token server: a minimal, strictly compliant OAuth 2.0 client-credentials token
+ * endpoint on `node:http`, for tests and benchmarks. It serves POST `/token`; every other path is 404.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { monotonicClock, type Clock } from '../clock.js'
+import { invalidArgument } from '../errors/invalid-argument.js'
+import { ClientRegistry, isPositiveInteger, type ReferenceClient } from './client-registry.js'
+import { DEFAULT_THROTTLE, FailureThrottle, type ThrottleOptions } from './failure-throttle.js'
+import { FaultScript } from './faults.js'
+import { RequestLog, TOKEN_PATH, appendEntry } from './request-log.js'
+import { sendError } from './responses.js'
+import { handleTokenRequest, type PendingEntry, type TokenEndpointContext } from './token-endpoint.js'
+import { TokenStore } from './token-store.js'
+
+/** Options of {@link startReferenceServer}. */
+export interface ReferenceServerOptions {
+  /**
+   * The registered clients. Each needs at least one secret; secrets must be non-empty VSCHAR
+   * (%x20-7E) and are hashed at start, the plaintext is not kept.
+   *
+   * @example
+   * { clients: [{ clientId: 'svc', clientSecret: 's3cr:et%', scopes: ['api:read'] }] }
+   */
+  clients: ReferenceClient[]
+  /**
+   * The interface to listen on. Plain HTTP, so only loopback hosts are allowed unless
+   * `allowNonLoopback` is set (RFC 6749 §3.2, checklist item 3). An IPv6 host is bracketed in URLs.
+   *
+   * @default '127.0.0.1'
+   * @example
+   * { host: '::1' } // server.issuer === 'http://[::1]:<port>'
+   */
+  host?: string
+  /**
+   * Allows a host that is not loopback (such as `0.0.0.0`), which exposes client secrets on the
+   * network in cleartext. For containers that must reach the server from outside.
+   *
+   * @default false
+   * @example
+   * { host: '0.0.0.0', allowNonLoopback: true }
+   */
+  allowNonLoopback?: boolean
+  /**
+   * The port; 0 picks a free one (read it from `server.port`).
+   *
+   * @default 0
+   * @example
+   * { port: 8080 }
+   */
+  port?: number
+  /**
+   * The lifetime of issued tokens in seconds (`expires_in`), unless a client sets its own.
+   *
+   * @default 3600
+   * @example
+   * { tokenLifetime: 300 }
+   */
+  tokenLifetime?: number
+  /**
+   * The largest request body accepted, in bytes; a larger one is answered 413 with a JSON error.
+   *
+   * @default 16384
+   * @example
+   * { maxBodyBytes: 1024 }
+   */
+  maxBodyBytes?: number
+  /**
+   * Brute-force protection per client id, or `false` to turn it off. Once `maxFailures` failed
+   * authentications fall within `windowMs`, every request for that client id, even with the right
+   * secret, is answered 429 with `Retry-After` and `{"error":"invalid_client"}` until the window frees.
+   *
+   * @default { maxFailures: 5, windowMs: 60_000 }
+   * @example
+   * { throttle: false }
+   */
+  throttle?: ThrottleOptions | false
+  /**
+   * The time source of throttle windows, secret expiry and token expiry. Must count epoch
+   * milliseconds (secret `expiresAt` dates are compared with it) and never go backwards.
+   *
+   * @default monotonicClock
+   * @example
+   * let now = Date.now()
+   * const server = await startReferenceServer({ clients, clock: { now: () => now } })
+   * now += 61_000 // the throttle window has passed
+   */
+  clock?: Clock
+  /**
+   * How many entries `server.log` keeps (the latest ones), a non-negative integer or `Infinity`;
+   * 0 turns the log off, for benchmarks.
+   *
+   * @default 10000
+   * @example
+   * { logLimit: 0 }
+   */
+  logLimit?: number
+}
+
+/** A running reference server; see {@link startReferenceServer}. */
+export interface ReferenceServer {
+  /** The token endpoint, e.g. `http://127.0.0.1:41234/token`. */
+  readonly tokenUrl: string
+  /** The issuer identifier: the origin, e.g. `http://127.0.0.1:41234` or `http://[::1]:41234`. */
+  readonly issuer: string
+  /** The origin of the server, the same as `issuer`. */
+  readonly url: string
+  /** The port listened on. */
+  readonly port: number
+  /** Every request the server answered; never holds a secret. */
+  readonly log: RequestLog
+  /** Scripted faults for coming token requests. */
+  readonly faults: FaultScript
+  /** The tokens issued and not yet expired. */
+  readonly tokens: TokenStore
+  /**
+   * Stops listening and ends every open connection, keep-alive ones and requests held by a
+   * `delay` fault included. Calling it again returns the same promise.
+   *
+   * @example
+   * after(() => server.close())
+   */
+  close(): Promise<void>
+}
+
+const DEFAULT_HOST = '127.0.0.1'
+const DEFAULT_TOKEN_LIFETIME = 3600
+const DEFAULT_MAX_BODY_BYTES = 16 * 1024
+const DEFAULT_LOG_LIMIT = 10_000
+
+/**
+ * Starts the reference token server and resolves once it listens. Options are validated first: a
+ * bad one rejects with a `TypeError` (`ERR_INVALID_ARG_VALUE`) that names it and never holds a secret.
+ *
+ * @example
+ * const server = await startReferenceServer({
+ *   clients: [{ clientId: 'svc', clientSecret: 's3cr:et%', scopes: ['api:read'] }],
+ * })
+ * const response = await fetch(server.tokenUrl, {
+ *   method: 'POST',
+ *   headers: { authorization: 'Basic ' + btoa('svc:s3cr%3Aet%25') },
+ *   body: new URLSearchParams({ grant_type: 'client_credentials' }),
+ * })
+ * await server.close()
+ */
+export async function startReferenceServer(options: ReferenceServerOptions): Promise<ReferenceServer> {
+  if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'must be an object')
+  const {
+    host = DEFAULT_HOST,
+    allowNonLoopback = false,
+    port = 0,
+    tokenLifetime = DEFAULT_TOKEN_LIFETIME,
+    maxBodyBytes = DEFAULT_MAX_BODY_BYTES,
+    throttle = DEFAULT_THROTTLE,
+    clock = monotonicClock,
+    logLimit = DEFAULT_LOG_LIMIT,
+  } = options
+  if (typeof host !== 'string' || host === '') throw invalidArgument('options.host', 'must be a non-empty string')
+  if (!allowNonLoopback && !isLoopback(host)) {
+    throw invalidArgument('options.host', 'must be a loopback address for plain HTTP unless allowNonLoopback is set')
+  }
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw invalidArgument('options.port', 'must be an integer from 0 to 65535')
+  }
+  if (!isPositiveInteger(tokenLifetime)) {
+    throw invalidArgument('options.tokenLifetime', 'must be a positive integer number of seconds')
+  }
+  if (!isPositiveInteger(maxBodyBytes)) throw invalidArgument('options.maxBodyBytes', 'must be a positive integer')
+  if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function') {
+    throw invalidArgument('options.clock', 'must have a now() method')
+  }
+  if (!(logLimit === Infinity || (Number.isSafeInteger(logLimit) && logLimit >= 0))) {
+    throw invalidArgument('options.logLimit', 'must be a non-negative integer or Infinity')
+  }
+  const registry = new ClientRegistry(options.clients)
+  const failureThrottle = throttle === false ? undefined : new FailureThrottle(throttle, clock)
+
+  const instance = new ReferenceTokenServer(
+    host,
+    {
+      registry,
+      throttle: failureThrottle,
+      tokens: new TokenStore(),
+      faults: new FaultScript(),
+      clock,
+      tokenLifetime,
+      maxBodyBytes,
+    },
+    new RequestLog(logLimit),
+  )
+  await instance.listen(port)
+  return instance
+}
+
+class ReferenceTokenServer implements ReferenceServer {
+  tokenUrl = ''
+  issuer = ''
+  url = ''
+  port = 0
+  readonly log: RequestLog
+  readonly faults: FaultScript
+  readonly tokens: TokenStore
+  readonly #host: string
+  readonly #server: Server
+  readonly #context: TokenEndpointContext
+  readonly #closing = new AbortController()
+  #closed: Promise<void> | undefined
+
+  constructor(host: string, context: Omit<TokenEndpointContext, 'signal'>, log: RequestLog) {
+    this.#host = host
+    this.#context = { ...context, signal: this.#closing.signal }
+    this.log = log
+    this.faults = context.faults
+    this.tokens = context.tokens
+    this.#server = createServer((req, res) => this.#onRequest(req, res))
+  }
+
+  listen(port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const server = this.#server
+      const onError = (error: Error): void => reject(error)
+      server.once('error', onError)
+      server.listen({ host: this.#host, port }, () => {
+        server.off('error', onError)
+        this.port = (server.address() as AddressInfo).port
+        this.issuer = `http://${this.#host.includes(':') ? `[${this.#host}]` : this.#host}:${this.port}`
+        this.url = this.issuer
+        this.tokenUrl = `${this.issuer}${TOKEN_PATH}`
+        resolve()
+      })
+    })
+  }
+
+  close(): Promise<void> {
+    this.#closed ??= new Promise((resolve, reject) => {
+      this.#closing.abort()
+      this.#server.close((error) => (error ? reject(error) : resolve()))
+      this.#server.closeAllConnections()
+    })
+    return this.#closed
+  }
+
+  #onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const url = req.url ?? '/'
+    const question = url.indexOf('?')
+    const path = question === -1 ? url : url.slice(0, question)
+    const entry: PendingEntry = {
+      at: this.#context.clock.now(),
+      method: req.method ?? '',
+      path,
+      status: 0,
+      authMethod: 'none',
+      params: {},
+    }
+    if (path !== TOKEN_PATH) {
+      entry.status = 404
+      entry.error = 'not_found'
+      sendError(res, 404, 'not_found', 'no such endpoint, the token endpoint is /token')
+      this.log[appendEntry](entry)
+      return
+    }
+    let logged = false
+    const logNow = (): void => {
+      if (logged) return
+      logged = true
+      this.log[appendEntry](entry)
+    }
+    const query = question === -1 ? undefined : url.slice(question + 1)
+    handleTokenRequest(this.#context, req, res, entry, query, logNow).then(
+      () => logNow(),
+      () => {
+        // The client went away mid-body (nobody to answer), or a bug (answer if we still can).
+        if (!res.headersSent && !res.destroyed && !req.socket.destroyed) {
+          entry.status = 500
+          entry.error = 'server_error'
+          sendError(res, 500, 'server_error', 'the request could not be processed')
+        }
+        logNow()
+      },
+    )
+  }
+}
+
+function isLoopback(host: string): boolean {
+  const lower = host.toLowerCase()
+  return (
+    lower === 'localhost' ||
+    lower === '::1' ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(lower) ||
+    /^::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(lower)
+  )
+}

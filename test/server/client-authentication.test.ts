@@ -1,0 +1,56 @@
+// Basic parsing (App. B decoding) and method detection, as tables.
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { extractCredentials, parseBasicAuthorization } from '../../src/server/client-authentication.js'
+import { SECRET, basic, rawBasic } from './helpers.js'
+
+const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64')
+
+test('parseBasicAuthorization decodes base64, splits on the first colon, form-decodes each part', () => {
+  const table: [string, ReturnType<typeof parseBasicAuthorization>][] = [
+    [basic('svc', SECRET), { clientId: 'svc', secret: SECRET, formEncoded: true }],
+    [basic('a:b c', 'x'), { clientId: 'a:b c', secret: 'x', formEncoded: true }],
+    [rawBasic('svc', 'plain'), { clientId: 'svc', secret: 'plain', formEncoded: false }],
+    [rawBasic('svc', 'a:b'), { clientId: 'svc', secret: 'a:b', formEncoded: false }],
+    [rawBasic('svc', ''), { clientId: 'svc', secret: '', formEncoded: false }],
+    ['basic ' + b64('svc:x'), { clientId: 'svc', secret: 'x', formEncoded: false }],
+    ['BASIC  ' + b64('svc:x'), { clientId: 'svc', secret: 'x', formEncoded: false }],
+    ['Basic ' + b64('svc:caf%C3%A9'), { clientId: 'svc', secret: 'café', formEncoded: true }],
+    ['Bearer abc', 'not-basic'],
+    ['Basicx ' + b64('a:b'), 'not-basic'],
+    ['Basic', 'malformed'],
+    ['Basic ', 'malformed'],
+    ['Basic ' + b64('no-colon'), 'malformed'],
+    ['Basic ' + b64('svc:x').replace(/=+$/, ''), 'malformed'],
+    ['Basic c3ZjOnh=', 'malformed'], // non-canonical final bits
+    ['Basic ' + Buffer.from([0x73, 0x3a, 0xff]).toString('base64'), 'malformed'], // not UTF-8
+    ['Basic ' + b64('svc:%zz'), 'bad-escape'],
+    ['Basic ' + b64('%:x'), 'bad-escape'],
+  ]
+  for (const [header, expected] of table) assert.deepEqual(parseBasicAuthorization(header), expected, header)
+})
+
+test('extractCredentials finds the method and refuses mixtures', () => {
+  const form = (pairs: [string, string][]) => new Map(pairs.map(([name, value]) => [name, [value]]))
+  const table: [string | undefined, boolean, [string, string][], Record<string, unknown>][] = [
+    [undefined, false, [], { ok: true, method: 'none', clientId: undefined }],
+    [undefined, false, [['client_id', 'svc']], { ok: true, method: 'none', clientId: 'svc' }],
+    [undefined, false, [['client_id', 'svc'], ['client_secret', 'x']], { ok: true, method: 'client_secret_post', clientId: 'svc' }],
+    [undefined, false, [['client_secret', 'x']], { ok: true, method: 'client_secret_post', clientId: undefined }],
+    [basic('svc', 'x'), false, [], { ok: true, method: 'client_secret_basic', clientId: 'svc' }],
+    [basic('svc', 'x'), false, [['client_id', 'svc']], { ok: true, method: 'client_secret_basic', clientId: 'svc' }],
+    [basic('svc', 'x'), false, [['client_id', '']], { ok: true, method: 'client_secret_basic', clientId: 'svc' }],
+    [basic('svc', 'x'), false, [['client_id', 'other']], { ok: false, status: 400, error: 'invalid_request' }],
+    [basic('svc', 'x'), false, [['client_secret', 'x']], { ok: false, method: 'multiple', status: 400, error: 'invalid_request' }],
+    [basic('svc', 'x'), true, [], { ok: false, status: 400, error: 'invalid_request' }],
+    ['Basic ' + b64('svc:%'), false, [], { ok: false, status: 400, error: 'invalid_request' }],
+    ['Basic !!!!', false, [], { ok: false, status: 401, error: 'invalid_client' }],
+    ['Digest x', false, [], { ok: false, status: 401, error: 'invalid_client' }],
+  ]
+  for (const [authorization, repeated, pairs, expected] of table) {
+    const result = extractCredentials(authorization, repeated, form(pairs)) as unknown as Record<string, unknown>
+    for (const [key, value] of Object.entries(expected)) {
+      assert.equal(result[key], value, `${authorization} ${JSON.stringify(pairs)} ${key}`)
+    }
+  }
+})

@@ -1,0 +1,110 @@
+// Shared helpers of the reference-server tests: requests by fetch, by raw socket, and the secrets used.
+import { connect } from 'node:net'
+import { formEncode } from '../../src/auth/form-encoding.js'
+
+/** A secret with every character that breaks naive Basic handling: `:` `%` `+` `&` `=` `/` and a space. */
+export const SECRET = 'p:a%s+s&w=o/r d'
+
+/** `Authorization: Basic` as RFC 6749 §2.3.1 wants it: each part form-encoded before base64. */
+export function basic(clientId: string, secret: string): string {
+  return 'Basic ' + Buffer.from(`${formEncode(clientId)}:${formEncode(secret)}`, 'utf8').toString('base64')
+}
+
+/** `Authorization: Basic` the RFC 7617 way, without form-encoding: what a non-compliant client sends. */
+export function rawBasic(clientId: string, secret: string): string {
+  return 'Basic ' + Buffer.from(`${clientId}:${secret}`, 'utf8').toString('base64')
+}
+
+export interface TokenResponse {
+  status: number
+  headers: Headers
+  text: string
+  json: Record<string, unknown>
+}
+
+export interface PostOptions {
+  /** Sent as `Authorization`. */
+  authorization?: string
+  /** Overrides the form content type; `null` sends none. */
+  contentType?: string | null
+  /** Appended to the token URL. */
+  query?: string
+  headers?: Record<string, string>
+}
+
+/**
+ * POSTs a token request. `body` is a form string as it is, or pairs form-encoded by URLSearchParams
+ * (so repeated names can be sent).
+ */
+export async function postToken(
+  tokenUrl: string,
+  body: string | [string, string][] | Record<string, string>,
+  options: PostOptions = {},
+): Promise<TokenResponse> {
+  const headers: Record<string, string> = { ...options.headers }
+  const contentType = options.contentType === undefined ? 'application/x-www-form-urlencoded' : options.contentType
+  if (contentType !== null) headers['content-type'] = contentType
+  if (options.authorization !== undefined) headers['authorization'] = options.authorization
+  const encoded = typeof body === 'string' ? body : new URLSearchParams(body).toString()
+  const response = await fetch(tokenUrl + (options.query ?? ''), {
+    method: 'POST',
+    headers,
+    body: Buffer.from(encoded),
+  })
+  const text = await response.text()
+  let json: Record<string, unknown> = {}
+  try {
+    json = JSON.parse(text) as Record<string, unknown>
+  } catch {
+    // Not JSON; tests that expect JSON check `json` and fail there.
+  }
+  return { status: response.status, headers: response.headers, text, json }
+}
+
+export interface RawResponse {
+  status: number
+  /** Header names lower-cased; repeated headers joined with ', '. */
+  headers: Record<string, string>
+  body: string
+}
+
+/**
+ * Sends `request` (a complete HTTP/1.1 message; `Connection: close` is expected so the server
+ * ends the socket) over a raw socket and parses the answer. For what fetch will not send.
+ */
+export function rawHttp(port: number, request: string): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port })
+    const chunks: Buffer[] = []
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk))
+    socket.on('error', reject)
+    socket.on('close', () => {
+      const text = Buffer.concat(chunks).toString('utf8')
+      const split = text.indexOf('\r\n\r\n')
+      const [statusLine = '', ...lines] = text.slice(0, split).split('\r\n')
+      const headers: Record<string, string> = {}
+      for (const line of lines) {
+        const colon = line.indexOf(':')
+        const name = line.slice(0, colon).trim().toLowerCase()
+        const value = line.slice(colon + 1).trim()
+        headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`
+      }
+      resolve({ status: Number(statusLine.split(' ')[1]), headers, body: text.slice(split + 4) })
+    })
+    socket.write(request)
+  })
+}
+
+/** A hand-moved clock for throttle windows and expiry. */
+export function manualClock(start = Date.now()): { now(): number; advance(ms: number): void } {
+  let now = start
+  return {
+    now: () => now,
+    advance: (ms: number) => {
+      now += ms
+    },
+  }
+}
+
+/** `error` and `error_description` characters allowed by RFC 6749 §5.2. */
+export const ERROR_TEXT = /^[\x20\x21\x23-\x5B\x5D-\x7E]+$/
