@@ -195,7 +195,13 @@ export class TokenClient {
     const hint = encodingMismatchHint(this.#options.credentials)
     if (hint === undefined) return error
     const withHint = new OAuthError(
-      { status: error.status, error: error.error, errorDescription: error.errorDescription, errorUri: error.errorUri },
+      {
+        status: error.status,
+        error: error.error,
+        errorDescription: error.errorDescription,
+        errorUri: error.errorUri,
+        retryAfterMs: error.retryAfterMs,
+      },
       `${error.message}; ${hint}`,
     )
     return withHint

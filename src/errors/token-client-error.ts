@@ -78,11 +78,14 @@ export interface OAuthErrorFields {
   errorUri?: string | undefined
   /** The HTTP status of the response. */
   status: number
+  /** The server's `Retry-After`, in milliseconds, when it sent one (with a 429 or 503, say). */
+  retryAfterMs?: number | undefined
 }
 
 /**
- * The token endpoint answered with an OAuth error: a 4xx with an `error` member, or a 200 carrying one.
- * These are final and never retried.
+ * The token endpoint answered with an OAuth error: a response with an `error` member, a 200 included.
+ * Final and never retried, except at a transient status (408, 429, 5xx) such as
+ * `503 temporarily_unavailable`.
  */
 export class OAuthError extends TokenClientError {
   readonly code = 'OAUTH_ERROR' as const
@@ -94,6 +97,8 @@ export class OAuthError extends TokenClientError {
   readonly errorUri: string | undefined
   /** The HTTP status of the response. */
   readonly status: number
+  /** The server's `Retry-After`, in milliseconds, when it sent one. */
+  readonly retryAfterMs: number | undefined
 
   constructor(fields: OAuthErrorFields, message?: string) {
     super(
@@ -105,6 +110,7 @@ export class OAuthError extends TokenClientError {
     this.errorDescription = fields.errorDescription
     this.errorUri = fields.errorUri
     this.status = fields.status
+    this.retryAfterMs = fields.retryAfterMs
   }
 }
 

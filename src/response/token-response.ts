@@ -47,16 +47,18 @@ export function interpretTokenResponse(response: FormResponse, context: TokenRes
     throw new UnexpectedStatusError({ status, contentType, redirectOrigin: redirectOrigin(response, context.url) })
   }
   const fields = parseBody(response.body, contentType)
+  const success = status >= 200 && status < 300
+  const retryAfterMs = success ? undefined : parseRetryAfter(response.headers['retry-after'], context.now)
   if (fields !== undefined && typeof fields.error === 'string') {
     throw new OAuthError({
       status,
+      retryAfterMs,
       error: context.redact(fields.error),
       errorDescription: typeof fields.error_description === 'string' ? context.redact(fields.error_description) : undefined,
       errorUri: typeof fields.error_uri === 'string' ? context.redact(fields.error_uri) : undefined,
     })
   }
-  if (status < 200 || status >= 300) {
-    const retryAfterMs = parseRetryAfter(response.headers['retry-after'], context.now)
+  if (!success) {
     throw new UnexpectedStatusError({ status, contentType, retryAfterMs })
   }
   const invalid = (reason: string) => new InvalidResponseError({ status, contentType, reason })
@@ -67,7 +69,7 @@ export function interpretTokenResponse(response: FormResponse, context: TokenRes
 
   const tokenType = fields.token_type
   if (typeof tokenType !== 'string') throw invalid('token_type is missing or not a string')
-  if (tokenType.toLowerCase() !== 'bearer') throw invalid(`token_type ${quote(tokenType)} is not Bearer`)
+  if (tokenType.toLowerCase() !== 'bearer') throw invalid(`token_type ${quote(context.redact(tokenType))} is not Bearer`)
 
   const scope = typeof fields.scope === 'string' ? fields.scope.trim() : context.requestedScope
 

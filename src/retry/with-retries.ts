@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises'
 import pRetry from 'p-retry'
 import type { Clock } from '../clock.js'
-import { AbortError, TimeoutError, TokenClientError, UnexpectedStatusError } from '../errors/token-client-error.js'
+import { AbortError, OAuthError, TimeoutError, TokenClientError, UnexpectedStatusError } from '../errors/token-client-error.js'
 import { isTransient, retryAfterDecision, type RetryPolicy } from './retry-policy.js'
 
 /** One attempt: gets the attempt number (from 1) and a signal that fires on abort or at the deadline. */
@@ -42,7 +42,8 @@ export async function withRetries<T>(
         signal: combined,
         shouldRetry: async ({ error }) => {
           if (!isTransient(error)) return false
-          const retryAfterMs = error instanceof UnexpectedStatusError ? error.retryAfterMs : undefined
+          const retryAfterMs =
+            error instanceof UnexpectedStatusError || error instanceof OAuthError ? error.retryAfterMs : undefined
           const remainingMs = policy.deadlineMs - (clock.now() - startedAt)
           const decision = retryAfterDecision(retryAfterMs, policy.maxRetryAfterMs, remainingMs)
           if (!decision.retry) return false
