@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { TokenClient, type TokenClientOptions } from '../../src/index.js'
+
+const valid: TokenClientOptions = { tokenUrl: 'https://id.example.com/token', clientId: 'svc', clientSecret: 'hunter2-secret' }
+
+test('bad options are a TypeError at construction naming the option, never echoing the secret', async () => {
+  const rows: Array<[Partial<Record<keyof TokenClientOptions, unknown>>, RegExp]> = [
+    [{ tokenUrl: undefined }, /^tokenUrl must be a string or URL/],
+    [{ tokenUrl: 'not a url' }, /^tokenUrl must be an absolute URL/],
+    [{ tokenUrl: 'ftp://id.example.com/token' }, /^tokenUrl must use https/],
+    [{ tokenUrl: 'https://user:pw@id.example.com/token' }, /^tokenUrl must not carry credentials/],
+    [{ tokenUrl: 'https://id.example.com/token#x' }, /^tokenUrl must not have a fragment/],
+    [{ clientId: '' }, /^clientId must be a non-empty string/],
+    [{ clientSecret: 42 }, /^clientSecret must be a non-empty string/],
+    [{ authMethod: 'private_key_jwt' }, /^authMethod must be one of 'client_secret_basic', 'client_secret_post'/],
+    [{ basicEncoding: 'base64' }, /^basicEncoding must be one of 'form', 'raw'/],
+    [{ basicEncoding: 'raw', clientId: 'a:b' }, /^clientId cannot contain ':'/],
+    [{ scope: 'bad"scope' }, /^scope has a scope token/],
+    [{ resource: 'relative' }, /^resource must be an absolute URI/],
+    [{ params: { grant_type: 'password' } }, /^params.grant_type is set by the client/],
+    [{ allowInsecureHttp: 'yes' }, /^allowInsecureHttp must be a boolean/],
+    [{ maxResponseBytes: 0 }, /^maxResponseBytes must be a finite number of at least 1/],
+    [{ cache: { maxEntries: Infinity } }, /^cache.maxEntries must be a finite number/],
+    [{ cache: { refreshRatio: 2 } }, /^cache.refreshRatio must be a number from 0 to 1/],
+    [{ retry: { retries: -1 } }, /^retry.retries must be a finite number of at least 0/],
+    [{ retry: { deadlineMs: 0 } }, /^retry.deadlineMs must be a finite number of at least 1/],
+    [{ retry: { onRetry: 'log' } }, /^retry.onRetry must be a function/],
+    [{ dispatcher: {} }, /^dispatcher must be an undici Dispatcher/],
+    [{ clock: { now: 5 } }, /^clock must have a now\(\) method/],
+  ]
+  for (const [patch, message] of rows) {
+    assert.throws(
+      () => new TokenClient({ ...valid, ...patch } as TokenClientOptions),
+      (error: unknown) => {
+        assert.ok(error instanceof TypeError, String(message))
+        assert.equal((error as { code?: string }).code, 'ERR_INVALID_ARG_VALUE')
+        assert.match(error.message, message)
+        assert.ok(!error.message.includes('hunter2'))
+        return true
+      },
+    )
+  }
+  assert.throws(() => new TokenClient(undefined as unknown as TokenClientOptions), /options must be an object/)
+})
+
+test('a malformed scope at getToken() rejects with a TypeError', async () => {
+  const client = new TokenClient(valid)
+  await assert.rejects(client.getToken('a\\b'), TypeError)
+  await assert.rejects(client.getToken('a', { params: { client_secret: 'x' } }), TypeError)
+  await client.close()
+})
