@@ -27,3 +27,9 @@ export type {
   UnexpectedStatusFields,
   InvalidResponseFields,
 } from './errors/token-client-error.js'
+export { createAuthFetch } from './fetch/auth-fetch.js'
+export type { AuthFetchOptions, FetchLike, RetryOnUnauthorized } from './fetch/auth-fetch.js'
+export type { OriginsOption } from './fetch/bearer-policy.js'
+export type { TokenSource, TokenSelection } from './fetch/token-source.js'
+export { tokenInterceptor } from './interceptor/token-interceptor.js'
+export type { TokenInterceptorOptions } from './interceptor/token-interceptor.js'

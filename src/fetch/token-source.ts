@@ -1,0 +1,69 @@
+import type { ScopeInput } from '../request/scope.js'
+import type { ExtraParamsOptions } from '../request/token-params.js'
+
+/** What the fetch wrapper and the interceptor need of a token client: `TokenClient` is one. */
+export interface TokenSource {
+  getToken(
+    scope?: ScopeInput,
+    options?: ExtraParamsOptions & { signal?: AbortSignal; forceRefresh?: boolean },
+  ): Promise<{ readonly accessToken: string }>
+  invalidate(scope?: ScopeInput, options?: ExtraParamsOptions): void
+}
+
+/** Which token a request should carry: the scope and extra parameters passed to `getToken()`. */
+export interface TokenSelection extends ExtraParamsOptions {
+  /**
+   * The scope to ask for. Without it, the client's default scope.
+   * @example 'orders:read'
+   */
+  scope?: ScopeInput | undefined
+}
+
+/**
+ * Gets tokens for one selection and renews one that a server rejected, so that any number of
+ * concurrent rejections of the same token cause one renewal, and a late rejection of a token that
+ * was already replaced causes none.
+ */
+export class TokenRenewal {
+  readonly #source: TokenSource
+  readonly #selection: TokenSelection
+  readonly #renewing = new Map<string, Promise<{ readonly accessToken: string }>>()
+
+  constructor(source: TokenSource, selection: TokenSelection) {
+    this.#source = source
+    this.#selection = selection
+  }
+
+  /** The current token. */
+  current(signal: AbortSignal | undefined): Promise<{ readonly accessToken: string }> {
+    const { scope, ...params } = this.#selection
+    return this.#source.getToken(scope, signal ? { ...params, signal } : params)
+  }
+
+  /** A token other than `rejected`: the one already replacing it, or a new one. */
+  replace(rejected: string, signal: AbortSignal | undefined): Promise<{ readonly accessToken: string }> {
+    let renewal = this.#renewing.get(rejected)
+    if (renewal === undefined) {
+      renewal = this.#renew(rejected)
+      this.#renewing.set(rejected, renewal)
+      const forget = () => this.#renewing.delete(rejected)
+      renewal.then(forget, forget)
+    }
+    if (signal === undefined) return renewal
+    return Promise.race([
+      renewal,
+      new Promise<never>((_, reject) => {
+        signal.throwIfAborted()
+        signal.addEventListener('abort', () => reject(signal.reason), { once: true })
+      }),
+    ])
+  }
+
+  async #renew(rejected: string): Promise<{ readonly accessToken: string }> {
+    const { scope, ...params } = this.#selection
+    const current = await this.#source.getToken(scope, params)
+    if (current.accessToken !== rejected) return current
+    this.#source.invalidate(scope, params)
+    return this.#source.getToken(scope, params)
+  }
+}

@@ -1,0 +1,173 @@
+import type { IncomingHttpHeaders } from 'node:http'
+import type { Duplex } from 'node:stream'
+import type { Dispatcher } from 'undici'
+import type { RetryOnUnauthorized } from '../fetch/auth-fetch.js'
+import type { TokenRenewal } from '../fetch/token-source.js'
+import { isInvalidTokenChallenge } from '../fetch/www-authenticate.js'
+import { withBearer } from './dispatch-headers.js'
+
+/**
+ * The controller the caller's handler sees for the whole exchange: it outlives each attempt, so an
+ * abort while the token is being fetched, or between a rejected attempt and its repeat, still lands.
+ */
+class ExchangeController implements Dispatcher.DispatchController {
+  readonly #tokenFetch = new AbortController()
+  #attempt: Dispatcher.DispatchController | undefined
+  #reason: Error | null = null
+  #paused = false
+
+  get aborted(): boolean {
+    return this.#reason !== null
+  }
+
+  get paused(): boolean {
+    return this.#paused
+  }
+
+  get reason(): Error | null {
+    return this.#reason
+  }
+
+  /** Fires when the caller aborts: cancels a token fetch in progress. */
+  get signal(): AbortSignal {
+    return this.#tokenFetch.signal
+  }
+
+  abort(reason: Error): void {
+    if (this.#reason !== null) return
+    this.#reason = reason
+    this.#tokenFetch.abort(reason)
+    this.#attempt?.abort(reason)
+  }
+
+  pause(): void {
+    this.#paused = true
+    this.#attempt?.pause()
+  }
+
+  resume(): void {
+    this.#paused = false
+    this.#attempt?.resume()
+  }
+
+  /** Follows the controller of a new attempt, passing on an abort or pause that came first. */
+  attach(attempt: Dispatcher.DispatchController): void {
+    this.#attempt = attempt
+    if (this.#reason !== null) attempt.abort(this.#reason)
+    else if (this.#paused) attempt.pause()
+  }
+}
+
+/** What one bearer exchange needs. */
+export interface BearerExchangeOptions {
+  dispatch: Dispatcher.Dispatch
+  options: Dispatcher.DispatchOptions
+  handler: Dispatcher.DispatchHandler
+  renewal: TokenRenewal
+  retryOn: RetryOnUnauthorized
+  replayable: boolean
+}
+
+/**
+ * One request sent with a bearer token: gets the token, dispatches, and on a 401 that rejects the
+ * token (when the body can be sent again) gets a new token and dispatches once more, hiding the
+ * rejected attempt from the caller's handler.
+ */
+export class BearerExchange {
+  readonly #controller = new ExchangeController()
+  readonly #options: BearerExchangeOptions
+  #failed = false
+
+  constructor(options: BearerExchangeOptions) {
+    this.#options = options
+  }
+
+  /** Starts the exchange; the caller's handler gets every callback from here on. */
+  start(): void {
+    this.#options.handler.onRequestStart?.(this.#controller, {})
+    if (this.#controller.aborted) return this.fail(this.#controller.reason as Error)
+    this.#options.renewal.current(this.#controller.signal).then(
+      (token) => this.#send(token.accessToken, this.#options.replayable && this.#options.retryOn !== 'never'),
+      (error: unknown) => this.fail(error as Error),
+    )
+  }
+
+  /** Reports the exchange's failure to the caller's handler, once. */
+  fail(error: Error): void {
+    if (this.#failed) return
+    this.#failed = true
+    this.#options.handler.onResponseError?.(this.#controller, error)
+  }
+
+  /** Whether a response to a request with `token` rejects the token and should be repeated. */
+  rejects(statusCode: number, headers: IncomingHttpHeaders): boolean {
+    if (statusCode !== 401) return false
+    if (this.#options.retryOn === 'any-401') return true
+    const challenge = headers['www-authenticate']
+    return [challenge].flat().some((value) => isInvalidTokenChallenge(value))
+  }
+
+  /** Repeats the request with a token other than the rejected one. */
+  repeat(rejected: string): void {
+    if (this.#controller.aborted) return this.fail(this.#controller.reason as Error)
+    this.#options.renewal.replace(rejected, this.#controller.signal).then(
+      (token) => this.#send(token.accessToken, false),
+      (error: unknown) => this.fail(error as Error),
+    )
+  }
+
+  #send(token: string, mayRepeat: boolean): void {
+    if (this.#controller.aborted) return this.fail(this.#controller.reason as Error)
+    const { dispatch, options } = this.#options
+    const attempt = new AttemptHandler(this, this.#options.handler, this.#controller, token, mayRepeat)
+    try {
+      dispatch({ ...options, headers: withBearer(options.headers, token) }, attempt)
+    } catch (error) {
+      this.fail(error as Error)
+    }
+  }
+}
+
+/** The handler of one attempt: forwards every callback to the caller's handler, unless it repeats. */
+class AttemptHandler implements Dispatcher.DispatchHandler {
+  #repeating = false
+
+  constructor(
+    private readonly exchange: BearerExchange,
+    private readonly handler: Dispatcher.DispatchHandler,
+    private readonly controller: ExchangeController,
+    private readonly token: string,
+    private readonly mayRepeat: boolean,
+  ) {}
+
+  onRequestStart(controller: Dispatcher.DispatchController, _context: unknown): void {
+    // The caller's handler had its onRequestStart when the exchange began; it keeps one controller.
+    this.controller.attach(controller)
+  }
+
+  onRequestUpgrade(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders, socket: Duplex): void {
+    this.handler.onRequestUpgrade?.(this.controller, statusCode, headers, socket)
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
+    if (this.mayRepeat && this.exchange.rejects(statusCode, headers)) {
+      this.#repeating = true
+      return
+    }
+    this.handler.onResponseStart?.(this.controller, statusCode, headers, statusMessage)
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#repeating) return
+    this.handler.onResponseData?.(this.controller, chunk)
+  }
+
+  onResponseEnd(_controller: Dispatcher.DispatchController, trailers: IncomingHttpHeaders): void {
+    if (this.#repeating) return this.exchange.repeat(this.token)
+    this.handler.onResponseEnd?.(this.controller, trailers)
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.exchange.fail(error)
+  }
+}

@@ -1,0 +1,38 @@
+import type { Dispatcher } from 'undici'
+
+type DispatchHeaders = Dispatcher.DispatchOptions['headers']
+
+/** The request headers of a dispatch as name/value pairs, whichever of undici's shapes they came in. */
+export function headerPairs(headers: DispatchHeaders): Array<[string, string | string[]]> {
+  if (headers === undefined || headers === null) return []
+  if (Array.isArray(headers)) {
+    if (headers.length > 0 && Array.isArray(headers[0])) return (headers as unknown as Array<[string, string | string[]]>).slice()
+    const pairs: Array<[string, string]> = []
+    for (let i = 0; i + 1 < headers.length; i += 2) pairs.push([String(headers[i]), String(headers[i + 1])])
+    return pairs
+  }
+  if (typeof (headers as Iterable<unknown>)[Symbol.iterator] === 'function') {
+    return [...(headers as Iterable<[string, string | string[] | undefined]>)].filter(
+      (pair): pair is [string, string | string[]] => pair[1] !== undefined,
+    )
+  }
+  return Object.entries(headers as Record<string, string | string[] | undefined>).filter(
+    (pair): pair is [string, string | string[]] => pair[1] !== undefined,
+  )
+}
+
+/** True when the dispatch already carries an `Authorization` header. */
+export function hasAuthorization(headers: DispatchHeaders): boolean {
+  return headerPairs(headers).some(([name]) => name.toLowerCase() === 'authorization')
+}
+
+/** The headers with `Authorization: Bearer <token>` added, as a plain object. */
+export function withBearer(headers: DispatchHeaders, token: string): Record<string, string | string[]> {
+  const result: Record<string, string | string[]> = {}
+  for (const [name, value] of headerPairs(headers)) {
+    const existing = result[name]
+    result[name] = existing === undefined ? value : ([] as string[]).concat(existing, value)
+  }
+  result.authorization = `Bearer ${token}`
+  return result
+}

@@ -1,0 +1,67 @@
+import type { Dispatcher } from 'undici'
+import { invalidArgument } from '../errors/invalid-argument.js'
+import type { RetryOnUnauthorized } from '../fetch/auth-fetch.js'
+import { bearerPolicy, type OriginsOption } from '../fetch/bearer-policy.js'
+import { isReplayableBody } from '../fetch/replayable-body.js'
+import { TokenRenewal, type TokenSelection, type TokenSource } from '../fetch/token-source.js'
+import { BearerExchange } from './bearer-dispatch.js'
+import { hasAuthorization } from './dispatch-headers.js'
+
+/** Options of {@link tokenInterceptor}. */
+export interface TokenInterceptorOptions extends TokenSelection {
+  /** The token client. */
+  client: TokenSource
+  /**
+   * The origins that receive the token (exact scheme, host and port), or a predicate.
+   * @example ['https://api.example.com']
+   */
+  origins: OriginsOption
+  /** Send the token over plain http to non-loopback hosts too. @default false */
+  allowInsecureHttp?: boolean
+  /**
+   * When a 401 renews the token and repeats the request once (only for bodies that can be sent
+   * again: none, a string or bytes).
+   * @default 'invalid_token'
+   */
+  retryOnUnauthorized?: RetryOnUnauthorized
+}
+
+/**
+ * An undici interceptor that adds `Authorization: Bearer <token>` to requests for the listed
+ * origins, for `request`, `stream` and `fetch` on the composed dispatcher. Requests that already
+ * have an `Authorization` header, or go elsewhere, pass through untouched.
+ *
+ * @example
+ * const dispatcher = new Agent().compose(tokenInterceptor({ client, scope: 'orders:read', origins: ['https://api.example.com'] }))
+ * const { body } = await request('https://api.example.com/orders', { dispatcher })
+ */
+export function tokenInterceptor(options: TokenInterceptorOptions): Dispatcher.DispatcherComposeInterceptor {
+  const { client } = options
+  if (typeof client?.getToken !== 'function' || typeof client.invalidate !== 'function') {
+    throw invalidArgument('client', 'must be a TokenClient')
+  }
+  const mayCarry = bearerPolicy(options.origins, options.allowInsecureHttp === true)
+  const retryOn = options.retryOnUnauthorized ?? 'invalid_token'
+  if (!['invalid_token', 'any-401', 'never'].includes(retryOn)) {
+    throw invalidArgument('retryOnUnauthorized', "must be 'invalid_token', 'any-401' or 'never'")
+  }
+  const { scope, audience, resource, params } = options
+  const renewal = new TokenRenewal(client, { scope, audience, resource, params })
+
+  return (dispatch) =>
+    function bearerDispatch(opts, handler) {
+      const origin = typeof opts.origin === 'string' ? opts.origin : opts.origin?.toString()
+      if (origin === undefined || hasAuthorization(opts.headers) || !mayCarry(new URL(opts.path, origin))) {
+        return dispatch(opts, handler)
+      }
+      new BearerExchange({
+        dispatch,
+        options: opts,
+        handler,
+        renewal,
+        retryOn,
+        replayable: isReplayableBody(opts.body),
+      }).start()
+      return true
+    }
+}
