@@ -19,9 +19,15 @@ export interface Clock {
    * Optional: without it a real timer is used. A test clock can advance itself here instead.
    */
   sleep?(ms: number, signal?: AbortSignal): Promise<void>
+  /**
+   * The system's wall-clock time in epoch milliseconds, for converting absolute times a server sends
+   * (a JWT `exp`, a `Retry-After` date). Optional: without it `now()` is used.
+   */
+  wallNow?(): number
 }
 
 /** The default {@link Clock}: monotonic, anchored to the epoch at process start. */
 export const monotonicClock: Clock = {
   now: () => performance.timeOrigin + performance.now(),
+  wallNow: () => Date.now(),
 }

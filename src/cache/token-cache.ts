@@ -9,6 +9,8 @@ export interface CacheEntry<T> {
   usableUntil: number
   /** From here a call returns the token and starts one background refresh. */
   refreshAt: number
+  /** Background refreshes of this token that failed in a row. */
+  failedRefreshes?: number
 }
 
 /** Fetches a fresh entry; `signal` fires when every waiter has gone or the cache is closed. */
@@ -19,24 +21,33 @@ export interface TokenCacheOptions<T, C> {
   maxEntries: number
   clock: Clock
   fetch: EntryFetcher<T, C>
-  /** Called when the refresh of an entry that is still cached fails; the entry stays. */
+  /** Called when the refresh of an entry that is still usable fails; the entry stays. */
   onRefreshError?: ((error: unknown, context: C) => void) | undefined
 }
 
 /** One request on the wire and how many callers wait on it. */
 interface Flight {
   readonly controller: AbortController
+  /** A still-usable value exists: the request is a refresh that no waiter's abort may cancel. */
+  readonly refreshing: boolean
   waiters: number
 }
+
+/** After a failed background refresh the next one waits 1 s, doubling up to a minute. */
+export function refreshBackoffMs(failedRefreshes: number): number {
+  return Math.min(60_000, 1_000 * 2 ** Math.max(0, failedRefreshes - 1))
+}
+
+const noop = () => {}
 
 /**
  * Token cache on lru-cache: bounded, with lru-cache's `fetch()` giving one request per key for any
  * number of concurrent callers (single flight) and stale-while-revalidate for refresh-ahead.
  * An entry's lru-cache TTL is its refresh point; past it lru-cache hands out the stale entry while one
- * background fetch runs, and this class refuses a stale entry past `usableUntil`, waiting for the
- * fetch instead. A failed refresh leaves the stale entry (`noDeleteOnFetchRejection`); a failed cold
- * fetch leaves nothing. A caller's abort rejects that caller only; the request itself is aborted
- * when no caller waits on it any more.
+ * background fetch runs, and this class refuses an entry past `usableUntil`, waiting for a fetch
+ * instead. A failed refresh leaves the entry (`noDeleteOnFetchRejection`) and backs off before the
+ * next; a failed cold fetch leaves nothing. A caller's abort rejects that caller only; the request is
+ * aborted, and forgotten, when no caller waits on it any more.
  */
 export class TokenCache<T extends object, C> {
   readonly #lru: LRUCache<string, CacheEntry<T>, unknown>
@@ -44,6 +55,7 @@ export class TokenCache<T extends object, C> {
   readonly #clock: Clock
   readonly #fetch: EntryFetcher<T, C>
   readonly #onRefreshError: TokenCacheOptions<T, C>['onRefreshError']
+  #closed = false
 
   constructor(options: TokenCacheOptions<T, C>) {
     this.#clock = options.clock
@@ -66,18 +78,35 @@ export class TokenCache<T extends object, C> {
   }
 
   /**
+   * The cached value when it is fresh and usable, without a promise: the fast path of a cache hit.
+   * `undefined` when the entry is missing, past its refresh point, or in its last moments.
+   */
+  peek(key: string): T | undefined {
+    const entry = this.#lru.get(key, { noDeleteOnStaleGet: true })
+    return entry !== undefined && entry.usableUntil > this.#clock.now() ? entry.value : undefined
+  }
+
+  /**
    * The cached value for `key`, or the result of the one fetch in flight for it, or of a new one.
    * With `forceRefresh` the cached value is not used.
    */
   async get(key: string, context: C, forceRefresh: boolean, signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted) throw new AbortError(signal.reason)
     const status: LRUCache.Status<string, CacheEntry<T>> = {}
-    const options = { context, allowStale: !forceRefresh, forceRefresh, status }
-    const first = await this.#await(key, this.#lru.fetch(key, options), signal)
-    if (first !== undefined && !(status.returnedStale === true && first.usableUntil <= this.#clock.now())) {
-      return first.value
-    }
-    // The stale entry is in its last seconds: wait for the refresh that the first fetch joined or started.
-    const fresh = await this.#await(key, this.#lru.fetch(key, { context, allowStale: false }), signal)
+    const first = await this.#await(
+      key,
+      this.#lru.fetch(key, { context, allowStale: !forceRefresh, forceRefresh, status }),
+      signal,
+    )
+    const fromCache = status.returnedStale === true || status.fetch === 'hit'
+    if (first !== undefined && !(fromCache && first.usableUntil <= this.#clock.now())) return first.value
+    // The cached entry is in its last moments: wait for the refresh the first fetch joined or started
+    // (or, for an entry not yet stale to lru-cache, force one).
+    const fresh = await this.#await(
+      key,
+      this.#lru.fetch(key, { context, allowStale: false, forceRefresh: status.fetch === 'hit' }),
+      signal,
+    )
     if (fresh === undefined) throw new AbortError(signal?.reason)
     return fresh.value
   }
@@ -94,6 +123,7 @@ export class TokenCache<T extends object, C> {
 
   /** Aborts every fetch in flight with `reason` and drops every entry. */
   close(reason: Error): void {
+    this.#closed = true
     for (const flight of this.#flights.values()) flight.controller.abort(reason)
     this.#lru.clear()
   }
@@ -104,17 +134,33 @@ export class TokenCache<T extends object, C> {
     setOptions: LRUCache.SetOptions<string, CacheEntry<T>, unknown>,
     context: C,
   ): Promise<CacheEntry<T>> {
-    const flight: Flight = { controller: new AbortController(), waiters: 0 }
+    const refreshing = stale !== undefined && stale.usableUntil > this.#clock.now()
+    const flight: Flight = { controller: new AbortController(), refreshing, waiters: 0 }
     this.#flights.set(key, flight)
     try {
       const entry = await this.#fetch(context, flight.controller.signal)
       setOptions.ttl = Math.max(1, Math.ceil(entry.refreshAt - this.#clock.now()))
       return entry
     } catch (error) {
-      if (stale !== undefined) this.#onRefreshError?.(error, context)
-      throw error
+      if (!refreshing || this.#closed) throw error
+      this.#report(error, context)
+      // Callers asked for a new token (forceRefresh) and wait: they get the failure.
+      if (flight.waiters > 0) throw error
+      // Nobody waits: keep the still-usable token, and hold off the next refresh for a while.
+      const failedRefreshes = (stale.failedRefreshes ?? 0) + 1
+      const untilUnusable = stale.usableUntil - this.#clock.now()
+      setOptions.ttl = Math.max(1, Math.ceil(Math.min(refreshBackoffMs(failedRefreshes), untilUnusable)))
+      return { ...stale, failedRefreshes }
     } finally {
       if (this.#flights.get(key) === flight) this.#flights.delete(key)
+    }
+  }
+
+  #report(error: unknown, context: C): void {
+    try {
+      this.#onRefreshError?.(error, context)
+    } catch {
+      // A throwing listener must not turn a handled refresh failure into a failed call.
     }
   }
 
@@ -133,7 +179,10 @@ export class TokenCache<T extends object, C> {
         flight.waiters--
       }
     }
-    signal.throwIfAborted()
+    if (signal.aborted) {
+      pending.catch(noop)
+      throw new AbortError(signal.reason)
+    }
     flight.waiters++
     let onAbort: (() => void) | undefined
     try {
@@ -147,7 +196,16 @@ export class TokenCache<T extends object, C> {
     } finally {
       if (onAbort) signal.removeEventListener('abort', onAbort)
       flight.waiters--
-      if (flight.waiters === 0 && signal.aborted) flight.controller.abort(new AbortError(signal.reason))
+      if (flight.waiters === 0 && signal.aborted && !flight.refreshing) this.#abandon(key, flight, signal.reason)
+    }
+  }
+
+  /** Nobody waits for this request any more: abort it, and forget it so that a later caller starts anew. */
+  #abandon(key: string, flight: Flight, reason: unknown): void {
+    flight.controller.abort(new AbortError(reason))
+    if (this.#flights.get(key) === flight) {
+      this.#flights.delete(key)
+      this.#lru.delete(key)
     }
   }
 }

@@ -1,3 +1,4 @@
+import { validateHeaderValue } from 'node:http'
 import type { Dispatcher } from 'undici'
 import type { ClientCredentials } from '../auth/client-authentication.js'
 import { DEFAULT_REFRESH_POLICY, type RefreshPolicy } from '../cache/refresh-policy.js'
@@ -66,9 +67,9 @@ export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
     defaultScope: normalizeScope(options.scope),
     defaultParams: normalizeParams(options),
     dispatcher: options.dispatcher,
-    userAgent: options.userAgent === undefined ? DEFAULT_USER_AGENT : requiredString('userAgent', options.userAgent),
+    userAgent: options.userAgent === undefined ? DEFAULT_USER_AGENT : headerValue('userAgent', options.userAgent),
     maxResponseBytes: count('maxResponseBytes', options.maxResponseBytes, DEFAULTS.maxResponseBytes, 1),
-    maxEntries: count('cache.maxEntries', cache.maxEntries, DEFAULTS.maxEntries, 1),
+    maxEntries: wholeNumber('cache.maxEntries', cache.maxEntries, DEFAULTS.maxEntries, 1),
     defaultLifetimeMs: count('cache.defaultLifetimeMs', cache.defaultLifetimeMs, DEFAULTS.defaultLifetimeMs, 0),
     refresh: {
       expiryBufferMs: count('cache.expiryBufferMs', cache.expiryBufferMs, DEFAULT_REFRESH_POLICY.expiryBufferMs, 0),
@@ -76,7 +77,7 @@ export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
       refreshJitter: share('cache.refreshJitter', cache.refreshJitter, DEFAULT_REFRESH_POLICY.refreshJitter),
     },
     retry: {
-      retries: count('retry.retries', retry.retries, DEFAULT_RETRY_POLICY.retries, 0),
+      retries: wholeNumber('retry.retries', retry.retries, DEFAULT_RETRY_POLICY.retries, 0),
       minDelayMs: count('retry.minDelayMs', retry.minDelayMs, DEFAULT_RETRY_POLICY.minDelayMs, 0),
       maxDelayMs: count('retry.maxDelayMs', retry.maxDelayMs, DEFAULT_RETRY_POLICY.maxDelayMs, 0),
       factor: count('retry.factor', retry.factor, DEFAULT_RETRY_POLICY.factor, 1),
@@ -88,12 +89,31 @@ export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
     onRefreshError: options.onRefreshError,
     clock,
   }
+  if (resolved.retry.minDelayMs > resolved.retry.maxDelayMs) {
+    throw invalidArgument('retry.minDelayMs', 'must not be larger than retry.maxDelayMs')
+  }
   return resolved
 }
 
 function requiredString(name: string, value: unknown): string {
   if (typeof value !== 'string' || value === '') throw invalidArgument(name, 'must be a non-empty string')
   return value
+}
+
+function headerValue(name: string, value: unknown): string {
+  const text = requiredString(name, value)
+  try {
+    validateHeaderValue(name, text)
+  } catch {
+    throw invalidArgument(name, 'must be a valid HTTP header value (no control characters)')
+  }
+  return text
+}
+
+function wholeNumber(name: string, value: unknown, fallback: number, min: number): number {
+  if (value === undefined) return fallback
+  if (!Number.isSafeInteger(value) || (value as number) < min) throw invalidArgument(name, `must be a whole number of at least ${min}`)
+  return value as number
 }
 
 function booleanOption(name: string, value: unknown, fallback: boolean): boolean {

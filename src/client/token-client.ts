@@ -1,6 +1,6 @@
 import { inspect } from 'node:util'
 import { Pool, type Dispatcher } from 'undici'
-import { authenticationParts, encodingMismatchHint } from '../auth/client-authentication.js'
+import { authenticationParts, basicAuthorization, encodingMismatchHint } from '../auth/client-authentication.js'
 import { formEncode } from '../auth/form-encoding.js'
 import { cacheKeyPrefix, tokenCacheKey } from '../cache/cache-key.js'
 import { scheduleToken } from '../cache/refresh-policy.js'
@@ -21,6 +21,9 @@ import { withRetries } from '../retry/with-retries.js'
 import { AccessToken } from './access-token.js'
 import { resolveOptions, type ResolvedOptions } from './resolve-options.js'
 import type { GetTokenOptions, TokenClientOptions } from './token-client-options.js'
+
+/** How many scope texts the fast path remembers the cache key of. */
+const MAX_REMEMBERED_SCOPES = 1024
 
 /** One token request, as the cache hands it to the fetcher. */
 interface TokenRequest {
@@ -49,6 +52,8 @@ export class TokenClient {
   readonly #cache: TokenCache<AccessToken, TokenRequest>
   readonly #secrets: readonly string[]
   readonly #closer = new AbortController()
+  /** Cache keys of plain `getToken(scope)` calls by their scope text, so a cache hit skips normalising. */
+  readonly #keysByScope = new Map<string | undefined, string>()
   #closed = false
 
   /** @throws {TypeError} with code `ERR_INVALID_ARG_VALUE`, naming the option that is wrong. */
@@ -57,8 +62,14 @@ export class TokenClient {
     const { tokenUrl, credentials } = this.#options
     this.#dispatcher = this.#options.dispatcher ?? new Pool(tokenUrl.origin, { keepAliveTimeout: 30_000 })
     this.#keyPrefix = cacheKeyPrefix(tokenUrl.href, credentials.clientId, credentials.authMethod)
-    const secret = credentials.clientSecret
-    this.#secrets = [secret, formEncode(secret), encodeURIComponent(secret)]
+    const { clientId, clientSecret: secret } = credentials
+    this.#secrets = [
+      secret,
+      formEncode(secret),
+      encodeURIComponent(secret),
+      basicAuthorization(clientId, secret, 'form').slice('Basic '.length),
+      basicAuthorization(clientId, secret, 'raw').slice('Basic '.length),
+    ]
     const onRefreshError = this.#options.onRefreshError
     this.#cache = new TokenCache<AccessToken, TokenRequest>({
       maxEntries: this.#options.maxEntries,
@@ -84,12 +95,18 @@ export class TokenClient {
    * @example
    * const { accessToken } = await client.getToken(['orders:read', 'orders:write'])
    */
-  async getToken(scope?: ScopeInput, options: GetTokenOptions = {}): Promise<AccessToken> {
+  async getToken(scope?: ScopeInput, options?: GetTokenOptions): Promise<AccessToken> {
     if (this.#closed) throw new ClientClosedError()
-    if (options.signal?.aborted) throw new AbortError(options.signal.reason)
-    const request = this.#tokenRequest(scope, options)
+    if (options === undefined && typeof scope !== 'object') {
+      const key = this.#keysByScope.get(scope)
+      const cached = key === undefined ? undefined : this.#cache.peek(key)
+      if (cached !== undefined) return cached
+    }
+    if (options?.signal?.aborted) throw new AbortError(options.signal.reason)
+    const request = this.#tokenRequest(scope, options ?? {})
     const key = tokenCacheKey(this.#keyPrefix, request.scopes, request.params)
-    return this.#cache.get(key, request, options.forceRefresh === true, options.signal)
+    if (options === undefined && typeof scope !== 'object') this.#rememberKey(scope, key)
+    return this.#cache.get(key, request, options?.forceRefresh === true, options?.signal)
   }
 
   /**
@@ -127,6 +144,11 @@ export class TokenClient {
 
   [inspect.custom](): string {
     return `TokenClient ${inspect(this.options)}`
+  }
+
+  #rememberKey(scope: string | undefined, key: string): void {
+    if (this.#keysByScope.size >= MAX_REMEMBERED_SCOPES) this.#keysByScope.clear()
+    this.#keysByScope.set(scope, key)
   }
 
   #tokenRequest(scope: ScopeInput | undefined, options: GetTokenOptions): TokenRequest {
@@ -170,7 +192,7 @@ export class TokenClient {
           token = interpretTokenResponse(response, {
             url: tokenUrl,
             requestedScope,
-            now: clock.now(),
+            now: clock.wallNow?.() ?? clock.now(),
             defaultLifetimeMs: this.#options.defaultLifetimeMs,
             redact: (text) => redact(text, this.#secrets),
           })

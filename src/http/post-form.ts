@@ -66,6 +66,8 @@ export async function postForm(
       throw reason instanceof TokenClientError ? reason : new AbortError(reason)
     }
     if (error instanceof TokenClientError) throw error
+    // undici refusing the request itself (a bad header, say) is a bug to surface, not a network failure to retry.
+    if ((error as { code?: unknown } | undefined)?.code === 'UND_ERR_INVALID_ARG') throw error
     throw new TransportError(`token request failed: ${describe(error)}`, error)
   } finally {
     clearTimeout(timer)

@@ -27,7 +27,7 @@ export interface TokenResponseContext {
   url: URL
   /** The space-joined scope that was requested. */
   requestedScope: string
-  /** Clock milliseconds now, for `Retry-After` dates and the JWT `exp`. */
+  /** Wall-clock epoch milliseconds now, for `Retry-After` dates and the JWT `exp`. */
   now: number
   /** Lifetime used when the response has neither `expires_in` nor a JWT `exp`. */
   defaultLifetimeMs: number
@@ -76,7 +76,8 @@ export function interpretTokenResponse(response: FormResponse, context: TokenRes
   const expiresIn = parseExpiresIn(fields.expires_in)
   if (expiresIn === 'invalid') throw invalid('expires_in is not a non-negative number of seconds')
   if (expiresIn !== undefined) {
-    return { accessToken, tokenType: 'Bearer', lifetimeMs: expiresIn * 1000, lifetimeSource: 'expires_in', scope }
+    const lifetimeMs = Math.min(expiresIn, MAX_LIFETIME_SECONDS) * 1000
+    return { accessToken, tokenType: 'Bearer', lifetimeMs, lifetimeSource: 'expires_in', scope }
   }
   const exp = jwtExpiry(accessToken)
   if (exp !== undefined) {
@@ -100,6 +101,9 @@ export function parseExpiresIn(value: unknown): number | undefined | 'invalid' {
 }
 
 type BodyFields = Record<string, unknown>
+
+/** Longer lifetimes (68 years) are taken as this, so dates stay representable. */
+const MAX_LIFETIME_SECONDS = 2 ** 31 - 1
 
 function parseBody(body: Buffer, contentType: string | undefined): BodyFields | undefined {
   const mediaType = contentType?.split(';')[0]?.trim().toLowerCase()

@@ -74,7 +74,7 @@ test('refresh-ahead: past the refresh point callers get the current token at onc
   assert.equal(f.server.log.tokenRequests({ scope }).length, base + 2, 'exactly one background refresh')
 })
 
-test('a failed background refresh: callers keep the valid token, the failure is reported, a later call retries', async () => {
+test('a failed background refresh: callers keep the valid token, the failure is reported, a later call retries after a backoff', async () => {
   const clock = new TestClock()
   const failures: Array<[TokenClientError, string]> = []
   const client = f.makeClient({
@@ -93,12 +93,28 @@ test('a failed background refresh: callers keep the valid token, the failure is 
   assert.ok(failures[0]?.[0] instanceof OAuthError && failures[0][0].status === 503)
   assert.equal(failures[0]?.[1], 'api:read audit')
   assert.equal(await client.getToken(scope), first, 'still the valid token')
-  await tick()
+  await new Promise((r) => setTimeout(r, 1))
+  const before = f.server.log.tokenRequests({ scope: 'audit' }).length
+  for (let i = 0; i < 20; i++) assert.equal(await client.getToken(scope), first)
+  assert.equal(f.server.log.tokenRequests({ scope: 'audit' }).length, before, 'no request per call while backing off')
+  clock.advance(1_001)
   for (let i = 0; i < 500; i++) {
     if ((await client.getToken(scope)) !== first) break
     await new Promise((r) => setTimeout(r, 2))
   }
   assert.notEqual(await client.getToken(scope), first, 'the next call after the failure refreshed')
+})
+
+test('the lifetime is counted from when the request was sent, not from when the answer arrived', async () => {
+  const clock = new TestClock()
+  const client = f.makeClient({ clock })
+  f.server.faults.add({ type: 'delay', ms: 60 }, { scope: 'api:read' })
+  const sentAt = clock.now()
+  const pending = client.getToken('api:read', { params: { case: 'slow' } })
+  await new Promise((r) => setTimeout(r, 20))
+  clock.advance(10_000) // ten seconds pass while the server is slow
+  const token = await pending
+  assert.equal(token.expiresAt.getTime(), sentAt + 3_600_000)
 })
 
 test('a token is never handed out in its last seconds: the caller waits for a new one', async () => {

@@ -95,3 +95,33 @@ test('a redirect is never followed: an error naming the status and only the targ
   })
   assert.equal(elsewhereHits, 0)
 })
+
+test('a chunked body without Content-Length is cut off at the cap while streaming', async () => {
+  const { createServer } = await import('node:http')
+  let written = 0
+  const big = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' })
+    const chunk = Buffer.alloc(64 * 1024, 0x61)
+    const pump = () => {
+      while (written < 8 * 1024 * 1024) {
+        written += chunk.length
+        if (!res.write(chunk)) return void res.once('drain', pump)
+      }
+      res.end()
+    }
+    res.on('close', () => (written = Math.max(written, 0)))
+    pump()
+  })
+  await new Promise<void>((resolve) => big.listen(0, '127.0.0.1', resolve))
+  const address = big.address()
+  const { TokenClient } = await import('../../src/index.js')
+  const client = new TokenClient({ tokenUrl: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/t`, clientId: 'a', clientSecret: 'b', maxResponseBytes: 100_000, retry: false })
+  try {
+    await assert.rejects(client.getToken('x'), (error: unknown) => error instanceof InvalidResponseError && /larger than 100000 bytes/.test(error.message))
+    assert.ok(written < 8 * 1024 * 1024, `the server was stopped early (${written} bytes written)`)
+  } finally {
+    await client.close()
+    big.closeAllConnections()
+    big.close()
+  }
+})

@@ -37,6 +37,7 @@ test('errors from every path never show the secret, even when the server echoes 
   const echo = JSON.stringify({ error: 'invalid_client', error_description: `bad secret ${RESERVED_SECRET} / ${formEncode(RESERVED_SECRET)}` })
   const faults = [
     { type: 'status', status: 401, body: echo, contentType: 'application/json' },
+    { type: 'status', status: 400, body: JSON.stringify({ error: 'invalid_request', error_description: `bad header Basic ${forms[2]}` }), contentType: 'application/json' },
     { type: 'status', status: 503, body: `<p>${RESERVED_SECRET}</p>`, contentType: 'text/html' },
     { type: 'body', body: `<p>${RESERVED_SECRET}</p>`, contentType: 'text/html' },
     { type: 'token', fields: { token_type: RESERVED_SECRET } },

@@ -11,6 +11,9 @@ interface Deferred {
   signal: AbortSignal
 }
 
+/** Lets a rejected refresh run through lru-cache and the backoff that follows it. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 1))
+
 function harness(maxEntries = 10) {
   const clock = new TestClock()
   const pending: Deferred[] = []
@@ -59,7 +62,7 @@ test('past the refresh point: the current value at once, one background fetch, t
   assert.equal(h.fetches(), 2)
 })
 
-test('a failed background refresh keeps the still-usable value, is reported, and the next call tries again', async () => {
+test('a failed background refresh keeps the still-usable value, is reported, and a call after the backoff tries again', async () => {
   const h = harness()
   const first = h.cache.get('k', 'ctx', false)
   h.pending[0]?.resolve(h.entry(1, 800, 1000))
@@ -70,9 +73,16 @@ test('a failed background refresh keeps the still-usable value, is reported, and
   await tick()
   assert.equal(h.refreshErrors.length, 1)
   assert.equal((await h.cache.get('k', 'ctx', false)).n, 1, 'still served')
-  assert.equal(h.fetches(), 3, 'the next call after the failure tried again')
-  h.pending[2]?.resolve(h.entry(3, 800, 1000))
+  assert.equal(h.fetches(), 2, 'not at once: the next refresh waits for the backoff')
+  h.clock.advance(100) // the 1 s backoff is cut to the 199 ms of usable time left
+  assert.equal((await h.cache.get('k', 'ctx', false)).n, 1)
+  assert.equal(h.fetches(), 2)
+  h.clock.advance(100)
+  const next = h.cache.get('k', 'ctx', false)
   await tick()
+  assert.equal(h.fetches(), 3, 'once the token is no longer usable, callers wait for a new request')
+  h.pending[2]?.resolve(h.entry(3, 800, 1000))
+  assert.equal((await next).n, 3)
   assert.equal((await h.cache.get('k', 'ctx', false)).n, 3)
 })
 
@@ -168,4 +178,86 @@ test('a value whose lifetime is already over when it arrives is still handed to 
   h.pending[0]?.resolve(h.entry(1, 0, 0))
   assert.equal((await get).n, 1)
   assert.equal(h.fetches(), 1)
+})
+
+test('an entry whose usable time is over is not served even before lru-cache calls it stale', async () => {
+  const h = harness()
+  const first = h.cache.get('k', 'ctx', false)
+  h.pending[0]?.resolve(h.entry(1, -5, 0)) // arrived already past its refresh point and usable time
+  assert.equal((await first).n, 1, 'its own waiters get it')
+  assert.equal(h.cache.peek('k'), undefined)
+  const next = h.cache.get('k', 'ctx', false)
+  await tick()
+  assert.equal(h.fetches(), 2, 'the next caller waits for a new one')
+  h.pending[1]?.resolve(h.entry(2, 800, 1000))
+  assert.equal((await next).n, 2)
+})
+
+test('an abort while waiting for the refresh of an unusable entry is a typed abort, and a failing refresh crashes nothing', async () => {
+  const h = harness()
+  const first = h.cache.get('k', 'ctx', false)
+  h.pending[0]?.resolve(h.entry(1, 800, 1000))
+  await first
+  h.clock.advance(1000)
+  const controller = new AbortController()
+  const waiting = h.cache.get('k', 'ctx', false, controller.signal)
+  controller.abort(new Error('gave up'))
+  await assert.rejects(waiting, (error: unknown) => error instanceof AbortError)
+  h.pending[1]?.reject(new Error('refresh failed'))
+  await tick()
+  await tick()
+})
+
+test('a caller arriving after the last waiter aborted starts a new request instead of joining the aborted one', async () => {
+  const h = harness()
+  const quitter = new AbortController()
+  const aborted = h.cache.get('k', 'ctx', false, quitter.signal)
+  quitter.abort(new Error('A gave up'))
+  await assert.rejects(aborted, AbortError)
+  assert.equal(h.pending[0]?.signal.aborted, true)
+  for (let hops = 0; hops < 8; hops++) await Promise.resolve()
+  const later = h.cache.get('k', 'ctx', false)
+  h.pending[0]?.reject(h.pending[0].signal.reason as Error)
+  assert.equal(h.fetches(), 2, 'a fresh request')
+  h.pending[1]?.resolve(h.entry(2, 800, 1000))
+  assert.equal((await later).n, 2)
+})
+
+test('close() does not report the aborted background refresh as a refresh failure', async () => {
+  const h = harness()
+  const first = h.cache.get('k', 'ctx', false)
+  h.pending[0]?.resolve(h.entry(1, 800, 1000))
+  await first
+  h.clock.advance(801)
+  await h.cache.get('k', 'ctx', false)
+  h.cache.close(new Error('closed'))
+  h.pending[1]?.reject(new Error('closed'))
+  await tick()
+  assert.equal(h.refreshErrors.length, 0)
+})
+
+test('failed background refreshes back off: 1 s, then doubling, never past the usable time', async () => {
+  const { refreshBackoffMs } = await import('../../src/cache/token-cache.js')
+  assert.deepEqual([1, 2, 3, 4, 7, 8, 20].map(refreshBackoffMs), [1000, 2000, 4000, 8000, 60_000, 60_000, 60_000])
+  const h = harness()
+  const first = h.cache.get('k', 'ctx', false)
+  h.pending[0]?.resolve(h.entry(1, 10_000, 100_000))
+  await first
+  h.clock.advance(10_001)
+  await h.cache.get('k', 'ctx', false)
+  h.pending[1]?.reject(new Error('down'))
+  await settle()
+  for (let i = 0; i < 5; i++) assert.equal((await h.cache.get('k', 'ctx', false)).n, 1)
+  assert.equal(h.fetches(), 2, 'no new request during the 1 s backoff')
+  h.clock.advance(1_001)
+  await h.cache.get('k', 'ctx', false)
+  assert.equal(h.fetches(), 3)
+  h.pending[2]?.reject(new Error('still down'))
+  await settle()
+  h.clock.advance(1_001)
+  await h.cache.get('k', 'ctx', false)
+  assert.equal(h.fetches(), 3, 'the second backoff is 2 s')
+  h.clock.advance(1_000)
+  await h.cache.get('k', 'ctx', false)
+  assert.equal(h.fetches(), 4)
 })

@@ -104,6 +104,12 @@ test('other statuses: unexpected status with Retry-After, redirects name only th
   )
 })
 
+test('an absurd expires_in is capped so the expiry stays a valid date', () => {
+  const token = interpretTokenResponse(respond(200, { access_token: 't', token_type: 'Bearer', expires_in: 1e20 }), context)
+  assert.equal(token.lifetimeMs, (2 ** 31 - 1) * 1000)
+  assert.ok(!Number.isNaN(new Date(now + token.lifetimeMs).getTime()))
+})
+
 test('expires_in parsing table', () => {
   const rows: Array<[unknown, number | undefined | 'invalid']> = [
     [3600, 3600], ['3600', 3600], [' 60 ', 60], ['1.5', 1.5], [0, 0], [undefined, undefined], [null, undefined],
