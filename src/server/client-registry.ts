@@ -1,23 +1,35 @@
 /**
  * The clients the reference server knows. Secrets are hashed with SHA-256 when a client is
- * registered and the plaintext is never kept (checklist item 17); a presented secret is hashed and
- * compared with `crypto.timingSafeEqual`. A client may hold several secrets, each with an optional
- * expiry, so rotation can be tested.
+ * registered and the plaintext is never kept (checklist item 17), or given already hashed
+ * (`secretHash`); a presented secret is hashed and compared with `crypto.timingSafeEqual`.
+ * A client may hold several secrets, each with an optional expiry, so rotation can be tested.
  */
-import { hash, timingSafeEqual } from 'node:crypto'
+import { timingSafeEqual } from 'node:crypto'
 import { inspect } from 'node:util'
 import { invalidArgument } from '../errors/invalid-argument.js'
+import { parseSecretHash, sha256 } from './client-secret.js'
 import { isScopeToken } from './scope.js'
+import { isTokenFormat, type TokenFormat } from './token-format.js'
 
-/** One secret of a {@link ReferenceClient}. */
+/** One secret of a {@link ReferenceClient}: exactly one of `secret` and `secretHash`. */
 export interface ReferenceClientSecret {
   /**
    * The secret: non-empty VSCHAR (%x20-7E, RFC 6749 App. A.2). Hashed at registration, never kept.
    *
+   * @default undefined (then `secretHash` is required)
    * @example
    * { secret: 'old secret', expiresAt: new Date('2030-01-01') }
    */
-  secret: string
+  secret?: string
+  /**
+   * The secret already hashed, `sha256:<base64url of the SHA-256 digest>`, as
+   * `generateClientSecret().stored` or `hashClientSecret(secret)` give it.
+   *
+   * @default undefined (then `secret` is required)
+   * @example
+   * { secretHash: hashClientSecret('rotated in'), expiresAt: new Date('2030-01-01') }
+   */
+  secretHash?: string
   /**
    * When the secret stops working, compared with the server's `clock`.
    *
@@ -45,6 +57,15 @@ export interface ReferenceClient {
    * { clientId: 'svc', clientSecret: 'a b:c%d+e&f=g/h', scopes: [] }
    */
   clientSecret?: string
+  /**
+   * A secret that never expires, given as its hash `sha256:<base64url>` (see `generateClientSecret`),
+   * so the plaintext need not appear in the server's configuration.
+   *
+   * @default undefined
+   * @example
+   * { clientId: 'svc', secretHash: generateClientSecret().stored, scopes: ['api:read'] }
+   */
+  secretHash?: string
   /**
    * Further secrets, for rotation; each may expire.
    *
@@ -78,6 +99,14 @@ export interface ReferenceClient {
    * { clientId: 'short', clientSecret: 'x', scopes: [], tokenLifetime: 30 }
    */
   tokenLifetime?: number
+  /**
+   * The format of this client's access tokens, overriding the server's `tokenFormat`.
+   *
+   * @default the server's `tokenFormat`
+   * @example
+   * { clientId: 'jwt-client', clientSecret: 'x', scopes: [], tokenFormat: 'jwt' }
+   */
+  tokenFormat?: TokenFormat
 }
 
 /** What the server knows about a registered client, secrets excepted. */
@@ -88,6 +117,7 @@ export interface RegisteredClient {
   readonly scopeSet: ReadonlySet<string>
   readonly grantTypes: ReadonlySet<string>
   readonly tokenLifetime: number | undefined
+  readonly tokenFormat: TokenFormat | undefined
 }
 
 interface SecretHash {
@@ -103,9 +133,7 @@ interface Registration {
 // *VSCHAR, non-empty: client_id (App. A.1) and client_secret (App. A.2).
 const VSCHARS = /^[\x20-\x7E]+$/
 
-function sha256(value: string): Buffer {
-  return hash('sha256', value, 'buffer')
-}
+const EMPTY_SECRET_HASH = sha256('')
 
 // Compared against when the client id is unknown, so that case costs the same as a wrong secret.
 const DECOY: readonly SecretHash[] = [{ hash: sha256('decoy'), expiresAt: Infinity }]
@@ -121,12 +149,21 @@ const DECOY: readonly SecretHash[] = [{ hash: sha256('decoy'), expiresAt: Infini
 export class ClientRegistry {
   readonly #clients = new Map<string, Registration>()
 
-  constructor(clients: readonly ReferenceClient[]) {
+  /**
+   * @param clients - the clients of `options.clients`.
+   * @param fileClients - the clients of `options.clientsFile`, registered after them.
+   */
+  constructor(clients: readonly ReferenceClient[], fileClients: readonly ReferenceClient[] = []) {
     if (!Array.isArray(clients)) throw invalidArgument('options.clients', 'must be an array of clients')
+    this.#registerAll(clients, 'options.clients')
+    this.#registerAll(fileClients, 'options.clientsFile: clients')
+  }
+
+  #registerAll(clients: readonly ReferenceClient[], name: string): void {
     clients.forEach((client, index) => {
-      const registration = register(client, `options.clients[${index}]`)
+      const registration = register(client, `${name}[${index}]`)
       if (this.#clients.has(registration.client.clientId)) {
-        throw invalidArgument(`options.clients[${index}].clientId`, 'is registered twice')
+        throw invalidArgument(`${name}[${index}].clientId`, 'is registered twice')
       }
       this.#clients.set(registration.client.clientId, registration)
     })
@@ -148,6 +185,18 @@ export class ClientRegistry {
   }
 
   /**
+   * Every scope some client may ask for, without duplicates, in registration order.
+   *
+   * @example
+   * registry.scopes() // ['api:read', 'api:write']
+   */
+  scopes(): string[] {
+    const all = new Set<string>()
+    for (const { client } of this.#clients.values()) for (const scope of client.scopes) all.add(scope)
+    return [...all]
+  }
+
+  /**
    * The client when `secret` matches one of its secrets that has not expired at `now` (epoch ms),
    * otherwise `undefined`. The comparison is constant-time over SHA-256 digests.
    *
@@ -163,7 +212,8 @@ export class ClientRegistry {
       const equal = timingSafeEqual(presented, stored.hash)
       if (equal && stored.expiresAt > now) match = true
     }
-    return match ? registration?.client : undefined
+    // An empty secret is no secret, whatever a secretHash says (`Basic base64("svc:")`).
+    return match && secret !== '' ? registration?.client : undefined
   }
 
   [inspect.custom](): string {
@@ -177,19 +227,38 @@ export class ClientRegistry {
 
 function register(client: ReferenceClient, name: string): Registration {
   if (typeof client !== 'object' || client === null) throw invalidArgument(name, 'must be an object')
-  const { clientId, clientSecret, secrets = [], scopes, grantTypes = ['client_credentials'], tokenLifetime } = client
+  const {
+    clientId,
+    clientSecret,
+    secretHash,
+    secrets = [],
+    scopes,
+    grantTypes = ['client_credentials'],
+    tokenLifetime,
+    tokenFormat,
+  } = client
   if (typeof clientId !== 'string' || !VSCHARS.test(clientId)) {
     throw invalidArgument(`${name}.clientId`, 'must be a non-empty string of VSCHAR (%x20-7E)')
   }
   const hashes: SecretHash[] = []
   if (clientSecret !== undefined) hashes.push(hashSecret(clientSecret, undefined, `${name}.clientSecret`, ''))
+  if (secretHash !== undefined) hashes.push(storedSecret(secretHash, undefined, `${name}.secretHash`, ''))
   if (!Array.isArray(secrets)) throw invalidArgument(`${name}.secrets`, 'must be an array')
   secrets.forEach((entry, index) => {
     const entryName = `${name}.secrets[${index}]`
     if (typeof entry !== 'object' || entry === null) throw invalidArgument(entryName, 'must be an object')
-    hashes.push(hashSecret(entry.secret, entry.expiresAt, `${entryName}.secret`, `${entryName}.expiresAt`))
+    if ((entry.secret === undefined) === (entry.secretHash === undefined)) {
+      throw invalidArgument(entryName, 'needs exactly one of secret and secretHash')
+    }
+    hashes.push(
+      entry.secret !== undefined
+        ? hashSecret(entry.secret, entry.expiresAt, `${entryName}.secret`, `${entryName}.expiresAt`)
+        : storedSecret(entry.secretHash, entry.expiresAt, `${entryName}.secretHash`, `${entryName}.expiresAt`),
+    )
   })
-  if (hashes.length === 0) throw invalidArgument(name, 'needs a clientSecret or at least one entry in secrets')
+  if (hashes.length === 0) {
+    throw invalidArgument(name, 'needs a clientSecret, a secretHash or at least one entry in secrets')
+  }
   if (!Array.isArray(scopes)) throw invalidArgument(`${name}.scopes`, 'must be an array of scope tokens')
   scopes.forEach((scope, index) => {
     if (typeof scope !== 'string' || !isScopeToken(scope)) {
@@ -202,6 +271,9 @@ function register(client: ReferenceClient, name: string): Registration {
   if (tokenLifetime !== undefined && !isPositiveInteger(tokenLifetime)) {
     throw invalidArgument(`${name}.tokenLifetime`, 'must be a positive integer number of seconds')
   }
+  if (tokenFormat !== undefined && !isTokenFormat(tokenFormat)) {
+    throw invalidArgument(`${name}.tokenFormat`, "must be 'opaque' or 'jwt'")
+  }
   const scopeSet = new Set(scopes)
   return {
     client: Object.freeze({
@@ -210,6 +282,7 @@ function register(client: ReferenceClient, name: string): Registration {
       scopeSet,
       grantTypes: new Set(grantTypes),
       tokenLifetime,
+      tokenFormat,
     }),
     secrets: hashes,
   }
@@ -219,10 +292,24 @@ function hashSecret(secret: unknown, expiresAt: unknown, secretName: string, exp
   if (typeof secret !== 'string' || !VSCHARS.test(secret)) {
     throw invalidArgument(secretName, 'must be a non-empty string of VSCHAR (%x20-7E)')
   }
-  if (expiresAt !== undefined && !(expiresAt instanceof Date && Number.isFinite(expiresAt.getTime()))) {
-    throw invalidArgument(expiresAtName, 'must be a valid Date')
+  return { hash: sha256(secret), expiresAt: expiryTime(expiresAt, expiresAtName) }
+}
+
+function storedSecret(stored: unknown, expiresAt: unknown, storedName: string, expiresAtName: string): SecretHash {
+  const digest = typeof stored === 'string' ? parseSecretHash(stored) : undefined
+  if (digest === undefined) {
+    throw invalidArgument(storedName, 'must be sha256:<base64url of a 32-byte digest> (see generateClientSecret)')
   }
-  return { hash: sha256(secret), expiresAt: expiresAt === undefined ? Infinity : expiresAt.getTime() }
+  if (digest.equals(EMPTY_SECRET_HASH)) throw invalidArgument(storedName, 'is the hash of the empty string')
+  return { hash: digest, expiresAt: expiryTime(expiresAt, expiresAtName) }
+}
+
+function expiryTime(expiresAt: unknown, name: string): number {
+  if (expiresAt === undefined) return Infinity
+  if (!(expiresAt instanceof Date && Number.isFinite(expiresAt.getTime()))) {
+    throw invalidArgument(name, 'must be a valid Date')
+  }
+  return expiresAt.getTime()
 }
 
 /**

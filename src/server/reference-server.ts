@@ -1,29 +1,87 @@
 /**
- * The reference token server: a minimal, strictly compliant OAuth 2.0 client-credentials token
- * endpoint on `node:http`, for tests and benchmarks. It serves POST `/token`; every other path is 404.
+ * The reference token server: a minimal, strictly compliant OAuth 2.0 client-credentials
+ * authorization server on `node:http`, for tests and benchmarks. It serves the token endpoint,
+ * metadata, a JWK Set, introspection, revocation and a protected resource; every other path is 404.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { monotonicClock, type Clock } from '../clock.js'
 import { invalidArgument } from '../errors/invalid-argument.js'
 import { ClientRegistry, isPositiveInteger, type ReferenceClient } from './client-registry.js'
+import { loadClientsFile } from './clients-file.js'
+import { handleJwksRequest, handleMetadataRequest } from './discovery.js'
 import { DEFAULT_THROTTLE, FailureThrottle, type ThrottleOptions } from './failure-throttle.js'
 import { FaultScript } from './faults.js'
-import { RequestLog, TOKEN_PATH, appendEntry } from './request-log.js'
+import { handleIntrospectionRequest } from './introspection-endpoint.js'
+import {
+  INTROSPECTION_PATH,
+  JWKS_PATH,
+  OAUTH_METADATA_PATH,
+  OPENID_CONFIGURATION_PATH,
+  RESOURCE_PATH,
+  REVOCATION_PATH,
+  TOKEN_PATH,
+} from './paths.js'
+import { handleResourceRequest } from './protected-resource.js'
+import { RequestLog, appendEntry } from './request-log.js'
 import { sendError } from './responses.js'
-import { handleTokenRequest, type PendingEntry, type TokenEndpointContext } from './token-endpoint.js'
+import { handleRevocationRequest } from './revocation-endpoint.js'
+import type { EndpointHandler, PendingEntry, ServerContext } from './server-context.js'
+import { SIGNING_ALGORITHMS, SigningKeys, type JwkSet, type SigningAlgorithm } from './signing-keys.js'
+import { handleTokenRequest } from './token-endpoint.js'
+import { isTokenFormat, type TokenFormat } from './token-format.js'
 import { TokenStore } from './token-store.js'
 
 /** Options of {@link startReferenceServer}. */
 export interface ReferenceServerOptions {
   /**
    * The registered clients. Each needs at least one secret; secrets must be non-empty VSCHAR
-   * (%x20-7E) and are hashed at start, the plaintext is not kept.
+   * (%x20-7E) and are hashed at start, the plaintext is not kept. A secret may also be given
+   * already hashed (`secretHash`, see `generateClientSecret`).
    *
+   * @default []
    * @example
    * { clients: [{ clientId: 'svc', clientSecret: 's3cr:et%', scopes: ['api:read'] }] }
    */
-  clients: ReferenceClient[]
+  clients?: ReferenceClient[]
+  /**
+   * A JSON file of further clients, `{ "clients": [ { "clientId", "secretHash" | "clientSecret",
+   * "scopes", ... } ] }`, registered after `clients` (a client id may appear only once overall).
+   * Every field of `ReferenceClient` is allowed; `expiresAt` of a secret is an ISO 8601 date-time.
+   * With `secretHash` (`sha256:<base64url>`) the file holds no plaintext secret.
+   *
+   * @default undefined (no file)
+   * @example
+   * { clientsFile: new URL('./clients.json', import.meta.url).pathname }
+   */
+  clientsFile?: string
+  /**
+   * The format of access tokens: `opaque` (32 random bytes, base64url) or `jwt` (RFC 9068, signed
+   * with the server's key, verifiable against `jwks_uri`). A client may override it.
+   *
+   * @default 'opaque'
+   * @example
+   * { tokenFormat: 'jwt' }
+   */
+  tokenFormat?: TokenFormat
+  /**
+   * The algorithm of the signing key the server generates at start (and at each `rotateKeys()`):
+   * `ES256` (P-256; signatures in the JOSE r||s form), `RS256` (RSA 2048) or `EdDSA` (Ed25519).
+   *
+   * @default 'ES256'
+   * @example
+   * { tokenFormat: 'jwt', signingAlgorithm: 'EdDSA' }
+   */
+  signingAlgorithm?: SigningAlgorithm
+  /**
+   * The audience (`aud`) of tokens requested without `resource` (with `resource`, the audience is
+   * the resources asked for, RFC 8707). Several values make `aud` an array.
+   *
+   * @default the issuer
+   * @example
+   * { audience: 'https://api.example.com' }
+   */
+  audience?: string | string[]
   /**
    * The interface to listen on. Plain HTTP, so only loopback hosts are allowed unless
    * `allowNonLoopback` is set (RFC 6749 §3.2, checklist item 3). An IPv6 host is bracketed in URLs.
@@ -77,7 +135,8 @@ export interface ReferenceServerOptions {
    */
   throttle?: ThrottleOptions | false
   /**
-   * The time source of throttle windows, secret expiry and token expiry. Must count epoch
+   * The time source of throttle windows, secret expiry, token issue and expiry (`expires_in`
+   * bookkeeping, JWT `iat`/`exp`, introspection, the protected resource). Must count epoch
    * milliseconds (secret `expiresAt` dates are compared with it) and never go backwards.
    *
    * @default monotonicClock
@@ -102,8 +161,58 @@ export interface ReferenceServerOptions {
 export interface ReferenceServer {
   /** The token endpoint, e.g. `http://127.0.0.1:41234/token`. */
   readonly tokenUrl: string
-  /** The issuer identifier: the origin, e.g. `http://127.0.0.1:41234` or `http://[::1]:41234`. */
+  /**
+   * The issuer identifier: the origin, e.g. `http://127.0.0.1:41234` or `http://[::1]:41234`;
+   * identical to `issuer` in the metadata and to the `iss` of JWT access tokens.
+   */
   readonly issuer: string
+  /**
+   * The JWK Set of the signing keys (`jwks_uri` in the metadata), e.g. `http://127.0.0.1:41234/jwks`.
+   *
+   * @example
+   * const jwks = createRemoteJWKSet(new URL(server.jwksUri)) // jose, in a test
+   */
+  readonly jwksUri: string
+  /**
+   * The introspection endpoint (RFC 7662), e.g. `http://127.0.0.1:41234/introspect`.
+   *
+   * @example
+   * const body = new URLSearchParams({ token })
+   * await fetch(server.introspectionUrl, { method: 'POST', headers: { authorization }, body })
+   */
+  readonly introspectionUrl: string
+  /**
+   * The revocation endpoint (RFC 7009), e.g. `http://127.0.0.1:41234/revoke`.
+   *
+   * @example
+   * const body = new URLSearchParams({ token })
+   * await fetch(server.revocationUrl, { method: 'POST', headers: { authorization }, body })
+   */
+  readonly revocationUrl: string
+  /**
+   * The protected resource (RFC 6750), e.g. `http://127.0.0.1:41234/resource`; add `?scope=api:write`
+   * to require a scope.
+   *
+   * @example
+   * await fetch(server.resourceUrl, { headers: { authorization: `Bearer ${accessToken}` } })
+   */
+  readonly resourceUrl: string
+  /**
+   * The published signing keys as a JWK Set (what `GET /jwks` answers), current key first.
+   *
+   * @example
+   * const jwks = createLocalJWKSet(server.jwks) // jose, in a test
+   */
+  readonly jwks: JwkSet
+  /**
+   * Generates a new signing key and makes it current; resolves with its `kid`. The previous key
+   * stays published, so tokens it signed still verify, until the next rotation drops it; from then
+   * on introspection and the resource treat tokens it signed as inactive too.
+   *
+   * @example
+   * const kid = await server.rotateKeys()
+   */
+  rotateKeys(): Promise<string>
   /** The origin of the server, the same as `issuer`. */
   readonly url: string
   /** The port listened on. */
@@ -128,6 +237,7 @@ const DEFAULT_HOST = '127.0.0.1'
 const DEFAULT_TOKEN_LIFETIME = 3600
 const DEFAULT_MAX_BODY_BYTES = 16 * 1024
 const DEFAULT_LOG_LIMIT = 10_000
+const DEFAULT_SIGNING_ALGORITHM: SigningAlgorithm = 'ES256'
 
 /**
  * Starts the reference token server and resolves once it listens. Options are validated first: a
@@ -147,6 +257,11 @@ const DEFAULT_LOG_LIMIT = 10_000
 export async function startReferenceServer(options: ReferenceServerOptions): Promise<ReferenceServer> {
   if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'must be an object')
   const {
+    clients = [],
+    clientsFile,
+    tokenFormat = 'opaque',
+    signingAlgorithm = DEFAULT_SIGNING_ALGORITHM,
+    audience,
     host = DEFAULT_HOST,
     allowNonLoopback = false,
     port = 0,
@@ -173,7 +288,19 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
   if (!(logLimit === Infinity || (Number.isSafeInteger(logLimit) && logLimit >= 0))) {
     throw invalidArgument('options.logLimit', 'must be a non-negative integer or Infinity')
   }
-  const registry = new ClientRegistry(options.clients)
+  if (!isTokenFormat(tokenFormat)) throw invalidArgument('options.tokenFormat', "must be 'opaque' or 'jwt'")
+  if (!SIGNING_ALGORITHMS.includes(signingAlgorithm)) {
+    throw invalidArgument('options.signingAlgorithm', "must be 'ES256', 'RS256' or 'EdDSA'")
+  }
+  const audiences = audience === undefined ? undefined : typeof audience === 'string' ? [audience] : audience
+  const isAudience = (value: unknown): boolean => typeof value === 'string' && value !== ''
+  if (audiences !== undefined && (!Array.isArray(audiences) || audiences.length === 0 || !audiences.every(isAudience))) {
+    throw invalidArgument('options.audience', 'must be a non-empty string or a non-empty array of them')
+  }
+  if (clientsFile !== undefined && (typeof clientsFile !== 'string' || clientsFile === '')) {
+    throw invalidArgument('options.clientsFile', 'must be a file path')
+  }
+  const registry = new ClientRegistry(clients, clientsFile === undefined ? [] : await loadClientsFile(clientsFile))
   const failureThrottle = throttle === false ? undefined : new FailureThrottle(throttle, clock)
 
   const instance = new ReferenceTokenServer(
@@ -183,8 +310,11 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
       throttle: failureThrottle,
       tokens: new TokenStore(),
       faults: new FaultScript(),
+      keys: await SigningKeys.generate(signingAlgorithm),
       clock,
       tokenLifetime,
+      tokenFormat,
+      audience: audiences === undefined ? undefined : Object.freeze([...new Set(audiences)]),
       maxBodyBytes,
     },
     new RequestLog(logLimit),
@@ -193,27 +323,61 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
   return instance
 }
 
+type ContextSettings = Omit<ServerContext, 'signal' | 'issuer'>
+
+const ROUTES: ReadonlyMap<string, EndpointHandler> = new Map<string, EndpointHandler>([
+  [TOKEN_PATH, handleTokenRequest],
+  [INTROSPECTION_PATH, handleIntrospectionRequest],
+  [REVOCATION_PATH, handleRevocationRequest],
+  [RESOURCE_PATH, handleResourceRequest],
+  [JWKS_PATH, handleJwksRequest],
+  [OAUTH_METADATA_PATH, handleMetadataRequest],
+  [OPENID_CONFIGURATION_PATH, handleMetadataRequest],
+])
+
 class ReferenceTokenServer implements ReferenceServer {
   tokenUrl = ''
   issuer = ''
   url = ''
+  jwksUri = ''
+  introspectionUrl = ''
+  revocationUrl = ''
+  resourceUrl = ''
   port = 0
   readonly log: RequestLog
   readonly faults: FaultScript
   readonly tokens: TokenStore
   readonly #host: string
   readonly #server: Server
-  readonly #context: TokenEndpointContext
+  readonly #context: ServerContext
+  readonly #keys: SigningKeys
   readonly #closing = new AbortController()
   #closed: Promise<void> | undefined
 
-  constructor(host: string, context: Omit<TokenEndpointContext, 'signal'>, log: RequestLog) {
+  constructor(host: string, settings: ContextSettings, log: RequestLog) {
     this.#host = host
-    this.#context = { ...context, signal: this.#closing.signal }
+    // The issuer is known only once the server listens; endpoints read it per request.
+    const issuer = (): string => this.issuer
+    this.#context = {
+      ...settings,
+      signal: this.#closing.signal,
+      get issuer() {
+        return issuer()
+      },
+    }
     this.log = log
-    this.faults = context.faults
-    this.tokens = context.tokens
+    this.faults = settings.faults
+    this.tokens = settings.tokens
+    this.#keys = settings.keys
     this.#server = createServer((req, res) => this.#onRequest(req, res))
+  }
+
+  get jwks(): JwkSet {
+    return this.#keys.jwks()
+  }
+
+  rotateKeys(): Promise<string> {
+    return this.#keys.rotate()
   }
 
   listen(port: number): Promise<void> {
@@ -226,7 +390,11 @@ class ReferenceTokenServer implements ReferenceServer {
         this.port = (server.address() as AddressInfo).port
         this.issuer = `http://${this.#host.includes(':') ? `[${this.#host}]` : this.#host}:${this.port}`
         this.url = this.issuer
-        this.tokenUrl = `${this.issuer}${TOKEN_PATH}`
+        this.tokenUrl = this.issuer + TOKEN_PATH
+        this.jwksUri = this.issuer + JWKS_PATH
+        this.introspectionUrl = this.issuer + INTROSPECTION_PATH
+        this.revocationUrl = this.issuer + REVOCATION_PATH
+        this.resourceUrl = this.issuer + RESOURCE_PATH
         resolve()
       })
     })
@@ -253,7 +421,8 @@ class ReferenceTokenServer implements ReferenceServer {
       authMethod: 'none',
       params: {},
     }
-    if (path !== TOKEN_PATH) {
+    const handler = ROUTES.get(path)
+    if (handler === undefined) {
       entry.status = 404
       entry.error = 'not_found'
       sendError(res, 404, 'not_found', 'no such endpoint, the token endpoint is /token')
@@ -267,7 +436,7 @@ class ReferenceTokenServer implements ReferenceServer {
       this.log[appendEntry](entry)
     }
     const query = question === -1 ? undefined : url.slice(question + 1)
-    handleTokenRequest(this.#context, req, res, entry, query, logNow).then(
+    handler(this.#context, req, res, entry, query, logNow).then(
       () => logNow(),
       () => {
         // The client went away mid-body (nobody to answer), or a bug (answer if we still can).

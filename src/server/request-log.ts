@@ -5,6 +5,7 @@
  */
 import type { AuthMethod } from './client-authentication.js'
 import type { Fault } from './faults.js'
+import { TOKEN_PATH } from './paths.js'
 
 /** One request the server answered (or dropped). */
 export interface RequestLogEntry {
@@ -16,13 +17,23 @@ export interface RequestLogEntry {
   readonly path: string
   /** The status answered; 0 when a `drop` fault destroyed the socket, or while a `delay` fault holds the request. */
   readonly status: number
-  /** How the request tried to authenticate; `none` also for requests refused before that was looked at. */
-  readonly authMethod: AuthMethod
+  /**
+   * How the request tried to authenticate: a client authentication method, `bearer` for an access
+   * token sent to the protected resource, `none` also for requests refused before that was looked at.
+   */
+  readonly authMethod: AuthMethod | 'bearer'
   /** Basic only: true when any part of the Basic credentials changed on form-decoding. */
   readonly basicFormEncoded?: boolean
-  /** The claimed client id (from Basic or the body), verified or not. */
+  /**
+   * The claimed client id (from Basic or the body), verified or not; at the protected resource,
+   * the client the access token was issued to, when the token is active.
+   */
   readonly clientId?: string
-  /** The body parameters as decoded, every value kept (empty ones too), WITHOUT `client_secret`. */
+  /**
+   * The body parameters as decoded, every value kept (empty ones too), WITHOUT `client_secret`,
+   * and without `token` at introspection and revocation. At the protected resource, the query
+   * parameters (without `access_token`).
+   */
   readonly params: Record<string, string[]>
   /** The `error` code answered, if any. */
   readonly error?: string
@@ -30,8 +41,16 @@ export interface RequestLogEntry {
   readonly fault?: Fault['type']
 }
 
-/** Narrows {@link RequestLog.tokenRequests}. */
+/** Narrows {@link RequestLog.tokenRequests}, {@link RequestLog.count} and {@link RequestLog.filter}. */
 export interface RequestLogFilter {
+  /**
+   * Only requests to this path (without the query string). `tokenRequests()` ignores it: its path is `/token`.
+   *
+   * @default undefined (any path; `/token` for tokenRequests())
+   * @example
+   * server.log.count({ path: '/resource', clientId: 'svc' })
+   */
+  path?: string
   /**
    * Only requests claiming this client id.
    *
@@ -53,8 +72,7 @@ export interface RequestLogFilter {
 /** Appends an entry; only the server calls it. */
 export const appendEntry = Symbol('appendEntry')
 
-/** The path of the token endpoint. */
-export const TOKEN_PATH = '/token'
+export { TOKEN_PATH } from './paths.js'
 
 /**
  * The requests the server answered, oldest first. It keeps the latest `limit` entries (a ring
@@ -96,13 +114,39 @@ export class RequestLog {
    * assert.equal(server.log.tokenRequests({ clientId: 'svc', scope: 'api:read' }).length, 1)
    */
   tokenRequests(filter: RequestLogFilter = {}): RequestLogEntry[] {
-    const { clientId, scope } = filter
+    return this.filter({ ...filter, path: TOKEN_PATH })
+  }
+
+  /**
+   * The entries of any endpoint, oldest first, narrowed by path, client id and scope (each optional).
+   * `scope` matches a `scope` parameter containing that token: in the form body of token requests,
+   * in the query string at the protected resource (the scope it was asked to require).
+   *
+   * @example
+   * const refused = server.log.filter({ path: '/resource' }).filter((entry) => entry.status === 401)
+   */
+  filter(filter: RequestLogFilter = {}): RequestLogEntry[] {
+    const { path, clientId, scope } = filter
     return this.entries.filter(
       (entry) =>
-        entry.path === TOKEN_PATH &&
+        (path === undefined || entry.path === path) &&
         (clientId === undefined || entry.clientId === clientId) &&
         (scope === undefined || hasScope(entry, scope)),
     )
+  }
+
+  /**
+   * How many entries match: `filter(filter).length`, for assertions on how often a client called.
+   *
+   * @example
+   * assert.equal(server.log.count({ path: '/token', clientId: 'svc' }), 1)
+   * assert.equal(server.log.count({ path: '/resource' }), 2)
+   * server.log.count() // every entry kept
+   */
+  count(filter: RequestLogFilter = {}): number {
+    return filter.path === undefined && filter.clientId === undefined && filter.scope === undefined
+      ? this.#ring.length
+      : this.filter(filter).length
   }
 
   /**

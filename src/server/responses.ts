@@ -9,7 +9,10 @@ export const BASIC_REALM = 'reference-server'
 
 const WWW_AUTHENTICATE = `Basic realm="${BASIC_REALM}"`
 
-/** The error codes this server answers with (RFC 6749 §5.2, RFC 8707 §2, and two of its own for non-token paths). */
+/**
+ * The error codes this server answers with (RFC 6749 §5.2, RFC 8707 §2, RFC 6750 §3.1 for the
+ * protected resource, and `not_found` of its own for unknown paths).
+ */
 export type ServerErrorCode =
   | 'invalid_request'
   | 'invalid_client'
@@ -19,6 +22,8 @@ export type ServerErrorCode =
   | 'invalid_target'
   | 'server_error'
   | 'temporarily_unavailable'
+  | 'invalid_token'
+  | 'insufficient_scope'
   | 'not_found'
 
 // error_description = 1*( %x20-21 / %x23-5B / %x5D-7E ): no double quote, no backslash (RFC 6749 §5.2).
@@ -53,7 +58,8 @@ export function sendJson(res: ServerResponse, status: number, json: string, head
 }
 
 /**
- * Writes an OAuth error response. Every 401 carries `WWW-Authenticate: Basic realm="reference-server"`.
+ * Writes an OAuth error response. Every 401 carries `WWW-Authenticate: Basic realm="reference-server"`
+ * unless `headers` sets another challenge (the protected resource's Bearer one).
  * The description is fixed text of this server, never an echo of the request.
  *
  * @example

@@ -8,37 +8,25 @@
  * resource (400) → token issued (200).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Clock } from '../clock.js'
-import { extractCredentials } from './client-authentication.js'
-import type { ClientRegistry } from './client-registry.js'
-import type { FailureThrottle } from './failure-throttle.js'
-import { takeFault, type FaultScript } from './faults.js'
-import { checkFormContentType, firstValue, parseForm, readBody, type FormParams } from './form-body.js'
-import type { RequestLogEntry } from './request-log.js'
+import {
+  authenticateCaller,
+  callerCredentials,
+  failWith,
+  readAuthenticatedForm,
+  type FormRules,
+} from './authenticated-form.js'
+import { takeFault } from './faults.js'
+import { firstValue } from './form-body.js'
 import { isResourceIndicator } from './resource-indicator.js'
-import { sendError, sendJson, sendRaw, type ServerErrorCode } from './responses.js'
+import { sendJson, sendRaw } from './responses.js'
 import { parseScope } from './scope.js'
-import type { TokenStore } from './token-store.js'
+import type { PendingEntry, ServerContext } from './server-context.js'
+import { mintAccessToken } from './token-format.js'
 
-/** What the token endpoint needs from the server. */
-export interface TokenEndpointContext {
-  readonly registry: ClientRegistry
-  readonly throttle: FailureThrottle | undefined
-  readonly tokens: TokenStore
-  readonly faults: FaultScript
-  readonly clock: Clock
-  /** Seconds. */
-  readonly tokenLifetime: number
-  readonly maxBodyBytes: number
-  /** Aborted when the server closes: cuts `delay` faults short. */
-  readonly signal: AbortSignal
+const RULES: FormRules = {
+  repeatable: new Set(['resource']),
+  unlogged: new Set(['client_secret']),
 }
-
-/** A log entry while its request is being handled. */
-export type PendingEntry = { -readonly [K in keyof RequestLogEntry]: RequestLogEntry[K] }
-
-const REPEATABLE: ReadonlySet<string> = new Set(['resource'])
-const THROTTLED = '{"error":"invalid_client","error_description":"too many failed attempts"}'
 const TEMPORARILY_UNAVAILABLE = '{"error":"temporarily_unavailable"}'
 
 /**
@@ -51,65 +39,24 @@ const TEMPORARILY_UNAVAILABLE = '{"error":"temporarily_unavailable"}'
  * await handleTokenRequest(context, req, res, entry, query, () => log[appendEntry](entry))
  */
 export async function handleTokenRequest(
-  context: TokenEndpointContext,
+  context: ServerContext,
   req: IncomingMessage,
   res: ServerResponse,
   entry: PendingEntry,
   query: string | undefined,
   logNow: () => void,
 ): Promise<void> {
-  const fail = (status: number, error: ServerErrorCode, description: string, headers?: Record<string, string>) => {
-    entry.status = status
-    entry.error = error
-    sendError(res, status, error, description, headers)
+  const fail = failWith(res, entry)
+  const params = await readAuthenticatedForm(context, req, res, entry, query, RULES)
+  if (params === undefined) return
+  const credentials = callerCredentials(req, params, entry)
+  if (!credentials.ok) {
+    authenticateCaller(context, res, entry, credentials)
+    return
   }
-
-  if (req.method !== 'POST') {
-    return fail(405, 'invalid_request', 'the token endpoint accepts only POST', { allow: 'POST' })
-  }
-
-  const body = await readBody(req, context.maxBodyBytes)
-  if (body === undefined) {
-    return fail(413, 'invalid_request', 'request body too large', { connection: 'close' })
-  }
-  if (query !== undefined && hasQueryCredentials(query)) {
-    return fail(400, 'invalid_request', 'client credentials must not be sent in the query string')
-  }
-  switch (checkFormContentType(req.headers['content-type'])) {
-    case 'not-form':
-      return fail(400, 'invalid_request', 'the body must be application/x-www-form-urlencoded')
-    case 'bad-charset':
-      return fail(400, 'invalid_request', 'the form body must be UTF-8')
-  }
-
-  let params: FormParams
-  let repeated: string | undefined
-  try {
-    ;({ params, repeated } = parseForm(body.toString('utf8'), REPEATABLE))
-  } catch {
-    return fail(400, 'invalid_request', 'malformed percent escape in the body')
-  }
-  entry.params = paramsForLog(params)
-  if (repeated !== undefined) {
-    // Only a plain name is echoed: the description must not carry quotes or backslashes.
-    const what = /^[a-z_]{1,40}$/.test(repeated) ? `parameter ${repeated}` : 'a parameter'
-    return fail(400, 'invalid_request', `${what} repeated`)
-  }
-
-  const authorization = req.headers.authorization
-  const credentials = extractCredentials(
-    authorization,
-    authorization !== undefined && hasRepeatedAuthorization(req.rawHeaders),
-    params,
-  )
-  entry.authMethod = credentials.method
-  if (credentials.clientId !== undefined) entry.clientId = credentials.clientId
-  if (credentials.basicFormEncoded !== undefined) entry.basicFormEncoded = credentials.basicFormEncoded
-  if (!credentials.ok) return fail(credentials.status, credentials.error, credentials.description)
-  const { clientId, secret } = credentials
 
   const scopeParam = firstValue(params, 'scope')
-  const fault = context.faults[takeFault](clientId, scopeParam)
+  const fault = context.faults[takeFault](credentials.clientId, scopeParam)
   let extraFields: Record<string, unknown> | undefined
   if (fault !== undefined) {
     entry.fault = fault.type
@@ -141,22 +88,9 @@ export async function handleTokenRequest(
     }
   }
 
-  const throttle = context.throttle
-  if (throttle !== undefined && clientId !== undefined) {
-    const retryAfter = throttle.retryAfterSeconds(clientId)
-    if (retryAfter !== undefined) {
-      entry.status = 429
-      entry.error = 'invalid_client'
-      return sendJson(res, 429, THROTTLED, { 'retry-after': String(retryAfter) })
-    }
-  }
-  if (clientId === undefined) return fail(401, 'invalid_client', 'client authentication required')
-  const client = secret === undefined ? undefined : context.registry.authenticate(clientId, secret, context.clock.now())
-  if (client === undefined) {
-    throttle?.recordFailure(clientId)
-    return fail(401, 'invalid_client', 'client authentication failed')
-  }
-  throttle?.reset(clientId)
+  const client = authenticateCaller(context, res, entry, credentials)
+  if (client === undefined) return
+  const clientId = client.clientId
 
   const grantType = firstValue(params, 'grant_type')
   if (grantType === undefined) return fail(400, 'invalid_request', 'grant_type is required')
@@ -189,7 +123,18 @@ export async function handleTokenRequest(
   }
 
   const lifetime = client.tokenLifetime ?? context.tokenLifetime
-  const accessToken = context.tokens.issue({ clientId, scope: granted, resources }, lifetime, context.clock.now())
+  const { token: accessToken, record } = mintAccessToken(
+    { clientId, scope: granted, resources },
+    lifetime,
+    context.clock.now(),
+    {
+      format: client.tokenFormat ?? context.tokenFormat,
+      keys: context.keys,
+      issuer: context.issuer,
+      defaultAudience: context.audience ?? [context.issuer],
+    },
+  )
+  context.tokens.add(accessToken, record)
   const response: Record<string, unknown> = { access_token: accessToken, token_type: 'Bearer', expires_in: lifetime }
   if (granted.length > 0) response['scope'] = granted.join(' ')
   if (extraFields !== undefined) {
@@ -217,25 +162,4 @@ function hold(ms: number, closing: AbortSignal, res: ServerResponse): Promise<bo
     closing.addEventListener('abort', onGone)
     res.on('close', onGone)
   })
-}
-
-/** The body parameters for the log: every value, never `client_secret`. */
-function paramsForLog(params: FormParams): Record<string, string[]> {
-  const entries: [string, string[]][] = []
-  for (const [name, values] of params) if (name !== 'client_secret') entries.push([name, values])
-  return Object.fromEntries(entries)
-}
-
-function hasQueryCredentials(query: string): boolean {
-  const search = new URLSearchParams(query)
-  return search.has('client_id') || search.has('client_secret')
-}
-
-function hasRepeatedAuthorization(rawHeaders: readonly string[]): boolean {
-  let count = 0
-  for (let index = 0; index < rawHeaders.length; index += 2) {
-    const name = rawHeaders[index] as string
-    if (name.length === 13 && name.toLowerCase() === 'authorization' && ++count > 1) return true
-  }
-  return false
 }

@@ -1,9 +1,10 @@
 /**
- * The access tokens the server issued, kept until they expire so a later introspection or
- * revocation endpoint can look them up. Tokens are opaque: 32 random bytes, base64url (256 bits,
- * checklist item 24).
+ * The access tokens the server issued, opaque and JWT alike, kept by value until they expire so
+ * introspection, revocation and the protected resource can look them up. Opaque tokens are
+ * 32 random bytes, base64url (256 bits, checklist item 24).
  */
 import { randomBytes } from 'node:crypto'
+import type { TokenFormat } from './token-format.js'
 
 /** What the server remembers about an issued token. */
 export interface IssuedToken {
@@ -12,10 +13,18 @@ export interface IssuedToken {
   readonly scope: readonly string[]
   /** The `resource` indicators of the request (RFC 8707). */
   readonly resources: readonly string[]
-  /** Epoch ms, by the server's clock. */
+  /** The audience (`aud`): the resources asked for, else the server's `audience` option (default: the issuer). */
+  readonly audience: readonly string[]
+  /** The format the token was issued in. */
+  readonly format: TokenFormat
+  /** Epoch ms, by the server's clock; whole seconds for a JWT (its `iat`). */
   readonly issuedAt: number
-  /** Epoch ms, by the server's clock. */
+  /** Epoch ms, by the server's clock; whole seconds for a JWT (its `exp`). */
   readonly expiresAt: number
+  /** JWT only: the `jti` claim. */
+  readonly jti?: string
+  /** JWT only: the `kid` of the key that signed it. */
+  readonly kid?: string
 }
 
 const TOKEN_BYTES = 32
@@ -41,38 +50,59 @@ export function randomToken(): string {
   return token
 }
 
+/** What {@link TokenStore.issue} needs: the grant, and optionally its audience. */
+export type StoreGrant = Pick<IssuedToken, 'clientId' | 'scope' | 'resources'> & {
+  readonly audience?: readonly string[]
+}
+
 /**
- * Issued tokens by value. Tokens of one lifetime expire in the order they were issued, so each
- * lifetime has its own insertion-ordered map and pruning only ever looks at the oldest entries.
+ * Issued tokens by value (a JWT is kept as its compact form). Tokens of one format and lifetime
+ * expire in the order they were issued, so each such group has its own insertion-ordered map and
+ * pruning only ever looks at the oldest entries.
  *
  * @example
  * const token = server.tokens.issue({ clientId: 'svc', scope: ['api:read'], resources: [] }, 3600, Date.now())
  * server.tokens.get(token, Date.now())?.clientId // 'svc'
  */
 export class TokenStore {
-  readonly #byLifetime = new Map<number, Map<string, IssuedToken>>()
+  readonly #groups = new Map<string, Map<string, IssuedToken>>()
   #size = 0
   #nextExpiry = Infinity
 
   /**
-   * Issues a token valid for `lifetime` seconds from `now` (epoch ms) and remembers it.
+   * Issues an opaque token valid for `lifetime` seconds from `now` (epoch ms) and remembers it. Its
+   * audience is `grant.audience`, else the resources. (The token endpoint mints tokens of either
+   * format itself and stores them with {@link TokenStore.add}.)
    *
    * @example
    * const token = store.issue({ clientId: 'svc', scope: ['api:read'], resources: [] }, 3600, clock.now())
    */
-  issue(grant: Pick<IssuedToken, 'clientId' | 'scope' | 'resources'>, lifetime: number, now: number): string {
-    if (now >= this.#nextExpiry) this.prune(now)
+  issue(grant: StoreGrant, lifetime: number, now: number): string {
     const token = randomToken()
-    const record: IssuedToken = { ...grant, issuedAt: now, expiresAt: now + lifetime * 1000 }
-    let tokens = this.#byLifetime.get(lifetime)
+    const { audience = grant.resources, ...rest } = grant
+    this.add(token, { ...rest, audience, format: 'opaque', issuedAt: now, expiresAt: now + lifetime * 1000 })
+    return token
+  }
+
+  /**
+   * Remembers a token minted elsewhere (a JWT, say) until `record.expiresAt`. Expired tokens are
+   * pruned first, by `record.issuedAt`.
+   *
+   * @example
+   * const grant = { clientId: 'svc', scope: [], resources: [], audience: [issuer] }
+   * store.add(jwt, { ...grant, format: 'jwt', issuedAt, expiresAt, jti, kid })
+   */
+  add(token: string, record: IssuedToken): void {
+    if (record.issuedAt >= this.#nextExpiry) this.prune(record.issuedAt)
+    const group = `${record.format}:${record.expiresAt - record.issuedAt}`
+    let tokens = this.#groups.get(group)
     if (tokens === undefined) {
       tokens = new Map()
-      this.#byLifetime.set(lifetime, tokens)
+      this.#groups.set(group, tokens)
     }
+    if (!tokens.has(token)) this.#size += 1
     tokens.set(token, record)
-    this.#size += 1
     if (record.expiresAt < this.#nextExpiry) this.#nextExpiry = record.expiresAt
-    return token
   }
 
   /**
@@ -82,7 +112,7 @@ export class TokenStore {
    * server.tokens.get(accessToken, Date.now())?.scope // ['api:read']
    */
   get(token: string, now: number): IssuedToken | undefined {
-    for (const tokens of this.#byLifetime.values()) {
+    for (const tokens of this.#groups.values()) {
       const record = tokens.get(token)
       if (record !== undefined) return record.expiresAt > now ? record : undefined
     }
@@ -96,7 +126,7 @@ export class TokenStore {
    * server.tokens.delete(accessToken)
    */
   delete(token: string): boolean {
-    for (const tokens of this.#byLifetime.values()) {
+    for (const tokens of this.#groups.values()) {
       if (tokens.delete(token)) {
         this.#size -= 1
         return true
@@ -123,7 +153,7 @@ export class TokenStore {
    */
   prune(now: number): void {
     let nextExpiry = Infinity
-    for (const tokens of this.#byLifetime.values()) {
+    for (const tokens of this.#groups.values()) {
       for (const [token, record] of tokens) {
         if (record.expiresAt > now) {
           if (record.expiresAt < nextExpiry) nextExpiry = record.expiresAt

@@ -108,3 +108,19 @@ export function manualClock(start = Date.now()): { now(): number; advance(ms: nu
 
 /** `error` and `error_description` characters allowed by RFC 6749 §5.2. */
 export const ERROR_TEXT = /^[\x20\x21\x23-\x5B\x5D-\x7E]+$/
+
+/** POSTs a form to any client-authenticated endpoint (introspection, revocation); see {@link postToken}. */
+export const postForm = postToken
+
+/** Gets a token from the token endpoint and returns `access_token`, failing the test on any other answer. */
+export async function fetchToken(
+  tokenUrl: string,
+  authorization: string,
+  body: string | [string, string][] | Record<string, string> = { grant_type: 'client_credentials' },
+): Promise<string> {
+  const response = await postToken(tokenUrl, body, { authorization })
+  if (response.status !== 200 || typeof response.json['access_token'] !== 'string') {
+    throw new Error(`token request failed: ${response.status} ${response.text}`)
+  }
+  return response.json['access_token']
+}

@@ -17,6 +17,10 @@ describe('lifecycle', () => {
       assert.equal(server.issuer, `http://127.0.0.1:${server.port}`)
       assert.equal(server.url, server.issuer)
       assert.equal(server.tokenUrl, `${server.issuer}/token`)
+      assert.equal(server.jwksUri, `${server.issuer}/jwks`)
+      assert.equal(server.introspectionUrl, `${server.issuer}/introspect`)
+      assert.equal(server.revocationUrl, `${server.issuer}/revoke`)
+      assert.equal(server.resourceUrl, `${server.issuer}/resource`)
     } finally {
       await server.close()
     }
@@ -69,6 +73,15 @@ describe('lifecycle', () => {
     await other.close()
   })
 
+  test('clients may be left out: a server with no clients', async () => {
+    const server = await startReferenceServer({})
+    try {
+      assert.equal((await postToken(server.tokenUrl, GRANT, { authorization: basic('svc', SECRET) })).status, 401)
+    } finally {
+      await server.close()
+    }
+  })
+
   test('rejects when the port is taken', async () => {
     const server = await startReferenceServer({ clients })
     try {
@@ -101,6 +114,13 @@ describe('lifecycle', () => {
       { clients: [], clock: {} },
       { clients: [], logLimit: -1 },
       { clients: [], host: '' },
+      { clients: [], tokenFormat: 'JWT' },
+      { clients: [], signingAlgorithm: 'HS256' },
+      { clients: [], audience: '' },
+      { clients: [], audience: [] },
+      { clients: [], audience: ['a', 3] },
+      { clients: [], clientsFile: 42 },
+      { clients: [{ clientId: 'a', clientSecret: 'x', scopes: [], tokenFormat: 'paseto' }] },
     ]
     for (const options of invalid) {
       await assert.rejects(

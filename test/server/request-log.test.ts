@@ -32,7 +32,7 @@ describe('request log', () => {
       server.log.entries.map((entry) => [entry.method, entry.path, entry.status]),
       [
         ['POST', '/token', 200],
-        ['GET', '/.well-known/oauth-authorization-server', 404],
+        ['GET', '/.well-known/oauth-authorization-server', 200],
         ['GET', '/token', 405],
         ['POST', '/token', 200],
       ],
@@ -94,6 +94,41 @@ describe('request log', () => {
     ]
     for (const text of shown) for (const form of forms) assert.ok(!text.includes(form), text)
     for (const entry of server.log.entries) assert.ok(!('client_secret' in entry.params))
+  })
+
+  test('count() and filter() narrow by path, client id and scope', async () => {
+    const asSvc = { authorization: basic('svc', SECRET) }
+    const read = await postToken(server.tokenUrl, { ...GRANT, scope: 'api:read' }, asSvc)
+    await postToken(server.tokenUrl, { ...GRANT, scope: 'api:write' }, asSvc)
+    await postToken(server.tokenUrl, { ...GRANT, scope: 'api:read' }, { authorization: basic('other', 'other-secret-value') })
+    const bearer = { authorization: `Bearer ${read.json['access_token'] as string}` }
+    await fetch(server.resourceUrl, { headers: bearer })
+    await fetch(`${server.resourceUrl}?scope=api:write`, { headers: bearer })
+    await fetch(`${server.url}/nowhere`)
+    assert.equal(server.log.count(), 6)
+    assert.equal(server.log.count({}), server.log.entries.length)
+    assert.equal(server.log.count({ path: '/token' }), 3)
+    assert.equal(server.log.count({ path: '/token', clientId: 'svc' }), 2)
+    assert.equal(server.log.count({ clientId: 'svc' }), 4, 'token and resource requests of svc')
+    assert.equal(server.log.count({ scope: 'api:read' }), 2)
+    assert.equal(server.log.count({ path: '/token', clientId: 'other', scope: 'api:read' }), 1)
+    assert.equal(server.log.count({ path: '/resource' }), 2)
+    assert.equal(server.log.count({ path: '/resource', scope: 'api:write' }), 1)
+    assert.equal(server.log.count({ path: '/nowhere' }), 1)
+    assert.equal(server.log.count({ path: '/token?x' }), 0)
+    assert.deepEqual(
+      server.log.filter({ path: '/resource' }).map((entry) => entry.status),
+      [200, 403],
+    )
+    assert.equal(server.log.tokenRequests({ path: '/resource' }).length, 3, 'tokenRequests ignores path')
+    const limited = await startReferenceServer({ logLimit: 2 })
+    try {
+      for (let index = 0; index < 4; index++) await fetch(`${limited.url}/p`)
+      assert.equal(limited.log.count(), 2)
+      assert.equal(limited.log.count({ path: '/p' }), 2)
+    } finally {
+      await limited.close()
+    }
   })
 
   test('the path is logged without its query string', async () => {

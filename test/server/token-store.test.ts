@@ -8,7 +8,7 @@ const grant = { clientId: 'svc', scope: ['a'], resources: [] }
 test('issued tokens are found until they expire', () => {
   const store = new TokenStore()
   const token = store.issue(grant, 10, 1_000)
-  assert.deepEqual(store.get(token, 1_000), { ...grant, issuedAt: 1_000, expiresAt: 11_000 })
+  assert.deepEqual(store.get(token, 1_000), { ...grant, audience: [], format: 'opaque', issuedAt: 1_000, expiresAt: 11_000 })
   assert.ok(store.get(token, 10_999))
   assert.equal(store.get(token, 11_000), undefined)
   assert.equal(store.get('unknown', 1_000), undefined)

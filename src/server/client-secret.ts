@@ -1,0 +1,80 @@
+/**
+ * Client secrets as the reference server stores them: a SHA-256 digest in the form
+ * `sha256:<base64url>` (checklist item 17), so a clients file or a config need not hold plaintext.
+ */
+import { hash, randomBytes } from 'node:crypto'
+
+/** A freshly generated client secret and the form the server keeps; see {@link generateClientSecret}. */
+export interface GeneratedClientSecret {
+  /**
+   * The secret itself: 32 random bytes, base64url without padding (43 characters, all VSCHAR).
+   * Give it to the client only (an environment variable or a secret store), never to the server.
+   *
+   * @example
+   * 'kq1wV0m3cD4yJ8Zr2b1hX5e6pL9sQ7tA0uN3fG8iK2o'
+   */
+  readonly secret: string
+  /**
+   * `sha256:<base64url of the SHA-256 digest of secret>`: what the server keeps, as a client's
+   * `secretHash` in options or in a clients file.
+   *
+   * @example
+   * 'sha256:3Nf0rYb1W8Qe5gk2pZ7uH4cV9aJ6tL0sX1mD8nR2yEo'
+   */
+  readonly stored: string
+}
+
+const PREFIX = 'sha256:'
+const SECRET_BYTES = 32
+// base64url of 32 bytes without padding: 43 characters, the last one carrying 4 bits (so only AEIMQUYcgkosw048).
+const DIGEST_B64URL = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/
+
+/**
+ * The SHA-256 digest of a secret's UTF-8 bytes.
+ *
+ * @example
+ * sha256('s3cr:et%').length // 32
+ */
+export function sha256(value: string): Buffer {
+  return hash('sha256', value, 'buffer')
+}
+
+/**
+ * Generates a client secret with 256 bits of entropy, and the hashed form a server stores.
+ * The client keeps `secret` (in an environment variable or a secret store); the server is given
+ * only `stored`, as the client's `secretHash`.
+ *
+ * @example
+ * const { secret, stored } = generateClientSecret()
+ * // secret: 'kq1w...' (43 characters) -> the client's OAUTH_CLIENT_SECRET
+ * // stored: 'sha256:Xy9...' -> { clientId: 'svc', secretHash: stored, scopes: ['api:read'] }
+ */
+export function generateClientSecret(): GeneratedClientSecret {
+  const secret = randomBytes(SECRET_BYTES).toString('base64url')
+  return Object.freeze({ secret, stored: hashClientSecret(secret) })
+}
+
+/**
+ * The stored form of an existing secret: `sha256:` and the base64url SHA-256 digest of its UTF-8 bytes.
+ *
+ * @example
+ * hashClientSecret('s3cr:et%') // 'sha256:...' (50 characters)
+ */
+export function hashClientSecret(secret: string): string {
+  return PREFIX + sha256(secret).toString('base64url')
+}
+
+/**
+ * The digest in a stored secret of the form `sha256:<base64url>` (43 characters, no padding), or
+ * `undefined` when the value has another form.
+ *
+ * @example
+ * parseSecretHash(hashClientSecret('x'))?.length // 32
+ * parseSecretHash('md5:abc') // undefined
+ */
+export function parseSecretHash(stored: string): Buffer | undefined {
+  if (!stored.startsWith(PREFIX)) return undefined
+  const encoded = stored.slice(PREFIX.length)
+  if (!DIGEST_B64URL.test(encoded)) return undefined
+  return Buffer.from(encoded, 'base64url')
+}
