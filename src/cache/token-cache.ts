@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache'
-import type { Clock } from '../clock.js'
+import { monotonicClock, type Clock } from '../clock.js'
 import { AbortError } from '../errors/token-client-error.js'
 
 /** A token in the cache, with the moments that govern it (clock milliseconds). */
@@ -11,6 +11,10 @@ export interface CacheEntry<T> {
   refreshAt: number
   /** Background refreshes of this token that failed in a row. */
   failedRefreshes?: number
+  /** The value as an already-resolved promise, made on the first cache hit and handed to every later one. */
+  resolved?: Promise<T>
+  /** It was past `usableUntil` when it arrived: handed to the callers that waited for it, never to others. */
+  unusableOnArrival?: boolean
 }
 
 /** Fetches a fresh entry; `signal` fires when every waiter has gone or the cache is closed. */
@@ -39,6 +43,8 @@ export function refreshBackoffMs(failedRefreshes: number): number {
 }
 
 const noop = () => {}
+// Shared across calls: lru-cache writes its `status` into the options object on every call, so this is never frozen.
+const PEEK_OPTIONS: { noDeleteOnStaleGet: true } = { noDeleteOnStaleGet: true }
 
 /**
  * Token cache on lru-cache: bounded, with lru-cache's `fetch()` giving one request per key for any
@@ -61,10 +67,14 @@ export class TokenCache<T extends object, C> {
     this.#clock = options.clock
     this.#fetch = options.fetch
     this.#onRefreshError = options.onRefreshError
+    // With the default clock lru-cache reads performance.now() at most once a millisecond (its
+    // ttlResolution), which keeps clock reads off the cache-hit path; an injected clock is read on
+    // every check so that tests can move it and see the effect at once.
+    const injected = options.clock !== monotonicClock
     this.#lru = new LRUCache<string, CacheEntry<T>, unknown>({
       max: options.maxEntries,
-      perf: { now: () => options.clock.now() },
-      ttlResolution: 0,
+      ...(injected && { perf: { now: () => options.clock.now() } }),
+      ttlResolution: injected ? 0 : 1,
       noDeleteOnFetchRejection: true,
       ignoreFetchAbort: true,
       fetchMethod: (key, stale, { options: setOptions, context }) =>
@@ -78,12 +88,16 @@ export class TokenCache<T extends object, C> {
   }
 
   /**
-   * The cached value when it is fresh and usable, without a promise: the fast path of a cache hit.
-   * `undefined` when the entry is missing, past its refresh point, or in its last moments.
+   * The cached value, as one already-resolved promise shared by every hit, when it is fresh and
+   * usable: the fast path of a cache hit, allocating nothing. `undefined` when the entry is missing,
+   * past its refresh point, or in its last moments.
    */
-  peek(key: string): T | undefined {
-    const entry = this.#lru.get(key, { noDeleteOnStaleGet: true })
-    return entry !== undefined && entry.usableUntil > this.#clock.now() ? entry.value : undefined
+  peek(key: string): Promise<T> | undefined {
+    // Fresh to lru-cache means before the refresh point (the TTL is rounded down), which is never
+    // after usableUntil: no clock read is needed here beyond lru-cache's own.
+    const entry = this.#lru.get(key, PEEK_OPTIONS)
+    if (entry === undefined || entry.unusableOnArrival === true) return undefined
+    return (entry.resolved ??= Promise.resolve(entry.value))
   }
 
   /**
@@ -139,7 +153,9 @@ export class TokenCache<T extends object, C> {
     this.#flights.set(key, flight)
     try {
       const entry = await this.#fetch(context, flight.controller.signal)
-      setOptions.ttl = Math.max(1, Math.ceil(entry.refreshAt - this.#clock.now()))
+      const now = this.#clock.now()
+      setOptions.ttl = Math.max(1, Math.floor(entry.refreshAt - now))
+      if (entry.usableUntil <= now) entry.unusableOnArrival = true
       return entry
     } catch (error) {
       if (!refreshing || this.#closed) throw error
@@ -149,8 +165,8 @@ export class TokenCache<T extends object, C> {
       // Nobody waits: keep the still-usable token, and hold off the next refresh for a while.
       const failedRefreshes = (stale.failedRefreshes ?? 0) + 1
       const untilUnusable = stale.usableUntil - this.#clock.now()
-      setOptions.ttl = Math.max(1, Math.ceil(Math.min(refreshBackoffMs(failedRefreshes), untilUnusable)))
-      return { ...stale, failedRefreshes }
+      setOptions.ttl = Math.max(1, Math.floor(Math.min(refreshBackoffMs(failedRefreshes), untilUnusable)))
+      return { value: stale.value, usableUntil: stale.usableUntil, refreshAt: stale.refreshAt, failedRefreshes }
     } finally {
       if (this.#flights.get(key) === flight) this.#flights.delete(key)
     }

@@ -95,13 +95,17 @@ export class TokenClient {
    * @example
    * const { accessToken } = await client.getToken(['orders:read', 'orders:write'])
    */
-  async getToken(scope?: ScopeInput, options?: GetTokenOptions): Promise<AccessToken> {
-    if (this.#closed) throw new ClientClosedError()
-    if (options === undefined && typeof scope !== 'object') {
+  getToken(scope?: ScopeInput, options?: GetTokenOptions): Promise<AccessToken> {
+    if (options === undefined && typeof scope !== 'object' && !this.#closed) {
       const key = this.#keysByScope.get(scope)
       const cached = key === undefined ? undefined : this.#cache.peek(key)
       if (cached !== undefined) return cached
     }
+    return this.#getToken(scope, options)
+  }
+
+  async #getToken(scope: ScopeInput | undefined, options: GetTokenOptions | undefined): Promise<AccessToken> {
+    if (this.#closed) throw new ClientClosedError()
     if (options?.signal?.aborted) throw new AbortError(options.signal.reason)
     const request = this.#tokenRequest(scope, options ?? {})
     const key = tokenCacheKey(this.#keyPrefix, request.scopes, request.params)
