@@ -5,10 +5,16 @@
  * Each step answers the request itself when it fails and then returns `undefined`.
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
-import { extractCredentials, type CredentialsFailure, type ExtractedCredentials } from './client-authentication.js'
+import {
+  extractCredentials,
+  type CredentialsFailure,
+  type ExtractedCredentials,
+  type RawBasicDecider,
+} from './client-authentication.js'
 import type { RegisteredClient } from './client-registry.js'
 import { checkFormContentType, parseForm, readBody, type FormParams } from './form-body.js'
-import { sendError, sendJson, type ServerErrorCode } from './responses.js'
+import { errorStatus } from './quirks.js'
+import { sendError, type ServerErrorCode } from './responses.js'
 import type { PendingEntry, ServerContext } from './server-context.js'
 
 /** Answers an error and records it in the log entry. */
@@ -27,10 +33,10 @@ export interface FormRules {
   readonly unlogged: ReadonlySet<string>
 }
 
-const THROTTLED = '{"error":"invalid_client","error_description":"too many failed attempts"}'
-
 /**
- * A responder that writes an OAuth error and notes status and code in `entry`.
+ * A responder that writes an OAuth error and notes status and code in `entry`. The quirks in
+ * `entry.quirks` (set by the token endpoint only) shape it: `errors-as-400` changes the status,
+ * `form-response` the body's format.
  *
  * @example
  * const fail = failWith(res, entry)
@@ -38,9 +44,11 @@ const THROTTLED = '{"error":"invalid_client","error_description":"too many faile
  */
 export function failWith(res: ServerResponse, entry: PendingEntry): FailResponder {
   return (status, error, description, headers) => {
-    entry.status = status
+    const quirks = entry.quirks
+    const sent = quirks === undefined ? status : errorStatus(status, quirks)
+    entry.status = sent
     entry.error = error
-    sendError(res, status, error, description, headers)
+    sendError(res, sent, error, description, headers, quirks?.includes('form-response') === true ? 'form' : 'json')
   }
 }
 
@@ -104,7 +112,8 @@ export async function readAuthenticatedForm(
 /**
  * Works out how the request authenticates (see `extractCredentials`) and notes method, claimed
  * client id and Basic form-encoding in `entry`. A failure is returned unanswered, so the token
- * endpoint can apply a fault first; {@link authenticateCaller} answers it.
+ * endpoint can apply a fault first; {@link authenticateCaller} answers it. `rawBasic` decides when
+ * Basic credentials are taken without form-decoding (the `raw-basic` quirk).
  *
  * @example
  * const credentials = callerCredentials(req, params, entry)
@@ -113,12 +122,14 @@ export function callerCredentials(
   req: IncomingMessage,
   params: FormParams,
   entry: PendingEntry,
+  rawBasic?: RawBasicDecider,
 ): ExtractedCredentials | CredentialsFailure {
   const authorization = req.headers.authorization
   const credentials = extractCredentials(
     authorization,
     authorization !== undefined && hasRepeatedAuthorization(req.rawHeaders),
     params,
+    rawBasic,
   )
   entry.authMethod = credentials.method
   if (credentials.clientId !== undefined) entry.clientId = credentials.clientId
@@ -151,9 +162,7 @@ export function authenticateCaller(
   if (throttle !== undefined && clientId !== undefined) {
     const retryAfter = throttle.retryAfterSeconds(clientId)
     if (retryAfter !== undefined) {
-      entry.status = 429
-      entry.error = 'invalid_client'
-      sendJson(res, 429, THROTTLED, { 'retry-after': String(retryAfter) })
+      fail(429, 'invalid_client', 'too many failed attempts', { 'retry-after': String(retryAfter) })
       return undefined
     }
   }

@@ -36,12 +36,24 @@ export interface CredentialsFailure {
 export interface BasicCredentials {
   readonly clientId: string
   readonly secret: string
-  /** True when form-decoding changed either part. */
+  /**
+   * True when form-decoding changes either part. For raw credentials: whether it would have (false
+   * when a part is not valid form-encoding), a hint that the client form-encoded them.
+   */
   readonly formEncoded: boolean
 }
 
 /** Why {@link parseBasicAuthorization} gave up. */
 export type BasicFailure = 'not-basic' | 'malformed' | 'bad-escape'
+
+/**
+ * Decides whether Basic credentials are taken raw (not form-decoded), given the user-id as sent and
+ * as form-decoded (`undefined` when it is not valid form-encoding).
+ *
+ * @example
+ * const rawFor: RawBasicDecider = (rawId) => rawId === 'legacy-client'
+ */
+export type RawBasicDecider = (rawUserId: string, decodedUserId: string | undefined) => boolean
 
 const BASIC = /^basic +([A-Za-z0-9+/]+={0,2}) *$/i
 const utf8 = new TextDecoder('utf-8', { fatal: true })
@@ -50,13 +62,16 @@ const utf8 = new TextDecoder('utf-8', { fatal: true })
  * Decodes `Authorization: Basic base64(formEncode(id) ":" formEncode(secret))` (RFC 6749 §2.3.1):
  * strict padded base64 of UTF-8, split on the FIRST colon, then each part form-decoded (`+` is a
  * space). Returns `'not-basic'` for another scheme, `'malformed'` for bad base64 or no colon, and
- * `'bad-escape'` for a malformed percent escape.
+ * `'bad-escape'` for a malformed percent escape. When `rawFor` says so, the parts are taken as they
+ * are instead (RFC 7617 style): no decoding, so no `'bad-escape'` either. Without `rawFor`, never raw.
  *
  * @example
  * parseBasicAuthorization('Basic ' + btoa('svc:s3cr%3Aet%25'))
  * // { clientId: 'svc', secret: 's3cr:et%', formEncoded: true }
+ * parseBasicAuthorization('Basic ' + btoa('svc:100%'), () => true)
+ * // { clientId: 'svc', secret: '100%', formEncoded: false }
  */
-export function parseBasicAuthorization(header: string): BasicCredentials | BasicFailure {
+export function parseBasicAuthorization(header: string, rawFor?: RawBasicDecider): BasicCredentials | BasicFailure {
   const match = BASIC.exec(header)
   if (match === null) return /^basic(?: |$)/i.test(header) ? 'malformed' : 'not-basic'
   const encoded = match[1] as string
@@ -74,15 +89,21 @@ export function parseBasicAuthorization(header: string): BasicCredentials | Basi
   if (colon === -1) return 'malformed'
   const rawId = decoded.slice(0, colon)
   const rawSecret = decoded.slice(colon + 1)
-  let clientId: string
-  let secret: string
+  const clientId = tryFormDecode(rawId)
+  const secret = tryFormDecode(rawSecret)
+  const decodable = clientId !== undefined && secret !== undefined
+  const formEncoded = decodable && (clientId !== rawId || secret !== rawSecret)
+  if (rawFor?.(rawId, clientId) === true) return { clientId: rawId, secret: rawSecret, formEncoded }
+  if (!decodable) return 'bad-escape'
+  return { clientId, secret, formEncoded }
+}
+
+function tryFormDecode(value: string): string | undefined {
   try {
-    clientId = formDecode(rawId)
-    secret = formDecode(rawSecret)
+    return formDecode(value)
   } catch {
-    return 'bad-escape'
+    return undefined
   }
-  return { clientId, secret, formEncoded: clientId !== rawId || secret !== rawSecret }
 }
 
 /**
@@ -93,6 +114,7 @@ export function parseBasicAuthorization(header: string): BasicCredentials | Basi
  *
  * @param authorization - the `Authorization` header, if any.
  * @param repeatedAuthorization - true when the request carried more than one `Authorization` header.
+ * @param rawBasic - when it says so, Basic credentials are taken raw (see {@link parseBasicAuthorization}).
  * @example
  * extractCredentials(undefined, false, new Map([['client_id', ['svc']], ['client_secret', ['x']]]))
  * // { ok: true, method: 'client_secret_post', clientId: 'svc', secret: 'x', basicFormEncoded: undefined }
@@ -101,6 +123,7 @@ export function extractCredentials(
   authorization: string | undefined,
   repeatedAuthorization: boolean,
   params: FormParams,
+  rawBasic?: RawBasicDecider,
 ): ExtractedCredentials | CredentialsFailure {
   const bodyId = firstValue(params, 'client_id')
   const bodySecret = firstValue(params, 'client_secret')
@@ -114,7 +137,7 @@ export function extractCredentials(
   if (repeatedAuthorization) {
     return fail('multiple', bodyId, undefined, 400, 'invalid_request', 'more than one Authorization header')
   }
-  const basic = parseBasicAuthorization(authorization)
+  const basic = parseBasicAuthorization(authorization, rawBasic)
   switch (basic) {
     case 'not-basic':
       return fail('none', bodyId, undefined, 401, 'invalid_client', 'unsupported authentication scheme, use Basic')

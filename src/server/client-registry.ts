@@ -8,6 +8,7 @@ import { timingSafeEqual } from 'node:crypto'
 import { inspect } from 'node:util'
 import { invalidArgument } from '../errors/invalid-argument.js'
 import { parseSecretHash, sha256 } from './client-secret.js'
+import { checkQuirks, type Quirk } from './quirks.js'
 import { isScopeToken } from './scope.js'
 import { isTokenFormat, type TokenFormat } from './token-format.js'
 
@@ -107,6 +108,16 @@ export interface ReferenceClient {
    * { clientId: 'jwt-client', clientSecret: 'x', scopes: [], tokenFormat: 'jwt' }
    */
   tokenFormat?: TokenFormat
+  /**
+   * The quirks the token endpoint shows this client, replacing the server's `quirks` (not added to
+   * them): `[]` makes the client see a strict server. Applied from the moment the request names
+   * this client id, before its secret is checked.
+   *
+   * @default the server's `quirks`
+   * @example
+   * { clientId: 'duende-like', clientSecret: 'x', scopes: [], quirks: ['errors-as-400'] }
+   */
+  quirks?: Quirk[]
 }
 
 /** What the server knows about a registered client, secrets excepted. */
@@ -118,6 +129,8 @@ export interface RegisteredClient {
   readonly grantTypes: ReadonlySet<string>
   readonly tokenLifetime: number | undefined
   readonly tokenFormat: TokenFormat | undefined
+  /** Its own quirks; `undefined` means the server's. */
+  readonly quirks: readonly Quirk[] | undefined
 }
 
 interface SecretHash {
@@ -236,6 +249,7 @@ function register(client: ReferenceClient, name: string): Registration {
     grantTypes = ['client_credentials'],
     tokenLifetime,
     tokenFormat,
+    quirks,
   } = client
   if (typeof clientId !== 'string' || !VSCHARS.test(clientId)) {
     throw invalidArgument(`${name}.clientId`, 'must be a non-empty string of VSCHAR (%x20-7E)')
@@ -274,6 +288,7 @@ function register(client: ReferenceClient, name: string): Registration {
   if (tokenFormat !== undefined && !isTokenFormat(tokenFormat)) {
     throw invalidArgument(`${name}.tokenFormat`, "must be 'opaque' or 'jwt'")
   }
+  const ownQuirks = quirks === undefined ? undefined : checkQuirks(quirks, `${name}.quirks`)
   const scopeSet = new Set(scopes)
   return {
     client: Object.freeze({
@@ -283,6 +298,7 @@ function register(client: ReferenceClient, name: string): Registration {
       grantTypes: new Set(grantTypes),
       tokenLifetime,
       tokenFormat,
+      quirks: ownQuirks,
     }),
     secrets: hashes,
   }

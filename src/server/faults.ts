@@ -47,17 +47,42 @@ export interface DropFault {
 }
 
 /**
- * Wait `ms` milliseconds of real time (the injected clock plays no part), then process the request
- * normally. Other requests are served meanwhile. The request is logged when the wait starts, with
- * status 0 until answered; the wait ends without an answer when the client disconnects or `close()` is called.
+ * Slow down the answer by `ms` milliseconds of real time (the injected clock plays no part); other
+ * requests are served meanwhile, and the wait ends early, without the rest of the answer, when the
+ * client disconnects or `close()` is called.
+ *
+ * - `when: 'headers'` (the default) waits before the request is processed, then processes it normally.
+ *   The request is logged when the wait starts, with status 0 until it is answered.
+ * - `when: 'body'` processes the request normally (a real token is issued), sends the headers (with
+ *   the full `Content-Length`) and the first half of the success body, waits, then sends the rest.
+ *   The request is logged when the wait starts, with status 200. An error response is sent whole, at once.
  *
  * @example
  * { type: 'delay', ms: 2_000 }
+ * { type: 'delay', ms: 2_000, when: 'body' }
  */
 export interface DelayFault {
   type: 'delay'
   /** Milliseconds to wait, 0 to 2^31-1. */
   ms: number
+  /**
+   * Where the wait falls: before anything is sent, or halfway through the success body.
+   *
+   * @default 'headers'
+   */
+  when?: 'headers' | 'body'
+}
+
+/**
+ * Process the request normally (a real token is issued), send the success response's headers with
+ * the full `Content-Length` but only the first half of its body, then destroy the socket. The log
+ * says status 200. An error response is sent whole.
+ *
+ * @example
+ * { type: 'truncate' }
+ */
+export interface TruncateFault {
+  type: 'truncate'
 }
 
 /**
@@ -75,7 +100,8 @@ export interface TokenFault {
 }
 
 /**
- * Answer this raw body instead of processing the request.
+ * Answer this raw body instead of processing the request. The body is copied into a `Buffer` once,
+ * when the fault is added, so a body of many megabytes costs no encoding per request.
  *
  * @example
  * { type: 'body', contentType: 'text/html', body: '<h1>Sign in</h1>' }
@@ -95,12 +121,12 @@ export interface BodyFault {
    * @default 'application/json'
    */
   contentType?: string
-  /** The body, sent as it is. */
+  /** The body, sent as it is (a string as UTF-8). */
   body: string | Uint8Array
 }
 
 /** A scripted misbehaviour; see {@link FaultScript.add}. */
-export type Fault = StatusFault | DropFault | DelayFault | TokenFault | BodyFault
+export type Fault = StatusFault | DropFault | DelayFault | TruncateFault | TokenFault | BodyFault
 
 /** Which requests a fault applies to, and how often. */
 export interface FaultOptions {
@@ -241,11 +267,16 @@ function copyFault(fault: Fault): Fault {
     }
     case 'drop':
       return Object.freeze({ type: 'drop' })
-    case 'delay':
+    case 'delay': {
       if (typeof fault.ms !== 'number' || !Number.isFinite(fault.ms) || fault.ms < 0 || fault.ms > 2 ** 31 - 1) {
         throw invalidArgument('fault.ms', 'must be a number of milliseconds from 0 to 2^31-1')
       }
-      return Object.freeze({ type: 'delay', ms: fault.ms })
+      const { when = 'headers' } = fault
+      if (when !== 'headers' && when !== 'body') throw invalidArgument('fault.when', "must be 'headers' or 'body'")
+      return Object.freeze({ type: 'delay', ms: fault.ms, when })
+    }
+    case 'truncate':
+      return Object.freeze({ type: 'truncate' })
     case 'token':
       if (typeof fault.fields !== 'object' || fault.fields === null || Array.isArray(fault.fields)) {
         throw invalidArgument('fault.fields', 'must be an object')
@@ -256,13 +287,15 @@ function copyFault(fault: Fault): Fault {
         throw invalidArgument('fault.body', 'must be a string or a Uint8Array')
       }
       checkOptionalString(fault.contentType, 'fault.contentType')
-      const copy: BodyFault = { type: 'body', body: fault.body }
+      // One copy now, so the request path only writes bytes (and a later change by the caller has no effect).
+      const body = typeof fault.body === 'string' ? Buffer.from(fault.body, 'utf8') : Buffer.from(fault.body)
+      const copy: BodyFault = { type: 'body', body }
       if (fault.status !== undefined) copy.status = checkStatus(fault.status, 'fault.status')
       if (fault.contentType !== undefined) copy.contentType = fault.contentType
       return Object.freeze(copy)
     }
     default:
-      throw invalidArgument('fault.type', "must be 'status', 'drop', 'delay', 'token' or 'body'")
+      throw invalidArgument('fault.type', "must be 'status', 'drop', 'delay', 'truncate', 'token' or 'body'")
   }
 }
 

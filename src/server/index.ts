@@ -8,7 +8,18 @@ export type { AuthMethod } from './client-authentication.js'
 export { RequestLog } from './request-log.js'
 export type { RequestLogEntry, RequestLogFilter } from './request-log.js'
 export { FaultScript } from './faults.js'
-export type { BodyFault, DelayFault, DropFault, Fault, FaultOptions, StatusFault, TokenFault } from './faults.js'
+export type {
+  BodyFault,
+  DelayFault,
+  DropFault,
+  Fault,
+  FaultOptions,
+  StatusFault,
+  TokenFault,
+  TruncateFault,
+} from './faults.js'
+export { QUIRKS } from './quirks.js'
+export type { Quirk } from './quirks.js'
 export { TokenStore } from './token-store.js'
 export type { IssuedToken, StoreGrant } from './token-store.js'
 export type { AccessTokenClaims, TokenFormat } from './token-format.js'

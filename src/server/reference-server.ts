@@ -23,6 +23,7 @@ import {
   TOKEN_PATH,
 } from './paths.js'
 import { handleResourceRequest } from './protected-resource.js'
+import { checkQuirks, type Quirk } from './quirks.js'
 import { RequestLog, appendEntry } from './request-log.js'
 import { sendError } from './responses.js'
 import { handleRevocationRequest } from './revocation-endpoint.js'
@@ -155,6 +156,17 @@ export interface ReferenceServerOptions {
    * { logLimit: 0 }
    */
   logLimit?: number
+  /**
+   * Quirk profiles: ways the token endpoint bends the rules as real servers do, combinable (see
+   * `Quirk` and `QUIRKS`). A client's own `quirks` replace these for its requests. Introspection,
+   * revocation, metadata and the resource stay strict.
+   *
+   * @default [] (strictly compliant)
+   * @example
+   * { quirks: ['errors-as-400'] } // every token endpoint error is 400, invalid_client too, as Duende answers
+   * { quirks: ['form-response', 'lowercase-bearer', 'no-expires-in'] }
+   */
+  quirks?: Quirk[]
 }
 
 /** A running reference server; see {@link startReferenceServer}. */
@@ -270,6 +282,7 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
     throttle = DEFAULT_THROTTLE,
     clock = monotonicClock,
     logLimit = DEFAULT_LOG_LIMIT,
+    quirks = [],
   } = options
   if (typeof host !== 'string' || host === '') throw invalidArgument('options.host', 'must be a non-empty string')
   if (!allowNonLoopback && !isLoopback(host)) {
@@ -300,6 +313,7 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
   if (clientsFile !== undefined && (typeof clientsFile !== 'string' || clientsFile === '')) {
     throw invalidArgument('options.clientsFile', 'must be a file path')
   }
+  const serverQuirks = checkQuirks(quirks, 'options.quirks')
   const registry = new ClientRegistry(clients, clientsFile === undefined ? [] : await loadClientsFile(clientsFile))
   const failureThrottle = throttle === false ? undefined : new FailureThrottle(throttle, clock)
 
@@ -316,6 +330,7 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
       tokenFormat,
       audience: audiences === undefined ? undefined : Object.freeze([...new Set(audiences)]),
       maxBodyBytes,
+      quirks: serverQuirks,
     },
     new RequestLog(logLimit),
   )

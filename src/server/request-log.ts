@@ -6,6 +6,7 @@
 import type { AuthMethod } from './client-authentication.js'
 import type { Fault } from './faults.js'
 import { TOKEN_PATH } from './paths.js'
+import type { Quirk } from './quirks.js'
 
 /** One request the server answered (or dropped). */
 export interface RequestLogEntry {
@@ -39,6 +40,12 @@ export interface RequestLogEntry {
   readonly error?: string
   /** The type of the fault applied to this request, if any. */
   readonly fault?: Fault['type']
+  /**
+   * Token endpoint only: the quirks in effect for this request (the claimed client's own, else the
+   * server's), in `QUIRKS` order; absent when none were, or when a `status`, `body` or `drop` fault
+   * replaced the answer.
+   */
+  readonly quirks?: readonly Quirk[]
 }
 
 /** Narrows {@link RequestLog.tokenRequests}, {@link RequestLog.count} and {@link RequestLog.filter}. */

@@ -61,9 +61,12 @@ export function sendJson(res: ServerResponse, status: number, json: string, head
  * Writes an OAuth error response. Every 401 carries `WWW-Authenticate: Basic realm="reference-server"`
  * unless `headers` sets another challenge (the protected resource's Bearer one).
  * The description is fixed text of this server, never an echo of the request.
+ * `format: 'form'` sends the body as `application/x-www-form-urlencoded` (the `form-response` quirk).
  *
+ * @default format 'json'
  * @example
  * sendError(res, 400, 'invalid_scope', 'scope not allowed for this client')
+ * sendError(res, 400, 'invalid_scope', 'scope not allowed for this client', undefined, 'form')
  */
 export function sendError(
   res: ServerResponse,
@@ -71,10 +74,16 @@ export function sendError(
   error: ServerErrorCode,
   description: string,
   headers?: OutgoingHttpHeaders,
+  format: 'json' | 'form' = 'json',
 ): void {
   if (!isErrorText(description)) throw new RangeError('error_description has characters RFC 6749 §5.2 forbids')
-  const json = `{"error":"${error}","error_description":"${description}"}`
-  sendJson(res, status, json, status === 401 ? { 'www-authenticate': WWW_AUTHENTICATE, ...headers } : headers)
+  const challenge = status === 401 ? { 'www-authenticate': WWW_AUTHENTICATE, ...headers } : headers
+  if (format === 'form') {
+    const form = new URLSearchParams({ error, error_description: description }).toString()
+    sendRaw(res, status, form, 'application/x-www-form-urlencoded', challenge)
+    return
+  }
+  sendJson(res, status, `{"error":"${error}","error_description":"${description}"}`, challenge)
 }
 
 /**
@@ -89,7 +98,7 @@ export function sendRaw(
   status: number,
   body: string | Uint8Array,
   contentType: string | undefined,
-  headers?: Readonly<Record<string, string>>,
+  headers?: OutgoingHttpHeaders,
 ): void {
   const head: OutgoingHttpHeaders = {
     'content-length': Buffer.byteLength(body),

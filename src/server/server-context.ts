@@ -7,6 +7,7 @@ import type { Clock } from '../clock.js'
 import type { ClientRegistry } from './client-registry.js'
 import type { FailureThrottle } from './failure-throttle.js'
 import type { FaultScript } from './faults.js'
+import type { Quirk } from './quirks.js'
 import type { RequestLogEntry } from './request-log.js'
 import type { SigningKeys } from './signing-keys.js'
 import type { TokenFormat } from './token-format.js'
@@ -26,6 +27,8 @@ export interface ServerContext {
   /** The `aud` of tokens issued without `resource`; `undefined` means the issuer. */
   readonly audience: readonly string[] | undefined
   readonly maxBodyBytes: number
+  /** The token endpoint's quirks for clients that do not set their own. */
+  readonly quirks: readonly Quirk[]
   /** Aborted when the server closes: cuts `delay` faults short. */
   readonly signal: AbortSignal
   /** The issuer identifier, known once the server listens. */

@@ -6,6 +6,9 @@
  * form parsing: bad escape or repeated parameter (400) → credential extraction (400/401) →
  * fault script → throttle (429) → authentication (401) → grant_type (400) → scope (400) →
  * resource (400) → token issued (200).
+ *
+ * Quirks (see `quirks.ts`) shape the answer: the server's until the request names a client id, then
+ * that client's own if it has any. Faults are applied as scripted; quirks never change them.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import {
@@ -15,10 +18,13 @@ import {
   readAuthenticatedForm,
   type FormRules,
 } from './authenticated-form.js'
+import type { RawBasicDecider } from './client-authentication.js'
 import { takeFault } from './faults.js'
 import { firstValue } from './form-body.js'
+import { encodeFields, quirkedTokenFields, type Quirk, type TokenResponseFields } from './quirks.js'
 import { isResourceIndicator } from './resource-indicator.js'
-import { sendJson, sendRaw } from './responses.js'
+import { deliver, hold, WHOLE, type Delivery } from './response-delivery.js'
+import { sendRaw } from './responses.js'
 import { parseScope } from './scope.js'
 import type { PendingEntry, ServerContext } from './server-context.js'
 import { mintAccessToken } from './token-format.js'
@@ -33,7 +39,8 @@ const TEMPORARILY_UNAVAILABLE = '{"error":"temporarily_unavailable"}'
  * Handles one request to the token endpoint and fills in `entry` (status, error, client id, ...).
  * Resolves once the response is written, the socket dropped, the client gone, or the server closed.
  * `logNow` puts the entry in the log before it is complete: a request held by a `delay` fault is
- * logged when the delay starts (status 0 until it is answered), so the log shows every request seen.
+ * logged when the delay starts (status 0 until it is answered, or 200 for a delay mid-body), so the
+ * log shows every request seen.
  *
  * @example
  * await handleTokenRequest(context, req, res, entry, query, () => log[appendEntry](entry))
@@ -47,9 +54,11 @@ export async function handleTokenRequest(
   logNow: () => void,
 ): Promise<void> {
   const fail = failWith(res, entry)
+  useQuirks(entry, context.quirks)
   const params = await readAuthenticatedForm(context, req, res, entry, query, RULES)
   if (params === undefined) return
-  const credentials = callerCredentials(req, params, entry)
+  const credentials = callerCredentials(req, params, entry, rawBasicDecider(context))
+  useQuirks(entry, quirksFor(context, credentials.clientId))
   if (!credentials.ok) {
     authenticateCaller(context, res, entry, credentials)
     return
@@ -57,11 +66,13 @@ export async function handleTokenRequest(
 
   const scopeParam = firstValue(params, 'scope')
   const fault = context.faults[takeFault](credentials.clientId, scopeParam)
-  let extraFields: Record<string, unknown> | undefined
+  let extraFields: Readonly<Record<string, unknown>> | undefined
+  let delivery: Delivery = WHOLE
   if (fault !== undefined) {
     entry.fault = fault.type
     switch (fault.type) {
       case 'status':
+        delete entry.quirks
         entry.status = fault.status
         return sendRaw(
           res,
@@ -71,16 +82,25 @@ export async function handleTokenRequest(
           fault.headers,
         )
       case 'body':
+        delete entry.quirks
         entry.status = fault.status ?? 200
         return sendRaw(res, entry.status, fault.body, fault.contentType ?? 'application/json')
       case 'drop':
+        delete entry.quirks
         entry.status = 0
         req.socket.destroy()
         return
       case 'delay':
+        if (fault.when === 'body') {
+          delivery = { type: 'pause', ms: fault.ms }
+          break
+        }
         logNow()
         // Cut short when the server closes or the client gives up: nobody is left to answer.
         if (await hold(fault.ms, context.signal, res)) return
+        break
+      case 'truncate':
+        delivery = { type: 'truncate' }
         break
       case 'token':
         extraFields = fault.fields
@@ -135,31 +155,55 @@ export async function handleTokenRequest(
     },
   )
   context.tokens.add(accessToken, record)
-  const response: Record<string, unknown> = { access_token: accessToken, token_type: 'Bearer', expires_in: lifetime }
-  if (granted.length > 0) response['scope'] = granted.join(' ')
+  const success: TokenResponseFields =
+    granted.length > 0
+      ? { access_token: accessToken, token_type: 'Bearer', expires_in: lifetime, scope: granted.join(' ') }
+      : { access_token: accessToken, token_type: 'Bearer', expires_in: lifetime }
+  const quirks = entry.quirks ?? NO_QUIRKS
+  const response = quirkedTokenFields(success, quirks)
   if (extraFields !== undefined) {
     for (const [name, value] of Object.entries(extraFields)) {
       if (value === undefined) delete response[name]
       else response[name] = value
     }
   }
+  const { body, contentType } = encodeFields(response, quirks)
   entry.status = 200
-  sendJson(res, 200, JSON.stringify(response))
+  // A pause mid-body holds the request like a delay before headers does: log it now.
+  if (delivery.type === 'pause') logNow()
+  await deliver(
+    res,
+    200,
+    { 'content-type': contentType, 'cache-control': 'no-store', pragma: 'no-cache' },
+    body,
+    delivery,
+    context.signal,
+  )
 }
 
-/** Waits `ms` of real time; resolves true early when the server closes or the connection does. */
-function hold(ms: number, closing: AbortSignal, res: ServerResponse): Promise<boolean> {
-  if (closing.aborted || res.destroyed) return Promise.resolve(true)
-  return new Promise((resolve) => {
-    const done = (cutShort: boolean): void => {
-      clearTimeout(timer)
-      closing.removeEventListener('abort', onGone)
-      res.off('close', onGone)
-      resolve(cutShort)
-    }
-    const onGone = (): void => done(true)
-    const timer = setTimeout(() => done(false), ms)
-    closing.addEventListener('abort', onGone)
-    res.on('close', onGone)
-  })
+const NO_QUIRKS: readonly Quirk[] = []
+
+/** Notes the quirks in effect in the log entry, where the error responder also reads them. */
+function useQuirks(entry: PendingEntry, quirks: readonly Quirk[]): void {
+  if (quirks.length > 0) entry.quirks = quirks
+  else delete entry.quirks
+}
+
+/** The quirks in effect for a claimed client id: its own, else the server's. */
+function quirksFor(context: ServerContext, clientId: string | undefined): readonly Quirk[] {
+  if (clientId === undefined) return context.quirks
+  return context.registry.get(clientId)?.quirks ?? context.quirks
+}
+
+/**
+ * Basic credentials are taken raw when the client they name has `raw-basic` in effect: looked up by
+ * the user-id as sent, then as form-decoded; for an unknown client id, the server's quirks decide.
+ */
+function rawBasicDecider(context: ServerContext): RawBasicDecider {
+  return (rawUserId, decodedUserId) => {
+    const byRaw = context.registry.get(rawUserId)
+    if (byRaw !== undefined) return (byRaw.quirks ?? context.quirks).includes('raw-basic')
+    const byDecoded = decodedUserId === undefined ? undefined : context.registry.get(decodedUserId)
+    return (byDecoded?.quirks ?? context.quirks).includes('raw-basic')
+  }
 }

@@ -30,6 +30,25 @@ test('parseBasicAuthorization decodes base64, splits on the first colon, form-de
   for (const [header, expected] of table) assert.deepEqual(parseBasicAuthorization(header), expected, header)
 })
 
+test('parseBasicAuthorization takes the parts as they are when rawFor says so (the raw-basic quirk)', () => {
+  const always = () => true
+  const table: [string, ReturnType<typeof parseBasicAuthorization>][] = [
+    [rawBasic('svc', '100%zz'), { clientId: 'svc', secret: '100%zz', formEncoded: false }],
+    [rawBasic('%', 'x'), { clientId: '%', secret: 'x', formEncoded: false }],
+    [rawBasic('svc', 'a+b:c d'), { clientId: 'svc', secret: 'a+b:c d', formEncoded: true }],
+    [basic('svc', SECRET), { clientId: 'svc', secret: 'p%3Aa%25s%2Bs%26w%3Do%2Fr+d', formEncoded: true }],
+    ['Basic ' + b64('no-colon'), 'malformed'],
+  ]
+  for (const [header, expected] of table) assert.deepEqual(parseBasicAuthorization(header, always), expected, header)
+  const seen: [string, string | undefined][] = []
+  parseBasicAuthorization(rawBasic('a%2Bb', 'x'), (raw, decoded) => (seen.push([raw, decoded]), false))
+  parseBasicAuthorization(rawBasic('a%zz', 'x'), (raw, decoded) => (seen.push([raw, decoded]), false))
+  assert.deepEqual(seen, [
+    ['a%2Bb', 'a+b'],
+    ['a%zz', undefined],
+  ])
+})
+
 test('extractCredentials finds the method and refuses mixtures', () => {
   const form = (pairs: [string, string][]) => new Map(pairs.map(([name, value]) => [name, [value]]))
   const table: [string | undefined, boolean, [string, string][], Record<string, unknown>][] = [
