@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util'
-import { startReferenceServer, type ReferenceServerOptions } from '../server/index.js'
+import { startReferenceServer, type Quirk, type ReferenceServerOptions } from '../server/index.js'
 import { UsageError } from './exit-codes.js'
 import type { CommandIo } from './io.js'
 
@@ -19,6 +19,9 @@ Prints the issuer and the token URL (or, with --json, one JSON line) once it lis
   --token-lifetime SECONDS     expires_in of issued tokens (default 3600)
   --token-format FORMAT        opaque (default) or jwt
   --signing-alg ALG            for jwt: ES256 (default), RS256 or EdDSA
+  --quirk QUIRK                behave like servers that bend the rules; may repeat: errors-as-400,
+                               lowercase-bearer, string-expires-in, no-expires-in, no-scope-echo,
+                               raw-basic, form-response
   --json                       print {"issuer", "tokenUrl", ...} as one JSON line
 
 Example:
@@ -49,6 +52,7 @@ export async function serveCommand(args: string[], io: CommandIo, stopSignal?: A
       'token-lifetime': { type: 'string' },
       'token-format': { type: 'string' },
       'signing-alg': { type: 'string' },
+      quirk: { type: 'string', multiple: true },
       json: { type: 'boolean' },
     },
   })
@@ -67,6 +71,7 @@ export async function serveCommand(args: string[], io: CommandIo, stopSignal?: A
   if (values['token-lifetime'] !== undefined) options.tokenLifetime = integer('--token-lifetime', values['token-lifetime'])
   if (values['token-format'] !== undefined) options.tokenFormat = values['token-format'] as 'opaque'
   if (values['signing-alg'] !== undefined) options.signingAlgorithm = values['signing-alg'] as 'ES256'
+  if (values.quirk !== undefined) options.quirks = values.quirk as Quirk[]
 
   const server = await startReferenceServer(options)
   if (values.json) {

@@ -40,7 +40,8 @@ export interface PublishedJwk {
 
 /** A JWK Set (RFC 7517 §5), as served at `GET /jwks`. */
 export interface JwkSet {
-  readonly keys: readonly PublishedJwk[]
+  /** A fresh array on every read, so callers (jose's createLocalJWKSet, say) may keep or change it. */
+  readonly keys: PublishedJwk[]
 }
 
 interface SigningKey {

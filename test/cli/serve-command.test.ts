@@ -53,6 +53,23 @@ test('serve: prints the issuer and token URL, issues tokens, and stops cleanly o
   }
 })
 
+test('serve --quirk: the server bends the rules as asked', async () => {
+  const { child, info } = await serve(['--client', 'svc:plain-secret', '--scope', 'api:read', '--quirk', 'lowercase-bearer', '--quirk', 'no-expires-in'])
+  try {
+    const response = await fetch(info.tokenUrl, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from('svc:plain-secret').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials',
+    })
+    const body = (await response.json()) as Record<string, unknown>
+    assert.equal(body.token_type, 'bearer')
+    assert.equal(body.expires_in, undefined)
+  } finally {
+    child.kill('SIGTERM')
+    await once(child, 'exit')
+  }
+})
+
 test('serve --clients-file: clients stored as hashes only', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'occ-serve-'))
   const { secret, stored } = generateClientSecret()
