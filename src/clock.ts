@@ -26,7 +26,12 @@ export interface Clock {
   wallNow?(): number
 }
 
-/** The default {@link Clock}: monotonic, anchored to the epoch at process start. */
+/**
+ * The default {@link Clock}: monotonic, anchored to the epoch at process start.
+ *
+ * @example
+ * const clock: Clock = { ...monotonicClock, sleep: fastSleep } // keep the time, replace the waiting
+ */
 export const monotonicClock: Clock = {
   now: () => performance.timeOrigin + performance.now(),
   wallNow: () => Date.now(),

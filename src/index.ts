@@ -1,3 +1,22 @@
+/**
+ * OAuth 2.0 client-credentials tokens for Node.js services: {@link TokenClient} gets, caches and
+ * renews tokens; {@link createAuthFetch} and {@link tokenInterceptor} add them to requests;
+ * every failure is a {@link TokenClientError} with a stable `code`.
+ *
+ * The reference token server for tests is a separate entry point, `oauth2-client-credentials/server`.
+ *
+ * @example
+ * import { TokenClient } from 'oauth2-client-credentials'
+ *
+ * const client = new TokenClient({
+ *   tokenUrl: 'https://id.example.com/connect/token',
+ *   clientId: 'orders-service',
+ *   clientSecret: process.env.ORDERS_CLIENT_SECRET!,
+ * })
+ * const token = await client.getToken('orders:read')
+ *
+ * @module oauth2-client-credentials
+ */
 export { TokenClient } from './client/token-client.js'
 export type { TokenClientOptions, GetTokenOptions, CacheOptions } from './client/token-client-options.js'
 export { AccessToken } from './client/access-token.js'

@@ -4,6 +4,9 @@ import { formEncode, formEncodingChanges } from './form-encoding.js'
  * How the client proves its identity to the token endpoint (RFC 6749 §2.3.1).
  * - `client_secret_basic`: `Authorization: Basic base64(id:secret)`, the method every server must support.
  * - `client_secret_post`: `client_id` and `client_secret` in the form body.
+ *
+ * @example
+ * new TokenClient({ ...credentials, authMethod: 'client_secret_post' })
  */
 export type AuthMethod = 'client_secret_basic' | 'client_secret_post'
 
@@ -11,6 +14,9 @@ export type AuthMethod = 'client_secret_basic' | 'client_secret_post'
  * How `client_secret_basic` treats the id and secret before base64.
  * - `form`: each is form-encoded first, as RFC 6749 §2.3.1 and Appendix B require.
  * - `raw`: sent as they are, for servers that never decode (RFC 2617 style).
+ *
+ * @example
+ * new TokenClient({ ...credentials, basicEncoding: 'raw' })
  */
 export type BasicEncoding = 'form' | 'raw'
 

@@ -31,15 +31,36 @@ export class AccessToken {
     return this.#accessToken
   }
 
-  /** The same as JSON, with the token itself replaced by `[redacted]`. */
-  toJSON(): { accessToken: string; tokenType: 'Bearer'; expiresAt: string; scope: string } {
+  /**
+   * What `JSON.stringify()` shows: every field, with the token itself replaced by `[redacted]`.
+   *
+   * @example
+   * JSON.stringify(token) // '{"accessToken":"[redacted]","tokenType":"Bearer","expiresAt":"2026-01-01T01:00:00.000Z","scope":"api:read"}'
+   */
+  toJSON(): {
+    /** Always `[redacted]`. */
+    accessToken: string
+    /** Always `Bearer`. */
+    tokenType: 'Bearer'
+    /** {@link AccessToken.expiresAt} as an ISO 8601 string. */
+    expiresAt: string
+    /** The granted scope, space-delimited. */
+    scope: string
+  } {
     return { accessToken: REDACTED, tokenType: this.tokenType, expiresAt: this.expiresAt.toISOString(), scope: this.scope }
   }
 
+  /**
+   * A one-line description without the token, for logs.
+   *
+   * @example
+   * String(token) // 'AccessToken(Bearer, scope "api:read", expires 2026-01-01T01:00:00.000Z)'
+   */
   toString(): string {
     return `AccessToken(${this.tokenType}, scope ${JSON.stringify(this.scope)}, expires ${this.expiresAt.toISOString()})`
   }
 
+  /** What `util.inspect()` and `console.log()` show: every field, with the token itself replaced by `[redacted]`. */
   [inspect.custom](): string {
     return `AccessToken ${inspect({ accessToken: REDACTED, tokenType: this.tokenType, expiresAt: this.expiresAt, scope: this.scope })}`
   }

@@ -7,7 +7,12 @@ import type { ScopeInput } from '../request/scope.js'
 import type { ExtraParamsOptions } from '../request/token-params.js'
 import type { RetryOptions } from '../retry/retry-policy.js'
 
-/** How tokens are cached. Durations in milliseconds. */
+/**
+ * How tokens are cached. Durations in milliseconds; every field has a default.
+ *
+ * @example
+ * new TokenClient({ ...credentials, cache: { maxEntries: 50, expiryBufferMs: 30_000 } })
+ */
 export interface CacheOptions extends Partial<RefreshPolicy> {
   /** The most tokens (distinct scope and parameter sets) kept; the least recently used go first. @default 1000 */
   maxEntries?: number
@@ -37,21 +42,27 @@ export interface TokenClientOptions extends ExtraParamsOptions {
   tokenUrl: string | URL
   /** The client id. @example 'orders-service' */
   clientId: string
-  /** The client secret. Never logged, inspected, serialised or put in an error message. */
+  /**
+   * The client secret. Never logged, inspected, serialised or put in an error message.
+   * @example process.env.ORDERS_CLIENT_SECRET!
+   */
   clientSecret: string
   /**
    * How the client authenticates.
    * @default 'client_secret_basic'
+   * @example 'client_secret_post' // id and secret in the form body
    */
   authMethod?: AuthMethod
   /**
    * For `client_secret_basic`: form-encode the id and secret before base64 (`form`, as RFC 6749
    * requires), or send them as they are (`raw`) for servers that never decode.
    * @default 'form'
+   * @example 'raw' // for a server that rejects form-encoded credentials with invalid_client
    */
   basicEncoding?: BasicEncoding
   /**
    * The scope `getToken()` asks for when called without one.
+   * @default none: no `scope` parameter is sent, and the server picks its default
    * @example 'orders:read orders:write'
    */
   scope?: ScopeInput
@@ -65,32 +76,56 @@ export interface TokenClientOptions extends ExtraParamsOptions {
    * The undici dispatcher to send requests through, such as a `ProxyAgent`. The client does not close
    * a dispatcher it was given.
    * @default a keep-alive undici `Pool` for the token URL's origin, owned by the client
+   * @example new ProxyAgent('http://proxy.internal:3128')
    */
   dispatcher?: Dispatcher
   /**
    * The `User-Agent` header.
    * @default 'oauth2-client-credentials/<version>'
+   * @example 'orders-service/2.3.0'
    */
   userAgent?: string
   /** The largest response body read, in bytes. @default 1_048_576 (1 MiB) */
   maxResponseBytes?: number
-  /** Caching and refresh. */
+  /**
+   * Caching and refresh. Each field has its own default.
+   * @example { maxEntries: 100, expiryBufferMs: 30_000 }
+   */
   cache?: CacheOptions
-  /** Retries of transient failures, or `false` for a single attempt (its timeouts still apply). */
+  /**
+   * Retries of transient failures, or `false` for a single attempt (its timeouts still apply).
+   * Each field has its own default.
+   * @example { retries: 5, deadlineMs: 60_000, onRetry: (event) => log.warn(event.error.code) }
+   */
   retry?: RetryOptions | false
   /**
    * Called when a background refresh fails. Callers keep the still-valid token meanwhile, and the next
    * call past the refresh point tries again. Must not throw.
+   * @default none: the failure is dropped (the next refresh or the caller past expiry sees it)
+   * @example (error, scope) => log.warn({ code: error.code, scope }, 'token refresh failed')
    */
   onRefreshError?: (error: TokenClientError, scope: string) => void
-  /** The time source; tests inject one to move time. @default monotonicClock */
+  /**
+   * The time source; tests inject one to move time.
+   * @default monotonicClock
+   * @example { now: () => fakeNow } // a test clock that the test moves
+   */
   clock?: Clock
 }
 
-/** Options of one {@link TokenClient.getToken} call. */
+/**
+ * Options of one {@link TokenClient.getToken} call. The extra parameters replace the client's own.
+ *
+ * @example
+ * await client.getToken('orders:read', { audience: 'https://orders.example.com', signal: AbortSignal.timeout(5_000) })
+ */
 export interface GetTokenOptions extends ExtraParamsOptions {
   /** Skip the cache and get a new token (concurrent calls still share one request). @default false */
   forceRefresh?: boolean
-  /** Rejects this call (only this one) with an `ABORTED` error when it fires. */
+  /**
+   * Rejects this call (only this one) with an `ABORTED` error when it fires.
+   * @default none
+   * @example AbortSignal.timeout(5_000)
+   */
   signal?: AbortSignal
 }

@@ -16,6 +16,19 @@ const brand = Symbol.for('oauth2-client-credentials.TokenClientError')
  * - `TIMEOUT`: one attempt, or the whole operation, ran past its time limit.
  * - `ABORTED`: the caller's `AbortSignal` fired.
  * - `CLIENT_CLOSED`: `close()` was called.
+ *
+ * @example
+ * if (isTokenClientError(error)) {
+ *   switch (error.code) {
+ *     case 'TRANSPORT_ERROR':
+ *     case 'TIMEOUT':
+ *       metrics.increment('idp.unreachable')
+ *       break
+ *     case 'OAUTH_ERROR':
+ *       metrics.increment('idp.refused')
+ *       break
+ *   }
+ * }
  */
 export type TokenClientErrorCode =
   | 'OAUTH_ERROR'
@@ -26,7 +39,10 @@ export type TokenClientErrorCode =
   | 'ABORTED'
   | 'CLIENT_CLOSED'
 
-/** Options every {@link TokenClientError} accepts. */
+/**
+ * Options every {@link TokenClientError} accepts.
+ * @inline
+ */
 export interface TokenClientErrorOptions {
   /** The underlying error, if any. */
   cause?: unknown
@@ -53,6 +69,7 @@ export abstract class TokenClientError extends Error {
     Object.defineProperty(this, brand, { value: true })
   }
 
+  /** The class name, such as `OAuthError`, also for an error from another copy of the package. */
   override get name(): string {
     return this.constructor.name
   }
@@ -86,6 +103,11 @@ export interface OAuthErrorFields {
  * The token endpoint answered with an OAuth error: a response with an `error` member, a 200 included.
  * Final and never retried, except at a transient status (408, 429, 5xx) such as
  * `503 temporarily_unavailable`.
+ *
+ * @example
+ * if (error instanceof OAuthError && error.error === 'invalid_scope') {
+ *   console.error(`the server refused the scope: ${error.errorDescription ?? ''}`)
+ * }
  */
 export class OAuthError extends TokenClientError {
   readonly code = 'OAUTH_ERROR' as const
@@ -116,7 +138,9 @@ export class OAuthError extends TokenClientError {
 
 /** Fields of an {@link UnexpectedStatusError}. */
 export interface UnexpectedStatusFields {
+  /** The HTTP status of the response. */
   status: number
+  /** The response's `Content-Type`, if it had one. */
   contentType?: string | undefined
   /** The origin a redirect pointed to (never the full URL, which may carry credentials). */
   redirectOrigin?: string | undefined
@@ -127,12 +151,21 @@ export interface UnexpectedStatusFields {
 /**
  * The token endpoint answered a status that is neither success nor an OAuth error: a 5xx or 429 page
  * after retries ran out, a 404, or a redirect (which is never followed).
+ *
+ * @example
+ * if (error instanceof UnexpectedStatusError && error.redirectOrigin) {
+ *   console.error(`the token URL redirects to ${error.redirectOrigin}: fix tokenUrl`)
+ * }
  */
 export class UnexpectedStatusError extends TokenClientError {
   readonly code = 'UNEXPECTED_STATUS' as const
+  /** The HTTP status of the response, such as 503 or 302. */
   readonly status: number
+  /** The response's `Content-Type` (`text/html` for an error page, say), if it had one. */
   readonly contentType: string | undefined
+  /** For a redirect, the origin it pointed to (never the full URL, which may carry credentials). */
   readonly redirectOrigin: string | undefined
+  /** The server's `Retry-After`, in milliseconds, when it sent one. */
   readonly retryAfterMs: number | undefined
 
   constructor(fields: UnexpectedStatusFields) {
@@ -150,17 +183,27 @@ export class UnexpectedStatusError extends TokenClientError {
 
 /** Fields of an {@link InvalidResponseError}. */
 export interface InvalidResponseFields {
+  /** The HTTP status of the response. */
   status: number
+  /** The response's `Content-Type`, if it had one. */
   contentType?: string | undefined
   /** What is wrong, in a few words; never part of the body. */
   reason: string
 }
 
-/** The token endpoint answered something that is not a usable token response. Never retried. */
+/**
+ * The token endpoint answered something that is not a usable token response. Never retried.
+ *
+ * @example
+ * if (error instanceof InvalidResponseError) console.error(`not a token response (${error.contentType}): ${error.reason}`)
+ */
 export class InvalidResponseError extends TokenClientError {
   readonly code = 'INVALID_RESPONSE' as const
+  /** The HTTP status of the response (usually 200). */
   readonly status: number
+  /** The response's `Content-Type`, if it had one. */
   readonly contentType: string | undefined
+  /** What is wrong, in a few words, such as `expires_in is negative`; never a part of the body. */
   readonly reason: string
 
   constructor(fields: InvalidResponseFields) {
@@ -173,7 +216,12 @@ export class InvalidResponseError extends TokenClientError {
   }
 }
 
-/** The connection to the token endpoint failed; the original error is `cause`. Retried. */
+/**
+ * The connection to the token endpoint failed; the original error is `cause`. Retried.
+ *
+ * @example
+ * if (error instanceof TransportError) console.error('identity server unreachable', error.cause)
+ */
 export class TransportError extends TokenClientError {
   readonly code = 'TRANSPORT_ERROR' as const
 
@@ -182,7 +230,12 @@ export class TransportError extends TokenClientError {
   }
 }
 
-/** One attempt or the whole operation took too long. An attempt timeout is retried; the deadline is final. */
+/**
+ * One attempt or the whole operation took too long. An attempt timeout is retried; the deadline is final.
+ *
+ * @example
+ * if (error instanceof TimeoutError && error.limit === 'deadline') console.error(`no token within ${error.ms} ms`)
+ */
 export class TimeoutError extends TokenClientError {
   readonly code = 'TIMEOUT' as const
 
@@ -200,7 +253,12 @@ export class TimeoutError extends TokenClientError {
   }
 }
 
-/** The caller's `AbortSignal` fired; `cause` is the signal's reason. */
+/**
+ * The caller's `AbortSignal` fired; `cause` is the signal's reason.
+ *
+ * @example
+ * await client.getToken('api:read', { signal: AbortSignal.timeout(1_000) }) // rejects with AbortError after 1 s
+ */
 export class AbortError extends TokenClientError {
   readonly code = 'ABORTED' as const
 
@@ -209,7 +267,13 @@ export class AbortError extends TokenClientError {
   }
 }
 
-/** `getToken()` was called on, or was waiting in, a client that has been closed. */
+/**
+ * `getToken()` was called on, or was waiting in, a client that has been closed.
+ *
+ * @example
+ * await client.close()
+ * await client.getToken('api:read') // rejects with ClientClosedError
+ */
 export class ClientClosedError extends TokenClientError {
   readonly code = 'CLIENT_CLOSED' as const
 

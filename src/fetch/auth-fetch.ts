@@ -5,13 +5,30 @@ import { isReplayableBody } from './replayable-body.js'
 import { TokenRenewal, type TokenSelection, type TokenSource } from './token-source.js'
 import { isInvalidTokenChallenge } from './www-authenticate.js'
 
-/** A function with the `fetch` signature, such as `globalThis.fetch` or undici's `fetch`. */
+/**
+ * A function with the `fetch` signature, such as `globalThis.fetch` or undici's `fetch`.
+ *
+ * @example
+ * const authFetch: FetchLike = createAuthFetch(client, { origins: ['https://api.example.com'] })
+ */
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>
 
-/** When a 401 answer makes the wrapper get a new token and send the request again, once. */
+/**
+ * When a 401 answer makes the wrapper get a new token and send the request again, once:
+ * `'invalid_token'` when `WWW-Authenticate` says `Bearer error="invalid_token"`, `'any-401'` for any
+ * 401, `'never'` to return the 401 as it is.
+ *
+ * @example
+ * createAuthFetch(client, { origins, retryOnUnauthorized: 'any-401' }) // for an API that sends a bare 401
+ */
 export type RetryOnUnauthorized = 'invalid_token' | 'any-401' | 'never'
 
-/** Options of {@link createAuthFetch}. */
+/**
+ * Options of {@link createAuthFetch}. Only `origins` is required.
+ *
+ * @example
+ * createAuthFetch(client, { scope: 'orders:read', origins: ['https://api.example.com'], fetch: globalThis.fetch })
+ */
 export interface AuthFetchOptions extends TokenSelection {
   /**
    * The origins that receive the token: exact scheme, host and port, such as

@@ -1,7 +1,13 @@
 import { invalidArgument } from '../errors/invalid-argument.js'
 import { isLoopbackHost } from '../http/token-url.js'
 
-/** Where a bearer token may be sent: a list of exact origins, or a predicate of your own. */
+/**
+ * Where a bearer token may be sent: a list of exact origins, or a predicate of your own.
+ *
+ * @example
+ * ['https://api.example.com', 'https://files.example.com:8443']
+ * (url: URL) => url.protocol === 'https:' && url.hostname.endsWith('.internal.example.com')
+ */
 export type OriginsOption = ReadonlyArray<string | URL> | ((url: URL) => boolean)
 
 /** Decides, for one URL, whether the bearer token may go there. */

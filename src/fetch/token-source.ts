@@ -1,19 +1,36 @@
 import type { ScopeInput } from '../request/scope.js'
 import type { ExtraParamsOptions } from '../request/token-params.js'
 
-/** What the fetch wrapper and the interceptor need of a token client: `TokenClient` is one. */
+/**
+ * What the fetch wrapper and the interceptor need of a token client: `TokenClient` is one, and a test
+ * may pass a stub.
+ *
+ * @example
+ * const stub: TokenSource = { getToken: async () => ({ accessToken: 'test-token' }), invalidate: () => {} }
+ */
 export interface TokenSource {
+  /** A token for `scope` and the extra parameters, as {@link TokenClient.getToken} gives it. */
   getToken(
     scope?: ScopeInput,
     options?: ExtraParamsOptions & { signal?: AbortSignal; forceRefresh?: boolean },
-  ): Promise<{ readonly accessToken: string }>
+  ): Promise<{
+    /** The token to send as `Authorization: Bearer <accessToken>`. */
+    readonly accessToken: string
+  }>
+  /** Drops the cached token for `scope` and the extra parameters, after a server rejected it. */
   invalidate(scope?: ScopeInput, options?: ExtraParamsOptions): void
 }
 
-/** Which token a request should carry: the scope and extra parameters passed to `getToken()`. */
+/**
+ * Which token a request should carry: the scope and extra parameters passed to `getToken()`.
+ *
+ * @example
+ * { scope: 'orders:read', audience: 'https://orders.example.com' }
+ */
 export interface TokenSelection extends ExtraParamsOptions {
   /**
-   * The scope to ask for. Without it, the client's default scope.
+   * The scope to ask for.
+   * @default the client's `scope` option
    * @example 'orders:read'
    */
   scope?: ScopeInput | undefined

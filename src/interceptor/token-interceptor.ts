@@ -7,9 +7,18 @@ import { TokenRenewal, type TokenSelection, type TokenSource } from '../fetch/to
 import { BearerExchange } from './bearer-dispatch.js'
 import { hasAuthorization } from './dispatch-headers.js'
 
-/** Options of {@link tokenInterceptor}. */
+/**
+ * Options of {@link tokenInterceptor}: the client, and the same choices as {@link AuthFetchOptions}
+ * except `fetch` and `maxRedirects` (redirects are the dispatcher's business).
+ *
+ * @example
+ * tokenInterceptor({ client, scope: 'orders:read', origins: ['https://api.example.com'] })
+ */
 export interface TokenInterceptorOptions extends TokenSelection {
-  /** The token client. */
+  /**
+   * The token client, shared with the rest of the process.
+   * @example new TokenClient({ tokenUrl, clientId, clientSecret })
+   */
   client: TokenSource
   /**
    * The origins that receive the token (exact scheme, host and port), or a predicate.

@@ -1,6 +1,13 @@
 import { invalidArgument } from '../errors/invalid-argument.js'
 
-/** A scope as callers give it: space-delimited text, or a list of scope tokens. */
+/**
+ * A scope as callers give it: space-delimited text, or a list of scope tokens. Order and repeats do
+ * not matter: `'b a'` and `['a', 'b']` are the same scope and share one cached token.
+ *
+ * @example
+ * 'orders:read orders:write'
+ * ['orders:read', 'orders:write']
+ */
 export type ScopeInput = string | readonly string[]
 
 // NQCHAR: %x21 / %x23-5B / %x5D-7E (RFC 6749 Appendix A.4)

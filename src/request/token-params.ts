@@ -1,23 +1,38 @@
 import { invalidArgument } from '../errors/invalid-argument.js'
 
-/** Extra form parameters of a token request; a list repeats the parameter. */
+/**
+ * Extra form parameters of a token request; a list repeats the parameter.
+ *
+ * @example
+ * { tenant: 'acme', claims: ['a', 'b'] } // tenant=acme&claims=a&claims=b
+ */
 export type TokenParams = Readonly<Record<string, string | readonly string[] | undefined>>
 
-/** The extra parameters a client or a single `getToken()` call may add to the token request. */
+/**
+ * The extra parameters a client or a single `getToken()` call may add to the token request. Each
+ * one given to `getToken()` replaces the client's.
+ *
+ * @example
+ * new TokenClient({ ...credentials, audience: 'https://api.example.com' })
+ * await client.getToken('read:orders', { audience: 'https://orders.example.com' })
+ */
 export interface ExtraParamsOptions {
   /**
    * The `audience` parameter some servers (Auth0, for example) use to pick the API a token is for.
+   * @default none (in `getToken()`: the client's)
    * @example 'https://api.example.com'
    */
   audience?: string | undefined
   /**
    * RFC 8707 resource indicators: absolute URIs without a fragment. May be several.
+   * @default none (in `getToken()`: the client's)
    * @example ['https://api.example.com/orders']
    */
   resource?: string | readonly string[] | undefined
   /**
    * Any other form parameters. `grant_type`, `scope`, `client_id`, `client_secret` and the
    * assertion parameters are set by the client and refused here.
+   * @default none (in `getToken()`: the client's)
    * @example { tenant: 'acme' }
    */
   params?: TokenParams | undefined

@@ -6,7 +6,12 @@ import {
   type TokenClientError,
 } from '../errors/token-client-error.js'
 
-/** What one failed attempt looked like, reported to `onRetry` before the client waits and tries again. */
+/**
+ * What one failed attempt looked like, reported to `onRetry` before the client waits and tries again.
+ *
+ * @example
+ * retry: { onRetry: ({ attempt, error, retryAfterMs }) => log.warn({ attempt, code: error.code, retryAfterMs }) }
+ */
 export interface RetryEvent {
   /** The attempt that failed, from 1. */
   attempt: number
@@ -19,6 +24,9 @@ export interface RetryEvent {
 /**
  * How transient failures are retried. Durations are in milliseconds. Backoff is p-retry's: exponential
  * with `factor`, starting at `minDelayMs`, capped at `maxDelayMs`, and randomised ×1 to ×2.
+ *
+ * @example
+ * new TokenClient({ ...credentials, retry: { retries: 5, deadlineMs: 60_000 } })
  */
 export interface RetryOptions {
   /** Retries after the first attempt; 0 switches retrying off. @default 3 */
@@ -39,14 +47,26 @@ export interface RetryOptions {
    * @default 30_000
    */
   maxRetryAfterMs?: number
-  /** Called before each retry; for logging and metrics. Must not throw. */
+  /**
+   * Called before each retry; for logging and metrics. Must not throw.
+   * @default none
+   * @example ({ attempt, error, retryAfterMs }) => log.warn({ attempt, code: error.code, retryAfterMs }, 'retrying token request')
+   */
   onRetry?: ((event: RetryEvent) => void) | undefined
 }
 
-/** {@link RetryOptions} with every default filled in. */
+/**
+ * {@link RetryOptions} with every default filled in.
+ * @inline
+ */
 export type RetryPolicy = Required<Omit<RetryOptions, 'onRetry'>> & Pick<RetryOptions, 'onRetry'>
 
-/** The defaults of {@link RetryOptions}. */
+/**
+ * The defaults of {@link RetryOptions}.
+ *
+ * @example
+ * retry: { ...DEFAULT_RETRY_POLICY, deadlineMs: 2 * DEFAULT_RETRY_POLICY.deadlineMs }
+ */
 export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
   retries: 3,
   minDelayMs: 250,
@@ -58,7 +78,12 @@ export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
   onRetry: undefined,
 })
 
-/** HTTP statuses that are transient whatever their body says: 408, 429, 500, 502, 503, 504. */
+/**
+ * HTTP statuses that are transient whatever their body says: 408, 429, 500, 502, 503, 504.
+ *
+ * @example
+ * TRANSIENT_STATUSES.has(503) // true
+ */
 export const TRANSIENT_STATUSES: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504])
 
 /**
