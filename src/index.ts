@@ -18,6 +18,7 @@
  * @module oauth2-client-credentials
  */
 export { TokenClient } from './client/token-client.js'
+export type { TokenClientDescription } from './client/token-client.js'
 export type { TokenClientOptions, GetTokenOptions, CacheOptions } from './client/token-client-options.js'
 export { AccessToken } from './client/access-token.js'
 export type { AuthMethod, BasicEncoding } from './auth/client-authentication.js'
@@ -41,6 +42,7 @@ export {
   isTokenClientError,
 } from './errors/token-client-error.js'
 export type {
+  AnyTokenClientError,
   TokenClientErrorCode,
   OAuthErrorFields,
   UnexpectedStatusFields,

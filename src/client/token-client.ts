@@ -22,6 +22,18 @@ import { AccessToken } from './access-token.js'
 import { resolveOptions, type ResolvedOptions } from './resolve-options.js'
 import type { GetTokenOptions, TokenClientOptions } from './token-client-options.js'
 
+/** What {@link TokenClient.options} shows of a client: everything but the secret. */
+export interface TokenClientDescription {
+  /** The token endpoint. */
+  readonly tokenUrl: string
+  /** The client id. */
+  readonly clientId: string
+  /** `client_secret_basic` or `client_secret_post`. */
+  readonly authMethod: string
+  /** Always `[redacted]`. */
+  readonly clientSecret: string
+}
+
 /** How many scope texts the fast path remembers the cache key of. */
 const MAX_REMEMBERED_SCOPES = 1024
 
@@ -79,8 +91,13 @@ export class TokenClient {
     })
   }
 
-  /** The token URL, client id and auth method, for logs; never the secret. */
-  get options(): { tokenUrl: string; clientId: string; authMethod: string; clientSecret: string } {
+  /**
+   * The token URL, client id and auth method, for logs; the secret shows as `[redacted]`.
+   *
+   * @example
+   * logger.info(client.options) // { tokenUrl: '...', clientId: 'svc', authMethod: 'client_secret_basic', clientSecret: '[redacted]' }
+   */
+  get options(): TokenClientDescription {
     const { tokenUrl, credentials } = this.#options
     return { tokenUrl: tokenUrl.href, clientId: credentials.clientId, authMethod: credentials.authMethod, clientSecret: REDACTED }
   }
@@ -142,10 +159,12 @@ export class TokenClient {
     if (this.#options.dispatcher === undefined) await this.#dispatcher.destroy()
   }
 
-  toJSON(): Record<string, string> {
+  /** The same as {@link TokenClient.options}, so `JSON.stringify(client)` never shows the secret. */
+  toJSON(): TokenClientDescription {
     return { ...this.options }
   }
 
+  /** How `util.inspect()` and `console.log()` show the client: its {@link TokenClient.options}, no secret. */
   [inspect.custom](): string {
     return `TokenClient ${inspect(this.options)}`
   }

@@ -81,7 +81,7 @@ export abstract class TokenClientError extends Error {
  * @example
  * if (isTokenClientError(error)) console.error(error.code)
  */
-export function isTokenClientError(value: unknown): value is TokenClientError {
+export function isTokenClientError(value: unknown): value is AnyTokenClientError {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true
 }
 
@@ -281,3 +281,19 @@ export class ClientClosedError extends TokenClientError {
     super('token client is closed')
   }
 }
+
+/**
+ * Every concrete {@link TokenClientError}: what `isTokenClientError` narrows to, so that
+ * `switch (error.code)` narrows further to the class with that code and its fields.
+ *
+ * @example
+ * if (isTokenClientError(error) && error.code === 'OAUTH_ERROR') console.error(error.error, error.status)
+ */
+export type AnyTokenClientError =
+  | OAuthError
+  | UnexpectedStatusError
+  | InvalidResponseError
+  | TransportError
+  | TimeoutError
+  | AbortError
+  | ClientClosedError

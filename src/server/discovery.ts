@@ -19,17 +19,25 @@ export const AUTH_METHODS_SUPPORTED: readonly ['client_secret_basic', 'client_se
 export interface AuthorizationServerMetadata {
   /** Identical to `server.issuer`: `http://127.0.0.1:<port>` or `http://[::1]:<port>`, no trailing slash. */
   readonly issuer: string
+  /** `<issuer>/token`. */
   readonly token_endpoint: string
+  /** `<issuer>/jwks`: the JWK Set that verifies JWT access tokens. */
   readonly jwks_uri: string
+  /** `<issuer>/introspect` (RFC 7662). */
   readonly introspection_endpoint: string
+  /** `<issuer>/revoke` (RFC 7009). */
   readonly revocation_endpoint: string
+  /** Only `client_credentials`. */
   readonly grant_types_supported: readonly ['client_credentials']
   /** Empty: there is no authorization endpoint, so no response type (the member is REQUIRED by RFC 8414 §2). */
   readonly response_types_supported: readonly []
   /** Every scope some registered client may ask for. */
   readonly scopes_supported: readonly string[]
+  /** `client_secret_basic` and `client_secret_post`. */
   readonly token_endpoint_auth_methods_supported: typeof AUTH_METHODS_SUPPORTED
+  /** The same methods as the token endpoint. */
   readonly introspection_endpoint_auth_methods_supported: typeof AUTH_METHODS_SUPPORTED
+  /** The same methods as the token endpoint. */
   readonly revocation_endpoint_auth_methods_supported: typeof AUTH_METHODS_SUPPORTED
 }
 

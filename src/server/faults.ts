@@ -13,6 +13,7 @@ import { invalidArgument } from '../errors/invalid-argument.js'
  * { type: 'status', status: 302, headers: { location: 'https://elsewhere.example/token' } }
  */
 export interface StatusFault {
+  /** Which fault this is. */
   type: 'status'
   /** The status code, 200-599. */
   status: number
@@ -43,6 +44,7 @@ export interface StatusFault {
  * { type: 'drop' }
  */
 export interface DropFault {
+  /** Which fault this is. */
   type: 'drop'
 }
 
@@ -62,6 +64,7 @@ export interface DropFault {
  * { type: 'delay', ms: 2_000, when: 'body' }
  */
 export interface DelayFault {
+  /** Which fault this is. */
   type: 'delay'
   /** Milliseconds to wait, 0 to 2^31-1. */
   ms: number
@@ -82,6 +85,7 @@ export interface DelayFault {
  * { type: 'truncate' }
  */
 export interface TruncateFault {
+  /** Which fault this is. */
   type: 'truncate'
 }
 
@@ -95,7 +99,9 @@ export interface TruncateFault {
  * { type: 'token', fields: { token_type: 'bearer', refresh_token: 'unexpected' } }
  */
 export interface TokenFault {
+  /** Which fault this is. */
   type: 'token'
+  /** Members merged into the success JSON; a member set to `undefined` is removed. */
   fields: Record<string, unknown>
 }
 
@@ -108,6 +114,7 @@ export interface TokenFault {
  * { type: 'body', body: '{"error":"invalid_client"}' } // an error with status 200
  */
 export interface BodyFault {
+  /** Which fault this is. */
   type: 'body'
   /**
    * The status code, 200-599.
@@ -218,6 +225,7 @@ export class FaultScript {
     return sum
   }
 
+  /** @internal Takes the next fault matching a request; the token endpoint's own use. */
   [takeFault](clientId: string | undefined, scope: string | undefined): Fault | undefined {
     if (this.#queue.length === 0) return undefined
     let scopes: string[] | undefined

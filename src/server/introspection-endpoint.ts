@@ -23,10 +23,13 @@ import { audienceClaim } from './token-format.js'
 
 /** The introspection response for an active token (RFC 7662 §2.2). */
 export interface ActiveIntrospection {
+  /** Always `true` here: inactive tokens get `{"active":false}` and nothing more. */
   readonly active: true
   /** The granted scopes joined with single spaces; absent when none were granted. */
   readonly scope?: string
+  /** The client the token was issued to. */
   readonly client_id: string
+  /** Always `Bearer`. */
   readonly token_type: 'Bearer'
   /** Whole seconds since the epoch. */
   readonly exp: number
@@ -36,6 +39,7 @@ export interface ActiveIntrospection {
   readonly sub: string
   /** One string, or an array of several. */
   readonly aud: string | readonly string[]
+  /** The server's issuer. */
   readonly iss: string
   /** JWT access tokens only: their `jti`. */
   readonly jti?: string

@@ -8,6 +8,12 @@ import type { Fault } from './faults.js'
 import { TOKEN_PATH } from './paths.js'
 import type { Quirk } from './quirks.js'
 
+/** The log as JSON: its entries, oldest first. */
+export interface RequestLogJson {
+  /** Every entry kept, oldest first. */
+  readonly entries: readonly RequestLogEntry[]
+}
+
 /** One request the server answered (or dropped). */
 export interface RequestLogEntry {
   /** When the request arrived, by the server's clock (epoch ms). */
@@ -167,6 +173,7 @@ export class RequestLog {
     this.#next = 0
   }
 
+  /** @internal Adds an entry; the server's own use. */
   [appendEntry](entry: RequestLogEntry): void {
     if (this.#ring.length < this.#limit) {
       this.#ring.push(entry)
@@ -177,7 +184,8 @@ export class RequestLog {
     this.#next = (this.#next + 1) % this.#limit
   }
 
-  toJSON(): { entries: readonly RequestLogEntry[] } {
+  /** The entries as JSON, for a test's failure output (never a secret or a token). */
+  toJSON(): RequestLogJson {
     return { entries: this.entries }
   }
 }

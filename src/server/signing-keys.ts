@@ -24,7 +24,9 @@ export interface PublishedJwk {
   readonly kty: 'EC' | 'RSA' | 'OKP'
   /** The RFC 7638 SHA-256 thumbprint of the key, base64url. */
   readonly kid: string
+  /** The signing algorithm the key is used with. */
   readonly alg: SigningAlgorithm
+  /** Always `sig`: the key signs access tokens. */
   readonly use: 'sig'
   /** EC and OKP: `P-256` or `Ed25519`. */
   readonly crv?: string

@@ -8,6 +8,7 @@ import type { TokenFormat } from './token-format.js'
 
 /** What the server remembers about an issued token. */
 export interface IssuedToken {
+  /** The client the token was issued to. */
   readonly clientId: string
   /** The granted scopes. */
   readonly scope: readonly string[]
@@ -52,6 +53,7 @@ export function randomToken(): string {
 
 /** What {@link TokenStore.issue} needs: the grant, and optionally its audience. */
 export type StoreGrant = Pick<IssuedToken, 'clientId' | 'scope' | 'resources'> & {
+  /** The audience to record; without it, the resources. */
   readonly audience?: readonly string[]
 }
 

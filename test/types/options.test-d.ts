@@ -140,3 +140,25 @@ void startReferenceServer({ tokenFormat: 'jwe' })
 void startReferenceServer({ clients: [{ clientId: 'svc', clientSecret: 's' }] })
 // @ts-expect-error signingAlgorithm is a closed union
 void startReferenceServer({ signingAlgorithm: 'HS256' })
+
+// isTokenClientError narrows to the concrete classes, and switching on code narrows to one of them.
+declare const caught: unknown
+if (isTokenClientError(caught)) {
+  switch (caught.code) {
+    case 'OAUTH_ERROR': {
+      const error: string = caught.error
+      const status: number = caught.status
+      void [error, status]
+      break
+    }
+    case 'TIMEOUT': {
+      const limit: 'attempt' | 'deadline' = caught.limit
+      void limit
+      // @ts-expect-error a timeout has no OAuth error code
+      void caught.error
+      break
+    }
+    default:
+      break
+  }
+}
