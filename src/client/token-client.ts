@@ -63,7 +63,6 @@ export class TokenClient {
   readonly #keyPrefix: string
   readonly #cache: TokenCache<AccessToken, TokenRequest>
   readonly #secrets: readonly string[]
-  readonly #closer = new AbortController()
   /** Cache keys of plain `getToken(scope)` calls by their scope text, so a cache hit skips normalising. */
   readonly #keysByScope = new Map<string | undefined, string>()
   #closed = false
@@ -154,7 +153,6 @@ export class TokenClient {
     if (this.#closed) return
     this.#closed = true
     const reason = new ClientClosedError()
-    this.#closer.abort(reason)
     this.#cache.close(reason)
     if (this.#options.dispatcher === undefined) await this.#dispatcher.destroy()
   }
@@ -197,7 +195,6 @@ export class TokenClient {
     if (auth.authorization !== undefined) headers.authorization = auth.authorization
     const body = tokenRequestBody(request.scopes, request.params, auth.bodyParams)
     const requestedScope = request.scopes.join(' ')
-    const combined = AbortSignal.any([signal, this.#closer.signal])
 
     return withRetries(
       async (_attempt, attemptSignal) => {
@@ -230,7 +227,7 @@ export class TokenClient {
         }
       },
       retry,
-      combined,
+      signal, // the cache's flight signal: it fires when nobody waits any more or close() is called
       clock,
     )
   }

@@ -6,6 +6,7 @@ import {
   TokenClientError,
   TransportError,
 } from '../errors/token-client-error.js'
+import { linkedAbort } from './linked-abort.js'
 
 /** A response read in full, within the size cap. */
 export interface FormResponse {
@@ -35,12 +36,12 @@ export async function postForm(
   limits: PostFormLimits,
   signal: AbortSignal,
 ): Promise<FormResponse> {
-  const attempt = new AbortController()
+  const attempt = linkedAbort(signal)
+  const combined = attempt.signal
   const timer = setTimeout(
-    () => attempt.abort(new TimeoutError('attempt', limits.attemptTimeoutMs)),
+    () => attempt.controller.abort(new TimeoutError('attempt', limits.attemptTimeoutMs)),
     limits.attemptTimeoutMs,
   )
-  const combined = AbortSignal.any([signal, attempt.signal])
   try {
     const response = await request(url, { dispatcher, method: 'POST', headers, body, signal: combined })
     const contentType = headerValue(response.headers['content-type'])
@@ -71,6 +72,7 @@ export async function postForm(
     throw new TransportError(`token request failed: ${describe(error)}`, error)
   } finally {
     clearTimeout(timer)
+    attempt.unlink()
   }
 }
 

@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises'
 import pRetry from 'p-retry'
 import type { Clock } from '../clock.js'
+import { linkedAbort } from '../http/linked-abort.js'
 import { AbortError, OAuthError, TimeoutError, TokenClientError, UnexpectedStatusError } from '../errors/token-client-error.js'
 import { isTransient, retryAfterDecision, type RetryPolicy } from './retry-policy.js'
 
@@ -19,12 +20,12 @@ export async function withRetries<T>(
   clock: Clock,
 ): Promise<T> {
   const startedAt = clock.now()
-  const deadline = new AbortController()
+  const operation = linkedAbort(signal)
+  const combined = operation.signal
   const deadlineTimer = setTimeout(
-    () => deadline.abort(new TimeoutError('deadline', policy.deadlineMs)),
+    () => operation.controller.abort(new TimeoutError('deadline', policy.deadlineMs)),
     policy.deadlineMs,
   )
-  const combined = AbortSignal.any([signal, deadline.signal])
   let attempts = 0
   try {
     return await pRetry(
@@ -59,6 +60,7 @@ export async function withRetries<T>(
     throw final
   } finally {
     clearTimeout(deadlineTimer)
+    operation.unlink()
   }
 }
 
