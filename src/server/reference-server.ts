@@ -4,7 +4,7 @@
  * metadata, a JWK Set, introspection, revocation and a protected resource; every other path is 404.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import { monotonicClock, type Clock } from '../clock.js'
 import { invalidArgument } from '../errors/invalid-argument.js'
 import { ClientRegistry, isPositiveInteger, type ReferenceClient } from './client-registry.js'
@@ -157,6 +157,16 @@ export interface ReferenceServerOptions {
    */
   logLimit?: number
   /**
+   * How many issued tokens the server remembers (for introspection, revocation and the resource);
+   * past that the oldest are forgotten, and then introspect as inactive. Expired tokens are dropped
+   * anyway. Bounds the server's memory under load.
+   *
+   * @default 100000
+   * @example
+   * { maxTokens: 1_000_000 }
+   */
+  maxTokens?: number
+  /**
    * Quirk profiles: ways the token endpoint bends the rules as real servers do, combinable (see
    * `Quirk` and `QUIRKS`). A client's own `quirks` replace these for its requests. Introspection,
    * revocation, metadata and the resource stay strict.
@@ -249,6 +259,12 @@ const DEFAULT_HOST = '127.0.0.1'
 const DEFAULT_TOKEN_LIFETIME = 3600
 const DEFAULT_MAX_BODY_BYTES = 16 * 1024
 const DEFAULT_LOG_LIMIT = 10_000
+const DEFAULT_MAX_TOKENS = 100_000
+const CONNECT_BODY = '{"error":"invalid_request","error_description":"this server accepts only POST and GET"}'
+const CONNECT_REFUSED =
+  'HTTP/1.1 405 Method Not Allowed\r\nAllow: POST\r\nContent-Type: application/json\r\n' +
+  'Cache-Control: no-store\r\nPragma: no-cache\r\nConnection: close\r\n' +
+  `Content-Length: ${Buffer.byteLength(CONNECT_BODY)}\r\n\r\n${CONNECT_BODY}`
 const DEFAULT_SIGNING_ALGORITHM: SigningAlgorithm = 'ES256'
 
 /**
@@ -282,6 +298,7 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
     throttle = DEFAULT_THROTTLE,
     clock = monotonicClock,
     logLimit = DEFAULT_LOG_LIMIT,
+    maxTokens = DEFAULT_MAX_TOKENS,
     quirks = [],
   } = options
   if (typeof host !== 'string' || host === '') throw invalidArgument('options.host', 'must be a non-empty string')
@@ -298,6 +315,7 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
   if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function') {
     throw invalidArgument('options.clock', 'must have a now() method')
   }
+  if (!isPositiveInteger(maxTokens)) throw invalidArgument('options.maxTokens', 'must be a positive integer')
   if (!(logLimit === Infinity || (Number.isSafeInteger(logLimit) && logLimit >= 0))) {
     throw invalidArgument('options.logLimit', 'must be a non-negative integer or Infinity')
   }
@@ -322,7 +340,7 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
     {
       registry,
       throttle: failureThrottle,
-      tokens: new TokenStore(),
+      tokens: new TokenStore(maxTokens),
       faults: new FaultScript(),
       keys: await SigningKeys.generate(signingAlgorithm),
       clock,
@@ -385,6 +403,8 @@ class ReferenceTokenServer implements ReferenceServer {
     this.tokens = settings.tokens
     this.#keys = settings.keys
     this.#server = createServer((req, res) => this.#onRequest(req, res))
+    // Node hands CONNECT to a 'connect' listener and, without one, drops the socket unanswered.
+    this.#server.on('connect', (_req, socket: Socket) => socket.end(CONNECT_REFUSED))
   }
 
   get jwks(): JwkSet {

@@ -68,8 +68,14 @@ export type StoreGrant = Pick<IssuedToken, 'clientId' | 'scope' | 'resources'> &
  */
 export class TokenStore {
   readonly #groups = new Map<string, Map<string, IssuedToken>>()
+  readonly #maxTokens: number
   #size = 0
   #nextExpiry = Infinity
+
+  /** @param maxTokens The most tokens remembered; the oldest are forgotten past it. */
+  constructor(maxTokens = 100_000) {
+    this.#maxTokens = maxTokens
+  }
 
   /**
    * Issues an opaque token valid for `lifetime` seconds from `now` (epoch ms) and remembers it. Its
@@ -102,7 +108,10 @@ export class TokenStore {
       tokens = new Map()
       this.#groups.set(group, tokens)
     }
-    if (!tokens.has(token)) this.#size += 1
+    if (!tokens.has(token)) {
+      if (this.#size >= this.#maxTokens) this.#forgetOldest()
+      this.#size += 1
+    }
     tokens.set(token, record)
     if (record.expiresAt < this.#nextExpiry) this.#nextExpiry = record.expiresAt
   }
@@ -167,4 +176,17 @@ export class TokenStore {
     }
     this.#nextExpiry = nextExpiry
   }
+
+  /** Forgets the token that expires first (each group, one lifetime, is in expiry order). */
+  #forgetOldest(): void {
+    let oldest: { tokens: Map<string, IssuedToken>; token: string; expiresAt: number } | undefined
+    for (const tokens of this.#groups.values()) {
+      const first = tokens.entries().next()
+      if (first.done === true) continue
+      const [token, record] = first.value
+      if (oldest === undefined || record.expiresAt < oldest.expiresAt) oldest = { tokens, token, expiresAt: record.expiresAt }
+    }
+    if (oldest !== undefined && oldest.tokens.delete(oldest.token)) this.#size -= 1
+  }
 }
+

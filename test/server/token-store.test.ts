@@ -36,3 +36,16 @@ test('randomToken gives distinct 32-byte base64url tokens', () => {
   assert.equal(tokens.size, 1000)
   for (const token of tokens) assert.match(token, /^[A-Za-z0-9_-]{43}$/)
 })
+
+test('the store is bounded: past maxTokens the token that expires first is forgotten', () => {
+  const store = new TokenStore(3)
+  const now = 1_000_000
+  const grant = { clientId: 'svc', scope: ['a'], resources: [] }
+  const short = store.issue(grant, 10, now)
+  const long = [store.issue(grant, 3600, now), store.issue(grant, 3600, now + 1)]
+  assert.equal(store.size, 3)
+  const newest = store.issue(grant, 3600, now + 2)
+  assert.equal(store.size, 3)
+  assert.equal(store.get(short, now + 3), undefined, 'the one expiring first went')
+  for (const token of [...long, newest]) assert.ok(store.get(token, now + 3), 'the others stay')
+})
