@@ -63,6 +63,9 @@ export class TokenClient {
   readonly #keyPrefix: string
   readonly #cache: TokenCache<AccessToken, TokenRequest>
   readonly #secrets: readonly string[]
+  /** The request headers and authentication parameters, the same for every token request: built once. */
+  readonly #headers: Readonly<Record<string, string>>
+  readonly #authBodyParams: ReadonlyArray<readonly [string, string]>
   /** Cache keys of plain `getToken(scope)` calls by their scope text, so a cache hit skips normalising. */
   readonly #keysByScope = new Map<string | undefined, string>()
   #closed = false
@@ -81,6 +84,14 @@ export class TokenClient {
       basicAuthorization(clientId, secret, 'form').slice('Basic '.length),
       basicAuthorization(clientId, secret, 'raw').slice('Basic '.length),
     ]
+    const auth = authenticationParts(credentials)
+    this.#authBodyParams = auth.bodyParams
+    this.#headers = Object.freeze({
+      accept: 'application/json',
+      'content-type': 'application/x-www-form-urlencoded',
+      'user-agent': this.#options.userAgent,
+      ...(auth.authorization !== undefined && { authorization: auth.authorization }),
+    })
     const onRefreshError = this.#options.onRefreshError
     this.#cache = new TokenCache<AccessToken, TokenRequest>({
       maxEntries: this.#options.maxEntries,
@@ -185,15 +196,9 @@ export class TokenClient {
   }
 
   async #requestToken(request: TokenRequest, signal: AbortSignal): Promise<CacheEntry<AccessToken>> {
-    const { tokenUrl, credentials, clock, retry } = this.#options
-    const auth = authenticationParts(credentials)
-    const headers: Record<string, string> = {
-      accept: 'application/json',
-      'content-type': 'application/x-www-form-urlencoded',
-      'user-agent': this.#options.userAgent,
-    }
-    if (auth.authorization !== undefined) headers.authorization = auth.authorization
-    const body = tokenRequestBody(request.scopes, request.params, auth.bodyParams)
+    const { tokenUrl, clock, retry } = this.#options
+    const headers = this.#headers
+    const body = tokenRequestBody(request.scopes, request.params, this.#authBodyParams)
     const requestedScope = request.scopes.join(' ')
 
     return withRetries(

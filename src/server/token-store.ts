@@ -177,16 +177,31 @@ export class TokenStore {
     this.#nextExpiry = nextExpiry
   }
 
-  /** Forgets the token that expires first (each group, one lifetime, is in expiry order). */
+  /**
+   * Forgets the tokens that expire first: 1 % of `maxTokens` at a time, so the cost of walking to
+   * the front of a Map (past slots deleted before it rehashes) is paid once per batch, not per token.
+   * Each group holds one lifetime and so is in expiry order; the batch takes from the group whose
+   * front expires first, step by step.
+   */
   #forgetOldest(): void {
-    let oldest: { tokens: Map<string, IssuedToken>; token: string; expiresAt: number } | undefined
-    for (const tokens of this.#groups.values()) {
-      const first = tokens.entries().next()
-      if (first.done === true) continue
-      const [token, record] = first.value
-      if (oldest === undefined || record.expiresAt < oldest.expiresAt) oldest = { tokens, token, expiresAt: record.expiresAt }
+    const batch = Math.max(1, Math.floor(this.#maxTokens / 100))
+    const cursors = [...this.#groups.values()].map((tokens) => {
+      const iterator = tokens.entries()
+      return { tokens, iterator, head: iterator.next().value as [string, IssuedToken] | undefined }
+    })
+    for (let forgotten = 0; forgotten < batch; forgotten++) {
+      let oldest: (typeof cursors)[number] | undefined
+      for (const cursor of cursors) {
+        if (cursor.head !== undefined && (oldest?.head === undefined || cursor.head[1].expiresAt < oldest.head[1].expiresAt)) {
+          oldest = cursor
+        }
+      }
+      if (oldest?.head === undefined) return
+      oldest.tokens.delete(oldest.head[0])
+      this.#size -= 1
+      oldest.head = oldest.iterator.next().value as [string, IssuedToken] | undefined
     }
-    if (oldest !== undefined && oldest.tokens.delete(oldest.token)) this.#size -= 1
   }
+
 }
 
