@@ -1,0 +1,79 @@
+// What every process of the benchmark agrees on: the registered client, the scope asked for,
+// and how long each part runs (full or --quick).
+
+/** The client every library authenticates as. Plain characters only, so that every library sends the same bytes. */
+export const CLIENT_ID = 'bench'
+export const CLIENT_SECRET = 'benchsecret0123456789abcdefghijk'
+export const SCOPE = 'api:read'
+/** The client of the memory benchmark, allowed {@link MEMORY_SCOPES} distinct scopes. */
+export const MEMORY_CLIENT_ID = 'bench-memory'
+export const MEMORY_SCOPES = 10_000
+export const memoryScope = (index: number): string => `scope:${index}`
+/** `expires_in` of every server, in seconds: long enough that nothing expires during a run. */
+export const TOKEN_LIFETIME = 3600
+
+/** `Authorization` header of {@link CLIENT_ID} (form-encoding leaves these characters alone). */
+export const BASIC_AUTHORIZATION = `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}`
+export const TOKEN_REQUEST_BODY = `grant_type=client_credentials&scope=${encodeURIComponent(SCOPE)}`
+
+export interface Settings {
+  readonly quick: boolean
+  /** Cached call: rounds, and time per round for the cheap (in-memory) ones. */
+  readonly cachedRounds: number
+  readonly cachedRoundMs: number
+  /** Cached call of a library that makes a request per call: calls per round. */
+  readonly networkCallsPerRound: number
+  /** Fresh acquisition: rounds, calls per round, and the least warm-up calls (more until rounds stop speeding up). */
+  readonly freshRounds: number
+  readonly freshCalls: number
+  readonly freshWarmup: number
+  /** Cold stampede: the concurrencies, and rounds of each (a new client each round). */
+  readonly stampedeSizes: readonly number[]
+  readonly stampedeRounds: Readonly<Record<number, number>>
+  /** Memory: rounds (a new client each), and how long filling may take before it stops short. */
+  readonly memoryRounds: number
+  readonly memoryFillBudgetMs: number
+  /** Server load: autocannon connections, warm-up and round durations (s), rounds. */
+  readonly loadConnections: number
+  readonly loadWarmupSeconds: number
+  readonly loadSeconds: number
+  readonly loadRounds: number
+}
+
+export function settings(quick: boolean): Settings {
+  return quick
+    ? {
+        quick,
+        cachedRounds: 3,
+        cachedRoundMs: 100,
+        networkCallsPerRound: 100,
+        freshRounds: 3,
+        freshCalls: 300,
+        freshWarmup: 100,
+        stampedeSizes: [100, 10_000],
+        stampedeRounds: { 100: 3, 10_000: 1 },
+        memoryRounds: 1,
+        memoryFillBudgetMs: 15_000,
+        loadConnections: 32,
+        loadWarmupSeconds: 1,
+        loadSeconds: 2,
+        loadRounds: 2,
+      }
+    : {
+        quick,
+        cachedRounds: 7,
+        cachedRoundMs: 250,
+        networkCallsPerRound: 300,
+        freshRounds: 5,
+        freshCalls: 1_000,
+        freshWarmup: 1_000,
+        stampedeSizes: [100, 10_000],
+        stampedeRounds: { 100: 5, 10_000: 3 },
+        memoryRounds: 3,
+        memoryFillBudgetMs: 20_000,
+        loadConnections: 32,
+        loadWarmupSeconds: 3,
+        loadSeconds: 5,
+        loadRounds: 5,
+      }
+}

@@ -1,0 +1,81 @@
+// Starting the benchmark's processes from run.ts: a server process, and measuring children wired to it.
+import type { ServerTask, ServerUsage } from '../server-process.js'
+import type { ServerInfo } from '../servers.js'
+import { startChild, type Child, type ChildOptions, type Outcome } from './child.js'
+
+const running = new Set<Child<unknown>>()
+
+/** Kills every child still running (on Ctrl-C, or when run.ts ends). */
+export function killAll(): void {
+  for (const child of running) child.kill()
+  running.clear()
+}
+
+export function spawnTracked<T>(script: string, task: unknown, options: ChildOptions): Child<T> {
+  const child = startChild<T>(script, task, options)
+  running.add(child as Child<unknown>)
+  void child.outcome.then(() => running.delete(child as Child<unknown>))
+  return child
+}
+
+export interface ServerProcess {
+  readonly info: ServerInfo
+  tokenRequests(): Promise<number>
+  usage(): Promise<ServerUsage>
+  stop(): Promise<void>
+}
+
+const SERVER_START_MS = 30_000
+const SERVER_STOP_MS = 5_000
+
+/** Starts a server in its own process and waits until it listens. */
+export async function startServerProcess(task: ServerTask): Promise<ServerProcess> {
+  const child = spawnTracked<never>('server-process.ts', task, { timeoutMs: 60 * 60_000 })
+  const info = await new Promise<ServerInfo>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${task.kind} did not start in ${SERVER_START_MS / 1000} s`)), SERVER_START_MS)
+    child.channel.on('ready', (value) => {
+      clearTimeout(timer)
+      resolve(value as ServerInfo)
+    })
+    void child.outcome.then((outcome) => {
+      clearTimeout(timer)
+      reject(new Error(`${task.kind} failed to start: ${outcome.ok ? 'exited' : outcome.error}`))
+    })
+  }).catch((error: unknown) => {
+    child.kill()
+    throw error
+  })
+  return {
+    info,
+    tokenRequests: () => child.channel.request<number>('tokenRequests'),
+    usage: () => child.channel.request<ServerUsage>('usage'),
+    async stop() {
+      const exited = new Promise<void>((resolve) => child.process.once('exit', () => resolve()))
+      if (child.process.exitCode !== null || child.process.signalCode !== null) return
+      const timer = setTimeout(() => child.kill(), SERVER_STOP_MS)
+      child.channel.request('stop').catch(() => child.kill())
+      await exited
+      clearTimeout(timer)
+    },
+  }
+}
+
+/**
+ * Runs `script` against a fresh server process of `server`: the server starts, the child measures,
+ * the server stops. Any failure (the server's or the child's) is the outcome, never a throw.
+ */
+export async function withServer<T>(
+  server: ServerTask,
+  run: (server: ServerProcess) => Child<T>,
+): Promise<Outcome<T>> {
+  let process: ServerProcess | undefined
+  try {
+    process = await startServerProcess(server)
+    const child = run(process)
+    return await child.outcome
+  } catch (error) {
+    return { ok: false, error: error instanceof Error ? error.message : String(error) }
+  } finally {
+    await process?.stop()
+  }
+}

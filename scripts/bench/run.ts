@@ -1,0 +1,204 @@
+// `npm run bench`: the package's TokenClient beside the client libraries people use today, and the
+// reference server beside the servers they use, each against its physical floor. Every measurement
+// runs in child processes of its own (client, server, load generator); this script only conducts,
+// then prints the table and writes docs/benchmarks.md with an SVG chart.
+//
+//   npm run bench                      full run (about 6 minutes on 2 cores), writes docs/benchmarks.md
+//   npm run bench -- --quick           shorter rounds (about 2 minutes), prints only (add --write to write)
+//   npm run bench -- --only fresh,servers --clients token-client,floor
+//   npm run bench -- --json results.json
+//   npm run bench -- --from-json results.json --write     re-render the docs from saved results
+import { readFileSync, writeFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import type { CallResult, ClientScenario, ClientTask, StampedeResult } from './client-bench.js'
+import { CLIENTS, type ClientId } from './clients.js'
+import { settings as settingsFor } from './config.js'
+import type { Outcome } from './lib/child.js'
+import { killAll, spawnTracked, withServer } from './lib/processes.js'
+import { formatBytes, formatNs, median } from './lib/stats.js'
+import type { LoadRound, LoadTask } from './load-bench.js'
+import type { MemoryRound, MemoryTask } from './memory-bench.js'
+import { machineInfo, renderMarkdown, renderSvg, renderText, type Results } from './report.js'
+import type { ServerKind } from './servers.js'
+
+const SECTIONS = ['cached', 'stampede', 'fresh', 'memory', 'servers'] as const
+type Section = (typeof SECTIONS)[number]
+
+const SERVER_KINDS: readonly ServerKind[] = ['bare-http', 'reference-opaque', 'reference-jwt', 'oidc-provider', 'oauth2-mock-server']
+/** The clients that keep many scopes: the others cache nothing, or (badgateway) one token per helper. */
+const MEMORY_CLIENTS: readonly ClientId[] = ['floor', 'token-client', 'msal-node', 'badgateway']
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    write: { type: 'boolean' },
+    'no-write': { type: 'boolean', default: false },
+    only: { type: 'string' },
+    clients: { type: 'string' },
+    json: { type: 'string' },
+    'from-json': { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
+})
+
+if (args.help) {
+  console.log(
+    [
+      'npm run bench [-- options]',
+      '  --quick             shorter rounds; prints only, unless --write',
+      '  --only LIST         sections: cached,stampede,fresh,memory,servers',
+      '  --clients LIST      clients: ' + CLIENTS.map((client) => client.id).join(','),
+      '  --json FILE         also write the raw results as JSON',
+      '  --from-json FILE    measure nothing: print (and with --write, write the docs) from results saved by --json',
+      '  --write / --no-write  write docs/benchmarks.md and docs/benchmarks.svg (default: on a full, unfiltered run)',
+    ].join('\n'),
+  )
+  process.exit(0)
+}
+
+const settings = settingsFor(args.quick)
+const sections = new Set<Section>(list(args.only, SECTIONS))
+const clients = list(args.clients, CLIENTS.map((client) => client.id))
+const complete = args.only === undefined && args.clients === undefined
+const write = args['no-write'] ? false : (args.write ?? (complete && !args.quick && args['from-json'] === undefined))
+
+function list<T extends string>(text: string | undefined, all: readonly T[]): T[] {
+  if (text === undefined) return [...all]
+  const chosen = text.split(',').map((item) => item.trim()).filter(Boolean)
+  for (const item of chosen) {
+    if (!all.includes(item as T)) {
+      console.error(`unknown "${item}"; one of: ${all.join(', ')}`)
+      process.exit(2)
+    }
+  }
+  return chosen as T[]
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    killAll()
+    process.exit(130)
+  })
+}
+process.on('exit', killAll)
+
+const progress = (text: string) => process.stderr.write(`${text}\n`)
+
+const REFERENCE = { kind: 'reference-opaque', count: true } as const
+
+function clientScenario<T>(client: ClientId, scenario: ClientScenario, timeoutMs: number): Promise<Outcome<T>> {
+  return withServer<T>(REFERENCE, (server) =>
+    spawnTracked<T>('client-bench.ts', { client, scenario, server: server.info, settings } satisfies ClientTask, {
+      timeoutMs,
+      handlers: { tokenRequests: () => server.tokenRequests() },
+    }),
+  )
+}
+
+function describe<T>(outcome: Outcome<T>, since: number, summary: (value: T) => string): string {
+  const seconds = ((performance.now() - since) / 1000).toFixed(1)
+  return `${outcome.ok ? summary(outcome.value) : `FAILED: ${outcome.error.split('\n')[0]}`}  (${seconds} s)`
+}
+
+/** Runs the chosen sections, each measurement in processes of its own. */
+async function measure(): Promise<Results> {
+  const started = performance.now()
+  const results: Results = {
+    machine: machineInfo(),
+    settings,
+    cached: {},
+    fresh: {},
+    stampede: {},
+    memory: {},
+    servers: {},
+    durationMs: 0,
+  }
+
+  progress(`Benchmarks (${settings.quick ? 'quick' : 'full'} run) on ${results.machine.cpu}, ${results.machine.cores} cores, Node ${results.machine.node}`)
+
+  if (sections.has('cached')) {
+    progress('\n1. Repeated (cached) call')
+    for (const client of clients) {
+      const since = performance.now()
+      const outcome = await clientScenario<CallResult>(client, 'cached', 180_000)
+      results.cached[client] = outcome
+      progress(`   ${client.padEnd(14)} ${describe(outcome, since, (value) => `${formatNs(median(value.nsPerCall))} per call`)}`)
+    }
+  }
+
+  if (sections.has('stampede')) {
+    progress('\n2. Cold stampede')
+    for (const client of clients) {
+      const since = performance.now()
+      const outcome = await clientScenario<StampedeResult>(client, 'stampede', 300_000)
+      results.stampede[client] = outcome
+      progress(
+        `   ${client.padEnd(14)} ${describe(outcome, since, (value) =>
+          Object.entries(value.sizes)
+            .map(([size, rounds]) => `n=${size}: ${median(rounds.map((round) => round.requests))} requests, ${formatNs(median(rounds.map((round) => round.ms)) * 1e6)}`)
+            .join('; '),
+        )}`,
+      )
+    }
+  }
+
+  if (sections.has('fresh')) {
+    progress('\n3. Fresh acquisition')
+    for (const client of clients) {
+      const since = performance.now()
+      const outcome = await clientScenario<CallResult>(client, 'fresh', 240_000)
+      results.fresh[client] = outcome
+      progress(`   ${client.padEnd(14)} ${describe(outcome, since, (value) => `${formatNs(median(value.nsPerCall))} per call`)}`)
+    }
+  }
+
+  if (sections.has('memory')) {
+    progress('\n4. Memory, 10,000 cached scopes')
+    for (const client of MEMORY_CLIENTS.filter((id) => clients.includes(id))) {
+      const since = performance.now()
+      const outcome = await withServer<MemoryRound[]>({ kind: 'reference-opaque', count: true, memoryClient: true }, (server) =>
+        spawnTracked<MemoryRound[]>('memory-bench.ts', { client, server: server.info, rounds: settings.memoryRounds, fillBudgetMs: settings.memoryFillBudgetMs } satisfies MemoryTask, {
+          nodeArgs: ['--expose-gc'],
+          timeoutMs: 60_000 + settings.memoryRounds * (settings.memoryFillBudgetMs + 30_000),
+          handlers: { tokenRequests: () => server.tokenRequests() },
+        }),
+      )
+      results.memory[client] = outcome
+      progress(`   ${client.padEnd(14)} ${describe(outcome, since, (rounds) => `${formatBytes(median(rounds.map((round) => round.heapBytes)))}`)}`)
+    }
+  }
+
+  if (sections.has('servers')) {
+    progress(`\n5. Servers under autocannon (${settings.loadConnections} connections, ${settings.loadRounds} x ${settings.loadSeconds} s)`)
+    for (const kind of SERVER_KINDS) {
+      const since = performance.now()
+      const outcome = await withServer<LoadRound[]>({ kind }, (server) =>
+        spawnTracked<LoadRound[]>('load-bench.ts', { tokenUrl: server.info.tokenUrl, settings } satisfies LoadTask, {
+          timeoutMs: 60_000 + (settings.loadWarmupSeconds + settings.loadRounds * (settings.loadSeconds + 2)) * 1000,
+          handlers: { serverUsage: () => server.usage() },
+        }),
+      )
+      results.servers[kind] = outcome
+      progress(
+        `   ${kind.padEnd(20)} ${describe(outcome, since, (rounds) => `${Math.round(median(rounds.map((round) => round.tokensPerSecond)))} tokens/s, p99 ${median(rounds.map((round) => round.p99Ms))} ms`)}`,
+      )
+    }
+  }
+
+  results.durationMs = performance.now() - started
+  return results
+}
+
+const results: Results =
+  args['from-json'] === undefined ? await measure() : (JSON.parse(readFileSync(args['from-json'], 'utf8')) as Results)
+const text = renderText(results)
+console.log(`\n${text}`)
+
+if (args.json !== undefined) writeFileSync(args.json, `${JSON.stringify(results, null, 2)}\n`)
+if (write) {
+  const docs = new URL('../../docs/', import.meta.url)
+  writeFileSync(new URL('benchmarks.svg', docs), renderSvg(results))
+  writeFileSync(new URL('benchmarks.md', docs), renderMarkdown(results, results.settings))
+  progress('wrote docs/benchmarks.md and docs/benchmarks.svg')
+}
+if (args['from-json'] === undefined) progress(`run time: ${(results.durationMs / 1000).toFixed(0)} s`)
