@@ -202,14 +202,19 @@ export class TokenClient {
     const requestedScope = request.scopes.join(' ')
 
     return withRetries(
-      async (_attempt, attemptSignal) => {
+      async (_attempt, attemptSignal, budget) => {
         const sentAt = clock.now()
         const response = await postForm(
           this.#dispatcher,
           tokenUrl,
           headers,
           body,
-          { attemptTimeoutMs: retry.attemptTimeoutMs, maxResponseBytes: this.#options.maxResponseBytes },
+          {
+            attemptTimeoutMs: budget.timeoutMs,
+            timeoutLimit: budget.limit,
+            timeoutLimitMs: budget.limit === 'deadline' ? retry.deadlineMs : budget.timeoutMs,
+            maxResponseBytes: this.#options.maxResponseBytes,
+          },
           attemptSignal,
         )
         let token

@@ -17,8 +17,12 @@ export interface FormResponse {
 
 /** Limits of one POST. */
 export interface PostFormLimits {
-  /** The attempt fails with a `TIMEOUT` error (limit `attempt`) after this long. */
+  /** The attempt fails with a `TIMEOUT` error after this long. */
   attemptTimeoutMs: number
+  /** Which limit that timeout stands for: the attempt's own, or what is left of the deadline. @default 'attempt' */
+  timeoutLimit?: 'attempt' | 'deadline'
+  /** The limit to name in the error (the whole deadline, when that is the limit). @default attemptTimeoutMs */
+  timeoutLimitMs?: number
   /** A larger response body fails with `INVALID_RESPONSE` without being read further. */
   maxResponseBytes: number
 }
@@ -39,7 +43,7 @@ export async function postForm(
   const attempt = linkedAbort(signal)
   const combined = attempt.signal
   const timer = setTimeout(
-    () => attempt.controller.abort(new TimeoutError('attempt', limits.attemptTimeoutMs)),
+    () => attempt.controller.abort(new TimeoutError(limits.timeoutLimit ?? 'attempt', limits.timeoutLimitMs ?? limits.attemptTimeoutMs)),
     limits.attemptTimeoutMs,
   )
   try {

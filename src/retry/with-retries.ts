@@ -1,17 +1,25 @@
 import { setTimeout as delay } from 'node:timers/promises'
 import pRetry from 'p-retry'
 import type { Clock } from '../clock.js'
-import { linkedAbort } from '../http/linked-abort.js'
 import { AbortError, OAuthError, TimeoutError, TokenClientError, UnexpectedStatusError } from '../errors/token-client-error.js'
 import { isTransient, retryAfterDecision, type RetryPolicy } from './retry-policy.js'
 
-/** One attempt: gets the attempt number (from 1) and a signal that fires on abort or at the deadline. */
-export type Attempt<T> = (attempt: number, signal: AbortSignal) => Promise<T>
+/** How long one attempt may take, and which limit that is: its own timeout or what is left of the deadline. */
+export interface AttemptBudget {
+  timeoutMs: number
+  limit: 'attempt' | 'deadline'
+}
+
+/** One attempt: gets the attempt number (from 1), the signal to stop on, and its time budget. */
+export type Attempt<T> = (attempt: number, signal: AbortSignal, budget: AttemptBudget) => Promise<T>
 
 /**
- * Runs `attempt` until it succeeds, a failure is not transient, retries run out, or the deadline or
- * `signal` fires. Backoff and counting are p-retry's; this adds the `Retry-After` wait (on the
- * clock's `sleep` when it has one), the overall deadline, and typed errors carrying `attempts`.
+ * Runs `attempt` until it succeeds, a failure is not transient, retries run out, the deadline
+ * passes or `signal` fires. Backoff and counting are p-retry's; this adds the `Retry-After` wait (on
+ * the clock's `sleep` when it has one) and the overall deadline. The deadline needs no timer of its
+ * own: each attempt's timeout is cut to what is left of it, p-retry's waits are capped by it
+ * (`maxRetryTime`), and an attempt that would start after it fails at once with `TIMEOUT` (limit
+ * `deadline`). Errors carry `attempts`.
  */
 export async function withRetries<T>(
   attempt: Attempt<T>,
@@ -19,19 +27,20 @@ export async function withRetries<T>(
   signal: AbortSignal,
   clock: Clock,
 ): Promise<T> {
-  const startedAt = clock.now()
-  const operation = linkedAbort(signal)
-  const combined = operation.signal
-  const deadlineTimer = setTimeout(
-    () => operation.controller.abort(new TimeoutError('deadline', policy.deadlineMs)),
-    policy.deadlineMs,
-  )
+  const startedAt = performance.now()
+  const remaining = () => policy.deadlineMs - (performance.now() - startedAt)
   let attempts = 0
   try {
     return await pRetry(
       (attemptNumber) => {
+        const left = remaining()
+        if (left <= 0) throw new TimeoutError('deadline', policy.deadlineMs)
         attempts = attemptNumber
-        return attempt(attemptNumber, combined)
+        const budget: AttemptBudget =
+          left < policy.attemptTimeoutMs
+            ? { timeoutMs: Math.max(1, Math.ceil(left)), limit: 'deadline' }
+            : { timeoutMs: policy.attemptTimeoutMs, limit: 'attempt' }
+        return attempt(attemptNumber, signal, budget)
       },
       {
         retries: policy.retries,
@@ -40,27 +49,23 @@ export async function withRetries<T>(
         factor: policy.factor,
         randomize: true,
         maxRetryTime: policy.deadlineMs,
-        signal: combined,
+        signal,
         shouldRetry: async ({ error }) => {
           if (!isTransient(error)) return false
           const retryAfterMs =
             error instanceof UnexpectedStatusError || error instanceof OAuthError ? error.retryAfterMs : undefined
-          const remainingMs = policy.deadlineMs - (clock.now() - startedAt)
-          const decision = retryAfterDecision(retryAfterMs, policy.maxRetryAfterMs, remainingMs)
+          const decision = retryAfterDecision(retryAfterMs, policy.maxRetryAfterMs, remaining())
           if (!decision.retry) return false
           policy.onRetry?.({ attempt: attempts, error: error as TokenClientError, retryAfterMs })
-          if (decision.waitMs > 0) await sleep(clock, decision.waitMs, combined)
+          if (decision.waitMs > 0) await sleep(clock, decision.waitMs, signal)
           return true
         },
       },
     )
   } catch (error) {
-    const final = combined.aborted ? abortReason(combined.reason) : error
+    const final = signal.aborted ? abortReason(signal.reason) : error
     if (final instanceof TokenClientError) final.attempts = attempts
     throw final
-  } finally {
-    clearTimeout(deadlineTimer)
-    operation.unlink()
   }
 }
 
