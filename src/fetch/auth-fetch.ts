@@ -1,8 +1,9 @@
 import { fetch as undiciFetch } from 'undici'
 import { invalidArgument } from '../errors/invalid-argument.js'
-import { bearerPolicy, type OriginsOption } from './bearer-policy.js'
+import type { OriginsOption } from './bearer-policy.js'
+import { bearerSetup, type RetryOnUnauthorized } from './bearer-setup.js'
 import { isReplayableBody } from './replayable-body.js'
-import { TokenRenewal, type TokenSelection, type TokenSource } from './token-source.js'
+import type { TokenSelection, TokenSource } from './token-source.js'
 import { isInvalidTokenChallenge } from './www-authenticate.js'
 
 /**
@@ -13,15 +14,7 @@ import { isInvalidTokenChallenge } from './www-authenticate.js'
  */
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>
 
-/**
- * When a 401 answer makes the wrapper get a new token and send the request again, once:
- * `'invalid_token'` when `WWW-Authenticate` says `Bearer error="invalid_token"`, `'any-401'` for any
- * 401, `'never'` to return the 401 as it is.
- *
- * @example
- * createAuthFetch(client, { origins, retryOnUnauthorized: 'any-401' }) // for an API that sends a bare 401
- */
-export type RetryOnUnauthorized = 'invalid_token' | 'any-401' | 'never'
+export type { RetryOnUnauthorized }
 
 /**
  * Options of {@link createAuthFetch}. Only `origins` is required.
@@ -86,20 +79,11 @@ interface RequestParts {
  * const res = await authFetch('https://api.example.com/orders')
  */
 export function createAuthFetch(client: TokenSource, options: AuthFetchOptions): FetchLike {
-  if (typeof client?.getToken !== 'function' || typeof client.invalidate !== 'function') {
-    throw invalidArgument('client', 'must be a TokenClient')
-  }
-  const mayCarry = bearerPolicy(options.origins, options.allowInsecureHttp === true)
-  const retryOn = options.retryOnUnauthorized ?? 'invalid_token'
-  if (!['invalid_token', 'any-401', 'never'].includes(retryOn)) {
-    throw invalidArgument('retryOnUnauthorized', "must be 'invalid_token', 'any-401' or 'never'")
-  }
+  const { mayCarry, retryOn, renewal } = bearerSetup(client, options)
   const send: FetchLike = options.fetch ?? (undiciFetch as unknown as FetchLike)
   if (typeof send !== 'function') throw invalidArgument('fetch', 'must be a function')
   const maxRedirects = options.maxRedirects ?? 20
   if (!Number.isInteger(maxRedirects) || maxRedirects < 0) throw invalidArgument('maxRedirects', 'must be a non-negative integer')
-  const { scope, audience, resource, params } = options
-  const renewal = new TokenRenewal(client, { scope, audience, resource, params })
 
   return async function authFetch(input, init) {
     const request = takeApart(input, init)

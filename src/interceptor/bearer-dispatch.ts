@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Dispatcher } from 'undici'
-import type { RetryOnUnauthorized } from '../fetch/auth-fetch.js'
+import type { RetryOnUnauthorized } from '../fetch/bearer-setup.js'
 import type { TokenRenewal } from '../fetch/token-source.js'
 import { isInvalidTokenChallenge } from '../fetch/www-authenticate.js'
 import { withBearer } from './dispatch-headers.js'

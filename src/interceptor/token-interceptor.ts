@@ -1,9 +1,8 @@
 import type { Dispatcher } from 'undici'
-import { invalidArgument } from '../errors/invalid-argument.js'
-import type { RetryOnUnauthorized } from '../fetch/auth-fetch.js'
-import { bearerPolicy, type OriginsOption } from '../fetch/bearer-policy.js'
+import type { OriginsOption } from '../fetch/bearer-policy.js'
+import { bearerSetup, type RetryOnUnauthorized } from '../fetch/bearer-setup.js'
 import { isReplayableBody } from '../fetch/replayable-body.js'
-import { TokenRenewal, type TokenSelection, type TokenSource } from '../fetch/token-source.js'
+import type { TokenSelection, TokenSource } from '../fetch/token-source.js'
 import { BearerExchange } from './bearer-dispatch.js'
 import { hasAuthorization } from './dispatch-headers.js'
 
@@ -45,17 +44,7 @@ export interface TokenInterceptorOptions extends TokenSelection {
  * const { body } = await request('https://api.example.com/orders', { dispatcher })
  */
 export function tokenInterceptor(options: TokenInterceptorOptions): Dispatcher.DispatcherComposeInterceptor {
-  const { client } = options
-  if (typeof client?.getToken !== 'function' || typeof client.invalidate !== 'function') {
-    throw invalidArgument('client', 'must be a TokenClient')
-  }
-  const mayCarry = bearerPolicy(options.origins, options.allowInsecureHttp === true)
-  const retryOn = options.retryOnUnauthorized ?? 'invalid_token'
-  if (!['invalid_token', 'any-401', 'never'].includes(retryOn)) {
-    throw invalidArgument('retryOnUnauthorized', "must be 'invalid_token', 'any-401' or 'never'")
-  }
-  const { scope, audience, resource, params } = options
-  const renewal = new TokenRenewal(client, { scope, audience, resource, params })
+  const { mayCarry, retryOn, renewal } = bearerSetup(options.client, options)
 
   return (dispatch) =>
     function bearerDispatch(opts, handler) {
