@@ -89,12 +89,14 @@ export interface TokenClientOptions extends ExtraParamsOptions {
   maxResponseBytes?: number
   /**
    * Caching and refresh. Each field has its own default.
+   * @default {} (every field at its default)
    * @example { maxEntries: 100, expiryBufferMs: 30_000 }
    */
   cache?: CacheOptions
   /**
    * Retries of transient failures, or `false` for a single attempt (its timeouts still apply).
    * Each field has its own default.
+   * @default {} (every field at its default: see {@link DEFAULT_RETRY_POLICY})
    * @example { retries: 5, deadlineMs: 60_000, onRetry: (event) => log.warn(event.error.code) }
    */
   retry?: RetryOptions | false
