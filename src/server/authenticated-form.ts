@@ -33,6 +33,12 @@ export interface FormRules {
   readonly unlogged: ReadonlySet<string>
 }
 
+/** The rules of endpoints whose subject is a token (introspection, revocation): nothing repeats, the token is never logged. */
+export const TOKEN_SUBJECT_RULES: FormRules = Object.freeze({
+  repeatable: new Set<string>(),
+  unlogged: new Set(['client_secret', 'token']),
+})
+
 /**
  * A responder that writes an OAuth error and notes status and code in `entry`. The quirks in
  * `entry.quirks` (set by the token endpoint only) shape it: `errors-as-400` changes the status,

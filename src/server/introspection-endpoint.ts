@@ -14,7 +14,7 @@ import {
   callerCredentials,
   failWith,
   readAuthenticatedForm,
-  type FormRules,
+  TOKEN_SUBJECT_RULES,
 } from './authenticated-form.js'
 import { firstValue } from './form-body.js'
 import { sendJson } from './responses.js'
@@ -48,11 +48,6 @@ export interface ActiveIntrospection {
 /** The only answer for an unknown, expired or revoked token. */
 export const INACTIVE = '{"active":false}'
 
-const RULES: FormRules = {
-  repeatable: new Set(),
-  unlogged: new Set(['client_secret', 'token']),
-}
-
 /**
  * Handles one introspection request and fills in `entry`. The token is never logged.
  *
@@ -66,7 +61,7 @@ export async function handleIntrospectionRequest(
   entry: PendingEntry,
   query: string | undefined,
 ): Promise<void> {
-  const params = await readAuthenticatedForm(context, req, res, entry, query, RULES)
+  const params = await readAuthenticatedForm(context, req, res, entry, query, TOKEN_SUBJECT_RULES)
   if (params === undefined) return
   if (authenticateCaller(context, res, entry, callerCredentials(req, params, entry)) === undefined) return
   const token = firstValue(params, 'token')

@@ -13,16 +13,11 @@ import {
   callerCredentials,
   failWith,
   readAuthenticatedForm,
-  type FormRules,
+  TOKEN_SUBJECT_RULES,
 } from './authenticated-form.js'
 import { firstValue } from './form-body.js'
 import { sendRaw } from './responses.js'
 import type { PendingEntry, ServerContext } from './server-context.js'
-
-const RULES: FormRules = {
-  repeatable: new Set(),
-  unlogged: new Set(['client_secret', 'token']),
-}
 
 /**
  * Handles one revocation request and fills in `entry`. A client may revoke only its own tokens:
@@ -39,7 +34,7 @@ export async function handleRevocationRequest(
   entry: PendingEntry,
   query: string | undefined,
 ): Promise<void> {
-  const params = await readAuthenticatedForm(context, req, res, entry, query, RULES)
+  const params = await readAuthenticatedForm(context, req, res, entry, query, TOKEN_SUBJECT_RULES)
   if (params === undefined) return
   const client = authenticateCaller(context, res, entry, callerCredentials(req, params, entry))
   if (client === undefined) return
