@@ -3,6 +3,7 @@
  * (§2.3.1, App. B), `client_id` + `client_secret` in the body, neither, or more than one.
  * Only extraction happens here; the secret is checked by the client registry.
  */
+import { isAscii } from 'node:buffer'
 import { formDecode } from '../auth/form-encoding.js'
 import { firstValue, type FormParams } from './form-body.js'
 
@@ -81,7 +82,7 @@ export function parseBasicAuthorization(header: string, rawFor?: RawBasicDecider
   if (bytes.toString('base64') !== encoded) return 'malformed'
   let decoded: string
   try {
-    decoded = utf8.decode(bytes)
+    decoded = isAscii(bytes) ? bytes.toString('latin1') : utf8.decode(bytes)
   } catch {
     return 'malformed'
   }
@@ -99,6 +100,7 @@ export function parseBasicAuthorization(header: string, rawFor?: RawBasicDecider
 }
 
 function tryFormDecode(value: string): string | undefined {
+  if (!value.includes('%') && !value.includes('+')) return value
   try {
     return formDecode(value)
   } catch {

@@ -81,7 +81,7 @@ export function errorStatus(status: number, quirks: readonly Quirk[]): number {
 }
 
 /** The members of a success response before quirks are applied. */
-export interface TokenResponseFields {
+export type TokenResponseFields = {
   readonly access_token: string
   readonly token_type: 'Bearer'
   /** Seconds. */
@@ -98,9 +98,12 @@ export interface TokenResponseFields {
  * quirkedTokenFields({ access_token: 'x', token_type: 'Bearer', expires_in: 60 }, ['string-expires-in'])
  * // { access_token: 'x', token_type: 'Bearer', expires_in: '60' }
  */
-export function quirkedTokenFields(fields: TokenResponseFields, quirks: readonly Quirk[]): Record<string, unknown> {
+export function quirkedTokenFields(
+  fields: TokenResponseFields,
+  quirks: readonly Quirk[],
+): Readonly<Record<string, unknown>> {
+  if (quirks.length === 0) return fields
   const shaped: Record<string, unknown> = { ...fields }
-  if (quirks.length === 0) return shaped
   if (quirks.includes('lowercase-bearer')) shaped['token_type'] = 'bearer'
   if (quirks.includes('no-expires-in')) delete shaped['expires_in']
   else if (quirks.includes('string-expires-in')) shaped['expires_in'] = String(fields.expires_in)
@@ -110,7 +113,7 @@ export function quirkedTokenFields(fields: TokenResponseFields, quirks: readonly
 
 /** A response body and its media type. */
 export interface EncodedBody {
-  readonly body: Buffer
+  readonly body: string
   readonly contentType: 'application/json' | 'application/x-www-form-urlencoded'
 }
 
@@ -119,16 +122,16 @@ export interface EncodedBody {
  * sent as it is and any other value as its JSON text (`3600`, `true`, `null`).
  *
  * @example
- * encodeFields({ access_token: 'x', expires_in: 60 }, ['form-response']).body.toString()
+ * encodeFields({ access_token: 'x', expires_in: 60 }, ['form-response']).body
  * // 'access_token=x&expires_in=60'
  */
 export function encodeFields(fields: Readonly<Record<string, unknown>>, quirks: readonly Quirk[]): EncodedBody {
   if (!quirks.includes('form-response')) {
-    return { body: Buffer.from(JSON.stringify(fields)), contentType: 'application/json' }
+    return { body: JSON.stringify(fields), contentType: 'application/json' }
   }
   const form = new URLSearchParams()
   for (const [name, value] of Object.entries(fields)) {
     if (value !== undefined) form.append(name, typeof value === 'string' ? value : JSON.stringify(value))
   }
-  return { body: Buffer.from(form.toString()), contentType: 'application/x-www-form-urlencoded' }
+  return { body: form.toString(), contentType: 'application/x-www-form-urlencoded' }
 }

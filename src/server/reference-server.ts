@@ -356,7 +356,7 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
   return instance
 }
 
-type ContextSettings = Omit<ServerContext, 'signal' | 'issuer'>
+type ContextSettings = Omit<ServerContext, 'signal' | 'issuer' | 'defaultAudience'>
 
 const ROUTES: ReadonlyMap<string, EndpointHandler> = new Map<string, EndpointHandler>([
   [TOKEN_PATH, handleTokenRequest],
@@ -386,16 +386,21 @@ class ReferenceTokenServer implements ReferenceServer {
   readonly #keys: SigningKeys
   readonly #closing = new AbortController()
   #closed: Promise<void> | undefined
+  #issuerAudience: readonly string[] = Object.freeze([''])
 
   constructor(host: string, settings: ContextSettings, log: RequestLog) {
     this.#host = host
     // The issuer is known only once the server listens; endpoints read it per request.
     const issuer = (): string => this.issuer
+    const issuerAudience = (): readonly string[] => this.#issuerAudience
     this.#context = {
       ...settings,
       signal: this.#closing.signal,
       get issuer() {
         return issuer()
+      },
+      get defaultAudience() {
+        return settings.audience ?? issuerAudience()
       },
     }
     this.log = log
@@ -425,6 +430,7 @@ class ReferenceTokenServer implements ReferenceServer {
         this.port = (server.address() as AddressInfo).port
         this.issuer = `http://${this.#host.includes(':') ? `[${this.#host}]` : this.#host}:${this.port}`
         this.url = this.issuer
+        this.#issuerAudience = Object.freeze([this.issuer])
         this.tokenUrl = this.issuer + TOKEN_PATH
         this.jwksUri = this.issuer + JWKS_PATH
         this.introspectionUrl = this.issuer + INTROSPECTION_PATH

@@ -36,22 +36,23 @@ export async function deliver(
   res: ServerResponse,
   status: number,
   headers: OutgoingHttpHeaders,
-  body: Buffer,
+  body: string | Uint8Array,
   delivery: Delivery,
   closing: AbortSignal,
 ): Promise<void> {
-  res.writeHead(status, { ...headers, 'content-length': body.length })
+  res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body) })
   if (delivery.type === 'whole') {
     res.end(body)
     return
   }
-  const half = Math.floor(body.length / 2)
+  const bytes = typeof body === 'string' ? Buffer.from(body) : body
+  const half = Math.floor(bytes.length / 2)
   // Wait until the first half is handed to the socket, so the client really receives it.
   const written = await new Promise<boolean>((resolve) => {
     if (res.destroyed) return resolve(false)
     const onClose = (): void => resolve(false)
     res.once('close', onClose)
-    res.write(body.subarray(0, half), () => {
+    res.write(bytes.subarray(0, half), () => {
       res.off('close', onClose)
       resolve(!res.destroyed)
     })
@@ -65,7 +66,7 @@ export async function deliver(
     res.destroy()
     return
   }
-  res.end(body.subarray(half))
+  res.end(bytes.subarray(half))
 }
 
 /**

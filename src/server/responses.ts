@@ -106,6 +106,6 @@ export function sendRaw(
     pragma: 'no-cache',
   }
   if (contentType !== undefined) head['content-type'] = contentType
-  res.writeHead(status, { ...head, ...headers })
+  res.writeHead(status, headers === undefined ? head : { ...head, ...headers })
   res.end(body)
 }

@@ -33,6 +33,8 @@ export interface ServerContext {
   readonly signal: AbortSignal
   /** The issuer identifier, known once the server listens. */
   readonly issuer: string
+  /** The `aud` of tokens issued without `resource`: `audience`, else `[issuer]`. */
+  readonly defaultAudience: readonly string[]
 }
 
 /** A log entry while its request is being handled. */

@@ -25,7 +25,7 @@ import { encodeFields, quirkedTokenFields, type Quirk, type TokenResponseFields 
 import { isResourceIndicator } from './resource-indicator.js'
 import { deliver, hold, WHOLE, type Delivery } from './response-delivery.js'
 import { sendRaw } from './responses.js'
-import { parseScope } from './scope.js'
+import { grantScope } from './scope-grant.js'
 import type { PendingEntry, ServerContext } from './server-context.js'
 import { mintAccessToken } from './token-format.js'
 
@@ -121,17 +121,11 @@ export async function handleTokenRequest(
     return fail(400, 'unauthorized_client', 'the client may not use the client_credentials grant')
   }
 
-  let granted: readonly string[] = client.scopes
-  if (scopeParam !== undefined) {
-    const requested = parseScope(scopeParam)
-    if (requested === undefined) return fail(400, 'invalid_scope', 'malformed scope')
-    for (const scope of requested) {
-      if (!client.scopeSet.has(scope)) return fail(400, 'invalid_scope', 'scope not allowed for this client')
-    }
-    granted = requested
-  }
+  const grant = grantScope(client, scopeParam)
+  if (grant === 'malformed') return fail(400, 'invalid_scope', 'malformed scope')
+  if (grant === 'not-allowed') return fail(400, 'invalid_scope', 'scope not allowed for this client')
 
-  let resources: string[] = []
+  let resources: readonly string[] = NO_RESOURCES
   const resourceValues = params.get('resource')
   if (resourceValues !== undefined) {
     resources = resourceValues.filter((value) => value !== '')
@@ -144,31 +138,27 @@ export async function handleTokenRequest(
 
   const lifetime = client.tokenLifetime ?? context.tokenLifetime
   const { token: accessToken, record } = mintAccessToken(
-    { clientId, scope: granted, resources },
+    { clientId, scope: grant.scopes, resources },
     lifetime,
     context.clock.now(),
     {
       format: client.tokenFormat ?? context.tokenFormat,
       keys: context.keys,
       issuer: context.issuer,
-      defaultAudience: context.audience ?? [context.issuer],
+      defaultAudience: context.defaultAudience,
     },
   )
   context.tokens.add(accessToken, record)
   const success: TokenResponseFields =
-    granted.length > 0
-      ? { access_token: accessToken, token_type: 'Bearer', expires_in: lifetime, scope: granted.join(' ') }
+    grant.text !== ''
+      ? { access_token: accessToken, token_type: 'Bearer', expires_in: lifetime, scope: grant.text }
       : { access_token: accessToken, token_type: 'Bearer', expires_in: lifetime }
   const quirks = entry.quirks ?? NO_QUIRKS
-  const response = quirkedTokenFields(success, quirks)
-  if (extraFields !== undefined) {
-    for (const [name, value] of Object.entries(extraFields)) {
-      if (value === undefined) delete response[name]
-      else response[name] = value
-    }
-  }
+  let response = quirkedTokenFields(success, quirks)
+  if (extraFields !== undefined) response = withFields(response, extraFields)
   const { body, contentType } = encodeFields(response, quirks)
   entry.status = 200
+  if (delivery === WHOLE) return sendRaw(res, 200, body, contentType)
   // A pause mid-body holds the request like a delay before headers does: log it now.
   if (delivery.type === 'pause') logNow()
   await deliver(
@@ -179,6 +169,21 @@ export async function handleTokenRequest(
     delivery,
     context.signal,
   )
+}
+
+const NO_RESOURCES: readonly string[] = Object.freeze([])
+
+/** The response members with a `token` fault's fields put in (set, or removed where `undefined`). */
+function withFields(
+  response: Readonly<Record<string, unknown>>,
+  fields: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  const changed: Record<string, unknown> = { ...response }
+  for (const [name, value] of Object.entries(fields)) {
+    if (value === undefined) delete changed[name]
+    else changed[name] = value
+  }
+  return changed
 }
 
 const NO_QUIRKS: readonly Quirk[] = []

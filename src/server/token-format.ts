@@ -120,14 +120,24 @@ export function mintAccessToken(
   options: MintOptions,
 ): { token: string; record: IssuedToken } {
   const audience = tokenAudience(grant.resources, options.defaultAudience)
-  const base = { clientId: grant.clientId, scope: grant.scope, resources: grant.resources, audience }
   if (options.format === 'opaque') {
-    const record: IssuedToken = { ...base, format: 'opaque', issuedAt: now, expiresAt: now + lifetime * 1000 }
+    const record: IssuedToken = {
+      clientId: grant.clientId,
+      scope: grant.scope,
+      resources: grant.resources,
+      audience,
+      format: 'opaque',
+      issuedAt: now,
+      expiresAt: now + lifetime * 1000,
+    }
     return { token: randomToken(), record }
   }
   const issuedAt = Math.floor(now / 1000) * 1000
   const record: IssuedToken & { jti: string } = {
-    ...base,
+    clientId: grant.clientId,
+    scope: grant.scope,
+    resources: grant.resources,
+    audience,
     format: 'jwt',
     issuedAt,
     expiresAt: issuedAt + lifetime * 1000,

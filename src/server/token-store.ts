@@ -59,15 +59,20 @@ export type StoreGrant = Pick<IssuedToken, 'clientId' | 'scope' | 'resources'> &
 
 /**
  * Issued tokens by value (a JWT is kept as its compact form). Tokens of one format and lifetime
- * expire in the order they were issued, so each such group has its own insertion-ordered map and
- * pruning only ever looks at the oldest entries.
+ * expire in the order they were issued, so each such group has its own insertion-ordered map
+ * (found by format, then by lifetime in ms) and pruning only ever looks at the oldest entries.
  *
  * @example
  * const token = server.tokens.issue({ clientId: 'svc', scope: ['api:read'], resources: [] }, 3600, Date.now())
  * server.tokens.get(token, Date.now())?.clientId // 'svc'
  */
 export class TokenStore {
-  readonly #groups = new Map<string, Map<string, IssuedToken>>()
+  readonly #groupsByFormat: Readonly<Record<TokenFormat, Map<number, Map<string, IssuedToken>>>> = {
+    opaque: new Map(),
+    jwt: new Map(),
+  }
+  // Every group of either format, for lookups and pruning.
+  readonly #groups: Map<string, IssuedToken>[] = []
   readonly #maxTokens: number
   #size = 0
   #nextExpiry = Infinity
@@ -102,11 +107,13 @@ export class TokenStore {
    */
   add(token: string, record: IssuedToken): void {
     if (record.issuedAt >= this.#nextExpiry) this.prune(record.issuedAt)
-    const group = `${record.format}:${record.expiresAt - record.issuedAt}`
-    let tokens = this.#groups.get(group)
+    const groups = this.#groupsByFormat[record.format]
+    const lifetime = record.expiresAt - record.issuedAt
+    let tokens = groups.get(lifetime)
     if (tokens === undefined) {
       tokens = new Map()
-      this.#groups.set(group, tokens)
+      groups.set(lifetime, tokens)
+      this.#groups.push(tokens)
     }
     if (!tokens.has(token)) {
       if (this.#size >= this.#maxTokens) this.#forgetOldest()
@@ -123,7 +130,7 @@ export class TokenStore {
    * server.tokens.get(accessToken, Date.now())?.scope // ['api:read']
    */
   get(token: string, now: number): IssuedToken | undefined {
-    for (const tokens of this.#groups.values()) {
+    for (const tokens of this.#groups) {
       const record = tokens.get(token)
       if (record !== undefined) return record.expiresAt > now ? record : undefined
     }
@@ -137,7 +144,7 @@ export class TokenStore {
    * server.tokens.delete(accessToken)
    */
   delete(token: string): boolean {
-    for (const tokens of this.#groups.values()) {
+    for (const tokens of this.#groups) {
       if (tokens.delete(token)) {
         this.#size -= 1
         return true
@@ -164,7 +171,7 @@ export class TokenStore {
    */
   prune(now: number): void {
     let nextExpiry = Infinity
-    for (const tokens of this.#groups.values()) {
+    for (const tokens of this.#groups) {
       for (const [token, record] of tokens) {
         if (record.expiresAt > now) {
           if (record.expiresAt < nextExpiry) nextExpiry = record.expiresAt
@@ -185,7 +192,7 @@ export class TokenStore {
    */
   #forgetOldest(): void {
     const batch = Math.max(1, Math.floor(this.#maxTokens / 100))
-    const cursors = [...this.#groups.values()].map((tokens) => {
+    const cursors = this.#groups.map((tokens) => {
       const iterator = tokens.entries()
       return { tokens, iterator, head: iterator.next().value as [string, IssuedToken] | undefined }
     })
