@@ -106,19 +106,22 @@ export class TokenCache<T extends object, C> {
    */
   async get(key: string, context: C, forceRefresh: boolean, signal?: AbortSignal): Promise<T> {
     if (signal?.aborted) throw new AbortError(signal.reason)
-    const status: LRUCache.Status<string, CacheEntry<T>> = {}
+    // A forced refresh never gets the cached entry back, so it needs no status report from lru-cache.
+    const status: LRUCache.Status<string, CacheEntry<T>> | undefined = forceRefresh ? undefined : {}
     const first = await this.#await(
       key,
-      this.#lru.fetch(key, { context, allowStale: !forceRefresh, forceRefresh, status }),
+      status === undefined
+        ? this.#lru.fetch(key, { context, allowStale: false, forceRefresh: true })
+        : this.#lru.fetch(key, { context, allowStale: true, forceRefresh: false, status }),
       signal,
     )
-    const fromCache = status.returnedStale === true || status.fetch === 'hit'
+    const fromCache = status !== undefined && (status.returnedStale === true || status.fetch === 'hit')
     if (first !== undefined && !(fromCache && first.usableUntil <= this.#clock.now())) return first.value
     // The cached entry is in its last moments: wait for the refresh the first fetch joined or started
     // (or, for an entry not yet stale to lru-cache, force one).
     const fresh = await this.#await(
       key,
-      this.#lru.fetch(key, { context, allowStale: false, forceRefresh: status.fetch === 'hit' }),
+      this.#lru.fetch(key, { context, allowStale: false, forceRefresh: status?.fetch === 'hit' }),
       signal,
     )
     if (fresh === undefined) throw new AbortError(signal?.reason)

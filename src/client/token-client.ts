@@ -12,12 +12,12 @@ import {
   OAuthError,
   TokenClientError,
 } from '../errors/token-client-error.js'
-import { postForm } from '../http/post-form.js'
+import { formTarget, postForm, type FormTarget } from '../http/post-form.js'
 import { normalizeScope, type ScopeInput } from '../request/scope.js'
-import { normalizeParams, type NormalizedParams } from '../request/token-params.js'
+import { normalizeParams, type ExtraParamsOptions } from '../request/token-params.js'
 import { tokenRequestBody } from '../request/token-request-body.js'
 import { interpretTokenResponse } from '../response/token-response.js'
-import { withRetries } from '../retry/with-retries.js'
+import { withRetries, type AttemptBudget } from '../retry/with-retries.js'
 import { AccessToken } from './access-token.js'
 import { resolveOptions, type ResolvedOptions } from './resolve-options.js'
 import type { GetTokenOptions, TokenClientOptions } from './token-client-options.js'
@@ -34,13 +34,21 @@ export interface TokenClientDescription {
   readonly clientSecret: string
 }
 
-/** How many scope texts the fast path remembers the cache key of. */
+/** How many scope texts the client remembers the prepared request of. */
 const MAX_REMEMBERED_SCOPES = 1024
 
-/** One token request, as the cache hands it to the fetcher. */
+/**
+ * One token request, prepared once: its cache key and form body. It travels through lru-cache as the
+ * fetch context, which lru-cache shows to diagnostics-channel subscribers, so it holds no secret: the
+ * client adds its authentication parameters when it sends the form.
+ */
 interface TokenRequest {
+  readonly key: string
   readonly scopes: readonly string[]
-  readonly params: NormalizedParams
+  /** The scopes space-joined: the granted scope when the server echoes none. */
+  readonly requestedScope: string
+  /** `grant_type`, `scope` and the extra parameters, form-encoded. */
+  readonly form: string
 }
 
 /**
@@ -62,12 +70,19 @@ export class TokenClient {
   readonly #dispatcher: Dispatcher
   readonly #keyPrefix: string
   readonly #cache: TokenCache<AccessToken, TokenRequest>
-  readonly #secrets: readonly string[]
   /** The request headers and authentication parameters, the same for every token request: built once. */
   readonly #headers: Readonly<Record<string, string>>
-  readonly #authBodyParams: ReadonlyArray<readonly [string, string]>
-  /** Cache keys of plain `getToken(scope)` calls by their scope text, so a cache hit skips normalising. */
-  readonly #keysByScope = new Map<string | undefined, string>()
+  /** The authentication parameters sent in the body (`client_secret_post`), form-encoded; `''` with Basic. */
+  readonly #authForm: string
+  /** Where the token URL is POSTed to, worked out once. */
+  readonly #target: FormTarget
+  /** Cleans server text of the secret in every form it travels in. */
+  readonly #redact: (text: string) => string
+  /**
+   * Prepared requests of calls without extra parameters, by their scope text, so that a cache hit
+   * and a fresh acquisition both skip normalising the scope and building the key and body again.
+   */
+  readonly #requestsByScope = new Map<string | undefined, TokenRequest>()
   #closed = false
 
   /** @throws {TypeError} with code `ERR_INVALID_ARG_VALUE`, naming the option that is wrong. */
@@ -76,16 +91,18 @@ export class TokenClient {
     const { tokenUrl, credentials } = this.#options
     this.#dispatcher = this.#options.dispatcher ?? new Pool(tokenUrl.origin, { keepAliveTimeout: 30_000 })
     this.#keyPrefix = cacheKeyPrefix(tokenUrl.href, credentials.clientId, credentials.authMethod)
+    this.#target = formTarget(tokenUrl)
     const { clientId, clientSecret: secret } = credentials
-    this.#secrets = [
+    const secrets = [
       secret,
       formEncode(secret),
       encodeURIComponent(secret),
       basicAuthorization(clientId, secret, 'form').slice('Basic '.length),
       basicAuthorization(clientId, secret, 'raw').slice('Basic '.length),
     ]
+    this.#redact = (text) => redact(text, secrets)
     const auth = authenticationParts(credentials)
-    this.#authBodyParams = auth.bodyParams
+    this.#authForm = new URLSearchParams(auth.bodyParams as Array<[string, string]>).toString()
     this.#headers = Object.freeze({
       accept: 'application/json',
       'content-type': 'application/x-www-form-urlencoded',
@@ -124,8 +141,8 @@ export class TokenClient {
    */
   getToken(scope?: ScopeInput, options?: GetTokenOptions): Promise<AccessToken> {
     if (options === undefined && typeof scope !== 'object' && !this.#closed) {
-      const key = this.#keysByScope.get(scope)
-      const cached = key === undefined ? undefined : this.#cache.peek(key)
+      const request = this.#requestsByScope.get(scope)
+      const cached = request === undefined ? undefined : this.#cache.peek(request.key)
       if (cached !== undefined) return cached
     }
     return this.#getToken(scope, options)
@@ -134,10 +151,8 @@ export class TokenClient {
   async #getToken(scope: ScopeInput | undefined, options: GetTokenOptions | undefined): Promise<AccessToken> {
     if (this.#closed) throw new ClientClosedError()
     if (options?.signal?.aborted) throw new AbortError(options.signal.reason)
-    const request = this.#tokenRequest(scope, options ?? {})
-    const key = tokenCacheKey(this.#keyPrefix, request.scopes, request.params)
-    if (options === undefined && typeof scope !== 'object') this.#rememberKey(scope, key)
-    return this.#cache.get(key, request, options?.forceRefresh === true, options?.signal)
+    const request = this.#tokenRequest(scope, options)
+    return this.#cache.get(request.key, request, options?.forceRefresh === true, options?.signal)
   }
 
   /**
@@ -152,8 +167,7 @@ export class TokenClient {
       this.#cache.clear()
       return
     }
-    const request = this.#tokenRequest(scope, options)
-    this.#cache.delete(tokenCacheKey(this.#keyPrefix, request.scopes, request.params))
+    this.#cache.delete(this.#tokenRequest(scope, options).key)
   }
 
   /**
@@ -178,68 +192,73 @@ export class TokenClient {
     return `TokenClient ${inspect(this.options)}`
   }
 
-  #rememberKey(scope: string | undefined, key: string): void {
-    if (this.#keysByScope.size >= MAX_REMEMBERED_SCOPES) this.#keysByScope.clear()
-    this.#keysByScope.set(scope, key)
+  /** The prepared request of a call: remembered by scope text when the call adds no parameters. */
+  #tokenRequest(scope: ScopeInput | undefined, options: ExtraParamsOptions | undefined): TokenRequest {
+    const hasParams =
+      options !== undefined && (options.audience !== undefined || options.resource !== undefined || options.params !== undefined)
+    if (hasParams || typeof scope === 'object') return this.#prepareRequest(scope, hasParams ? options : undefined)
+    let request = this.#requestsByScope.get(scope)
+    if (request === undefined) {
+      request = this.#prepareRequest(scope, undefined)
+      if (this.#requestsByScope.size >= MAX_REMEMBERED_SCOPES) this.#requestsByScope.clear()
+      this.#requestsByScope.set(scope, request)
+    }
+    return request
   }
 
-  #tokenRequest(scope: ScopeInput | undefined, options: GetTokenOptions): TokenRequest {
+  #prepareRequest(scope: ScopeInput | undefined, extra: ExtraParamsOptions | undefined): TokenRequest {
     const scopes = scope === undefined ? this.#options.defaultScope : normalizeScope(scope)
-    const hasParams = options.audience !== undefined || options.resource !== undefined || options.params !== undefined
-    const params = hasParams
-      ? normalizeParams(
-          { params: Object.fromEntries(this.#options.defaultParams) },
-          options,
-        )
-      : this.#options.defaultParams
-    return { scopes, params }
+    const params =
+      extra === undefined
+        ? this.#options.defaultParams
+        : normalizeParams({ params: Object.fromEntries(this.#options.defaultParams) }, extra)
+    return {
+      key: tokenCacheKey(this.#keyPrefix, scopes, params),
+      scopes,
+      requestedScope: scopes.join(' '),
+      form: tokenRequestBody(scopes, params, []),
+    }
   }
 
-  async #requestToken(request: TokenRequest, signal: AbortSignal): Promise<CacheEntry<AccessToken>> {
-    const { tokenUrl, clock, retry } = this.#options
-    const headers = this.#headers
-    const body = tokenRequestBody(request.scopes, request.params, this.#authBodyParams)
-    const requestedScope = request.scopes.join(' ')
-
+  #requestToken(request: TokenRequest, signal: AbortSignal): Promise<CacheEntry<AccessToken>> {
+    const { clock, retry } = this.#options
     return withRetries(
-      async (_attempt, attemptSignal, budget) => {
-        const sentAt = clock.now()
-        const response = await postForm(
-          this.#dispatcher,
-          tokenUrl,
-          headers,
-          body,
-          {
-            attemptTimeoutMs: budget.timeoutMs,
-            timeoutLimit: budget.limit,
-            timeoutLimitMs: budget.limit === 'deadline' ? retry.deadlineMs : budget.timeoutMs,
-            maxResponseBytes: this.#options.maxResponseBytes,
-          },
-          attemptSignal,
-        )
-        let token
-        try {
-          token = interpretTokenResponse(response, {
-            url: tokenUrl,
-            requestedScope,
-            now: clock.wallNow?.() ?? clock.now(),
-            defaultLifetimeMs: this.#options.defaultLifetimeMs,
-            redact: (text) => redact(text, this.#secrets),
-          })
-        } catch (error) {
-          throw this.#withHint(error)
-        }
-        const schedule = scheduleToken(sentAt, token.lifetimeMs, this.#options.refresh)
-        return {
-          value: new AccessToken(token.accessToken, new Date(schedule.expiresAt), token.scope),
-          usableUntil: schedule.usableUntil,
-          refreshAt: schedule.refreshAt,
-        }
-      },
+      (_attempt, attemptSignal, budget) => this.#attempt(request, attemptSignal, budget),
       retry,
       signal, // the cache's flight signal: it fires when nobody waits any more or close() is called
       clock,
     )
+  }
+
+  async #attempt(request: TokenRequest, signal: AbortSignal, budget: AttemptBudget): Promise<CacheEntry<AccessToken>> {
+    const { tokenUrl, clock } = this.#options
+    const sentAt = clock.now()
+    const response = await postForm(
+      this.#dispatcher,
+      this.#target,
+      this.#headers,
+      this.#authForm === '' ? request.form : `${request.form}&${this.#authForm}`,
+      { timeout: budget, maxResponseBytes: this.#options.maxResponseBytes },
+      signal,
+    )
+    let token
+    try {
+      token = interpretTokenResponse(response, {
+        url: tokenUrl,
+        requestedScope: request.requestedScope,
+        now: clock.wallNow?.() ?? clock.now(),
+        defaultLifetimeMs: this.#options.defaultLifetimeMs,
+        redact: this.#redact,
+      })
+    } catch (error) {
+      throw this.#withHint(error)
+    }
+    const schedule = scheduleToken(sentAt, token.lifetimeMs, this.#options.refresh)
+    return {
+      value: new AccessToken(token.accessToken, new Date(schedule.expiresAt), token.scope),
+      usableUntil: schedule.usableUntil,
+      refreshAt: schedule.refreshAt,
+    }
   }
 
   #withHint(error: unknown): unknown {

@@ -1,12 +1,12 @@
-import { request, type Dispatcher } from 'undici'
+import { Dispatcher } from 'undici'
 import {
   AbortError,
   InvalidResponseError,
-  TimeoutError,
   TokenClientError,
   TransportError,
 } from '../errors/token-client-error.js'
-import { linkedAbort } from './linked-abort.js'
+import { AttemptAbort, type AttemptTimeout } from './attempt-abort.js'
+import { readBody } from './read-body.js'
 
 /** A response read in full, within the size cap. */
 export interface FormResponse {
@@ -15,16 +15,36 @@ export interface FormResponse {
   body: Buffer
 }
 
+/** Where forms are POSTed: the token URL as undici's dispatcher API takes it, worked out once. */
+export interface FormTarget {
+  readonly origin: string
+  /** Path and query. */
+  readonly path: string
+}
+
+/**
+ * undici's `request()` API, run on the client's dispatcher as undici's top-level `request(url,
+ * { dispatcher })` runs it (any object with a `dispatch()` method will do), without the URL parsing
+ * and option copying that the top-level function does on every call.
+ */
+const requestApi = Dispatcher.prototype.request
+
 /** Limits of one POST. */
 export interface PostFormLimits {
-  /** The attempt fails with a `TIMEOUT` error after this long. */
-  attemptTimeoutMs: number
-  /** Which limit that timeout stands for: the attempt's own, or what is left of the deadline. @default 'attempt' */
-  timeoutLimit?: 'attempt' | 'deadline'
-  /** The limit to name in the error (the whole deadline, when that is the limit). @default attemptTimeoutMs */
-  timeoutLimitMs?: number
+  /** The attempt fails with a `TIMEOUT` error after `timeout.timeoutMs`. */
+  timeout: AttemptTimeout
   /** A larger response body fails with `INVALID_RESPONSE` without being read further. */
   maxResponseBytes: number
+}
+
+/**
+ * The {@link FormTarget} of a URL.
+ *
+ * @example
+ * formTarget(new URL('https://id.example/oauth/token?tenant=a')) // { origin: 'https://id.example', path: '/oauth/token?tenant=a' }
+ */
+export function formTarget(url: URL): FormTarget {
+  return { origin: url.origin, path: `${url.pathname}${url.search}` }
 }
 
 /**
@@ -34,40 +54,34 @@ export interface PostFormLimits {
  */
 export async function postForm(
   dispatcher: Dispatcher,
-  url: URL,
+  target: FormTarget,
   headers: Record<string, string>,
   body: string,
   limits: PostFormLimits,
   signal: AbortSignal,
 ): Promise<FormResponse> {
-  const attempt = linkedAbort(signal)
-  const combined = attempt.signal
-  const timer = setTimeout(
-    () => attempt.controller.abort(new TimeoutError(limits.timeoutLimit ?? 'attempt', limits.timeoutLimitMs ?? limits.attemptTimeoutMs)),
-    limits.attemptTimeoutMs,
-  )
+  const abort = new AttemptAbort(signal, limits.timeout)
   try {
-    const response = await request(url, { dispatcher, method: 'POST', headers, body, signal: combined })
-    const contentType = headerValue(response.headers['content-type'])
-    const declared = Number(headerValue(response.headers['content-length']) ?? Number.NaN)
-    if (declared > limits.maxResponseBytes) {
+    const response = await requestApi.call(dispatcher, {
+      origin: target.origin,
+      path: target.path,
+      method: 'POST',
+      headers,
+      body,
+      signal: abort,
+    })
+    const { statusCode: status, headers: responseHeaders } = response
+    const declared = Number(headerValue(responseHeaders['content-length']) ?? Number.NaN)
+    // Larger by its own account, or once read past the cap: refused without reading further.
+    const bytes = declared > limits.maxResponseBytes ? undefined : await readBody(response.body, limits.maxResponseBytes)
+    if (bytes === undefined) {
       response.body.destroy()
-      throw tooLarge(response.statusCode, contentType, limits.maxResponseBytes)
+      throw tooLarge(status, headerValue(responseHeaders['content-type']), limits.maxResponseBytes)
     }
-    const chunks: Buffer[] = []
-    let size = 0
-    for await (const chunk of response.body as AsyncIterable<Buffer>) {
-      size += chunk.length
-      if (size > limits.maxResponseBytes) {
-        response.body.destroy()
-        throw tooLarge(response.statusCode, contentType, limits.maxResponseBytes)
-      }
-      chunks.push(chunk)
-    }
-    return { status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks, size) }
+    return { status, headers: responseHeaders, body: bytes }
   } catch (error) {
-    if (combined.aborted) {
-      const reason: unknown = combined.reason
+    if (abort.aborted) {
+      const reason = abort.reason
       throw reason instanceof TokenClientError ? reason : new AbortError(reason)
     }
     if (error instanceof TokenClientError) throw error
@@ -75,8 +89,7 @@ export async function postForm(
     if ((error as { code?: unknown } | undefined)?.code === 'UND_ERR_INVALID_ARG') throw error
     throw new TransportError(`token request failed: ${describe(error)}`, error)
   } finally {
-    clearTimeout(timer)
-    attempt.unlink()
+    abort.dispose()
   }
 }
 

@@ -61,20 +61,21 @@ export function interpretTokenResponse(response: FormResponse, context: TokenRes
   if (!success) {
     throw new UnexpectedStatusError({ status, contentType, retryAfterMs })
   }
-  const invalid = (reason: string) => new InvalidResponseError({ status, contentType, reason })
-  if (fields === undefined) throw invalid('body is not a JSON object or form data')
+  if (fields === undefined) throw invalid(status, contentType, 'body is not a JSON object or form data')
 
   const accessToken = fields.access_token
-  if (typeof accessToken !== 'string' || accessToken === '') throw invalid('access_token is missing or not a string')
+  if (typeof accessToken !== 'string' || accessToken === '') throw invalid(status, contentType, 'access_token is missing or not a string')
 
   const tokenType = fields.token_type
-  if (typeof tokenType !== 'string') throw invalid('token_type is missing or not a string')
-  if (tokenType.toLowerCase() !== 'bearer') throw invalid(`token_type ${quote(context.redact(tokenType))} is not Bearer`)
+  if (typeof tokenType !== 'string') throw invalid(status, contentType, 'token_type is missing or not a string')
+  if (tokenType.toLowerCase() !== 'bearer') {
+    throw invalid(status, contentType, `token_type ${quote(context.redact(tokenType))} is not Bearer`)
+  }
 
   const scope = typeof fields.scope === 'string' ? fields.scope.trim() : context.requestedScope
 
   const expiresIn = parseExpiresIn(fields.expires_in)
-  if (expiresIn === 'invalid') throw invalid('expires_in is not a non-negative number of seconds')
+  if (expiresIn === 'invalid') throw invalid(status, contentType, 'expires_in is not a non-negative number of seconds')
   if (expiresIn !== undefined) {
     const lifetimeMs = Math.min(expiresIn, MAX_LIFETIME_SECONDS) * 1000
     return { accessToken, tokenType: 'Bearer', lifetimeMs, lifetimeSource: 'expires_in', scope }
@@ -117,6 +118,10 @@ function parseBody(body: Buffer, contentType: string | undefined): BodyFields | 
   } catch {
     return undefined
   }
+}
+
+function invalid(status: number, contentType: string | undefined, reason: string): InvalidResponseError {
+  return new InvalidResponseError({ status, contentType, reason })
 }
 
 function redirectOrigin(response: FormResponse, base: URL): string | undefined {

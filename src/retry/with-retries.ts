@@ -6,8 +6,10 @@ import { isTransient, retryAfterDecision, type RetryPolicy } from './retry-polic
 
 /** How long one attempt may take, and which limit that is: its own timeout or what is left of the deadline. */
 export interface AttemptBudget {
-  timeoutMs: number
-  limit: 'attempt' | 'deadline'
+  readonly timeoutMs: number
+  readonly limit: 'attempt' | 'deadline'
+  /** The limit a `TIMEOUT` error names: the attempt timeout, or the whole deadline when that is the limit. */
+  readonly limitMs: number
 }
 
 /** One attempt: gets the attempt number (from 1), the signal to stop on, and its time budget. */
@@ -20,6 +22,11 @@ export type Attempt<T> = (attempt: number, signal: AbortSignal, budget: AttemptB
  * own: each attempt's timeout is cut to what is left of it, p-retry's waits are capped by it
  * (`maxRetryTime`), and an attempt that would start after it fails at once with `TIMEOUT` (limit
  * `deadline`). Errors carry `attempts`.
+ *
+ * Most calls succeed at the first attempt, so that one runs without p-retry, whose setup (options,
+ * promise chain, abort checks) is then only paid once an attempt has failed. p-retry takes over from
+ * that failure: it is handed the failure as its own first attempt, so every decision (retry or not,
+ * how long to back off) is the one it would have made had it run from the start.
  */
 export async function withRetries<T>(
   attempt: Attempt<T>,
@@ -28,45 +35,65 @@ export async function withRetries<T>(
   clock: Clock,
 ): Promise<T> {
   const startedAt = performance.now()
-  const remaining = () => policy.deadlineMs - (performance.now() - startedAt)
   let attempts = 0
   try {
-    return await pRetry(
-      (attemptNumber) => {
-        const left = remaining()
-        if (left <= 0) throw new TimeoutError('deadline', policy.deadlineMs)
-        attempts = attemptNumber
-        const budget: AttemptBudget =
-          left < policy.attemptTimeoutMs
-            ? { timeoutMs: Math.max(1, Math.ceil(left)), limit: 'deadline' }
-            : { timeoutMs: policy.attemptTimeoutMs, limit: 'attempt' }
-        return attempt(attemptNumber, signal, budget)
+    signal.throwIfAborted()
+    let firstFailure: unknown
+    try {
+      const budget = attemptBudget(policy, remainingMs(policy, startedAt))
+      attempts = 1
+      const result = await attempt(1, signal, budget)
+      signal.throwIfAborted()
+      return result
+    } catch (error) {
+      firstFailure = error
+    }
+    return await pRetry((attemptNumber) => {
+      if (attemptNumber === 1) throw firstFailure
+      const budget = attemptBudget(policy, remainingMs(policy, startedAt))
+      attempts = attemptNumber
+      return attempt(attemptNumber, signal, budget)
+    }, {
+      retries: policy.retries,
+      minTimeout: policy.minDelayMs,
+      maxTimeout: policy.maxDelayMs,
+      factor: policy.factor,
+      randomize: true,
+      // p-retry counts from now, not from the first attempt: give it what is left of the deadline.
+      maxRetryTime: Math.max(0, remainingMs(policy, startedAt)),
+      signal,
+      shouldRetry: async ({ error }) => {
+        if (!isTransient(error)) return false
+        const retryAfterMs =
+          error instanceof UnexpectedStatusError || error instanceof OAuthError ? error.retryAfterMs : undefined
+        const decision = retryAfterDecision(retryAfterMs, policy.maxRetryAfterMs, remainingMs(policy, startedAt))
+        if (!decision.retry) return false
+        policy.onRetry?.({ attempt: attempts, error: error as TokenClientError, retryAfterMs })
+        if (decision.waitMs > 0) await sleep(clock, decision.waitMs, signal)
+        return true
       },
-      {
-        retries: policy.retries,
-        minTimeout: policy.minDelayMs,
-        maxTimeout: policy.maxDelayMs,
-        factor: policy.factor,
-        randomize: true,
-        maxRetryTime: policy.deadlineMs,
-        signal,
-        shouldRetry: async ({ error }) => {
-          if (!isTransient(error)) return false
-          const retryAfterMs =
-            error instanceof UnexpectedStatusError || error instanceof OAuthError ? error.retryAfterMs : undefined
-          const decision = retryAfterDecision(retryAfterMs, policy.maxRetryAfterMs, remaining())
-          if (!decision.retry) return false
-          policy.onRetry?.({ attempt: attempts, error: error as TokenClientError, retryAfterMs })
-          if (decision.waitMs > 0) await sleep(clock, decision.waitMs, signal)
-          return true
-        },
-      },
-    )
+    })
   } catch (error) {
     const final = signal.aborted ? abortReason(signal.reason) : error
     if (final instanceof TokenClientError) final.attempts = attempts
     throw final
   }
+}
+
+/** What is left of the deadline of an operation that started at `startedAt` (`performance.now()`). */
+function remainingMs(policy: Readonly<RetryPolicy>, startedAt: number): number {
+  return policy.deadlineMs - (performance.now() - startedAt)
+}
+
+/**
+ * The time an attempt may take: its own timeout, or what is left of the deadline when that is less.
+ * Throws the deadline's `TIMEOUT` when nothing is left.
+ */
+function attemptBudget(policy: Readonly<RetryPolicy>, leftMs: number): AttemptBudget {
+  if (leftMs <= 0) throw new TimeoutError('deadline', policy.deadlineMs)
+  return leftMs < policy.attemptTimeoutMs
+    ? { timeoutMs: Math.max(1, Math.ceil(leftMs)), limit: 'deadline', limitMs: policy.deadlineMs }
+    : { timeoutMs: policy.attemptTimeoutMs, limit: 'attempt', limitMs: policy.attemptTimeoutMs }
 }
 
 function abortReason(reason: unknown): unknown {
