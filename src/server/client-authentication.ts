@@ -58,6 +58,8 @@ export type RawBasicDecider = (rawUserId: string, decodedUserId: string | undefi
 
 const BASIC = /^basic +([A-Za-z0-9+/]+={0,2}) *$/i
 const utf8 = new TextDecoder('utf-8', { fatal: true })
+// Before `==` only the top 2 bits of the last character carry data (A Q g w), before `=` the top 4.
+const CANONICAL_BASE64_END = /(?:[AQgw]==|[AEIMQUYcgkosw048]=|[^=])$/
 
 /**
  * Decodes `Authorization: Basic base64(formEncode(id) ":" formEncode(secret))` (RFC 6749 §2.3.1):
@@ -77,9 +79,9 @@ export function parseBasicAuthorization(header: string, rawFor?: RawBasicDecider
   if (match === null) return /^basic(?: |$)/i.test(header) ? 'malformed' : 'not-basic'
   const encoded = match[1] as string
   if (encoded.length % 4 !== 0) return 'malformed'
+  // Buffer ignores stray bits in the last character before padding; canonical base64 has none.
+  if (!CANONICAL_BASE64_END.test(encoded)) return 'malformed'
   const bytes = Buffer.from(encoded, 'base64')
-  // Buffer ignores stray bits in the last character; canonical base64 does not have any.
-  if (bytes.toString('base64') !== encoded) return 'malformed'
   let decoded: string
   try {
     decoded = isAscii(bytes) ? bytes.toString('latin1') : utf8.decode(bytes)

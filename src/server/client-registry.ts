@@ -1,13 +1,12 @@
 /**
  * The clients the reference server knows. Secrets are hashed with SHA-256 when a client is
  * registered and the plaintext is never kept (checklist item 17), or given already hashed
- * (`secretHash`); a presented secret is hashed and compared with `crypto.timingSafeEqual`.
+ * (`secretHash`); a presented secret is hashed and compared in constant time (`digestsEqual`).
  * A client may hold several secrets, each with an optional expiry, so rotation can be tested.
  */
-import { timingSafeEqual } from 'node:crypto'
 import { inspect } from 'node:util'
 import { invalidArgument } from '../errors/invalid-argument.js'
-import { parseSecretHash, sha256 } from './client-secret.js'
+import { digestsEqual, parseSecretHash, sha256Digest } from './client-secret.js'
 import { checkQuirks, type Quirk } from './quirks.js'
 import { isScopeToken } from './scope.js'
 import { isTokenFormat, type TokenFormat } from './token-format.js'
@@ -134,7 +133,8 @@ export interface RegisteredClient {
 }
 
 interface SecretHash {
-  readonly hash: Buffer
+  /** The SHA-256 digest, latin1 (see `sha256Digest`). */
+  readonly hash: string
   readonly expiresAt: number
 }
 
@@ -146,10 +146,10 @@ interface Registration {
 // *VSCHAR, non-empty: client_id (App. A.1) and client_secret (App. A.2).
 const VSCHARS = /^[\x20-\x7E]+$/
 
-const EMPTY_SECRET_HASH = sha256('')
+const EMPTY_SECRET_HASH = sha256Digest('')
 
 // Compared against when the client id is unknown, so that case costs the same as a wrong secret.
-const DECOY: readonly SecretHash[] = [{ hash: sha256('decoy'), expiresAt: Infinity }]
+const DECOY: readonly SecretHash[] = [{ hash: sha256Digest('decoy'), expiresAt: Infinity }]
 
 /**
  * Registered clients, with SHA-256 hashes of their secrets. Registration validates every client and
@@ -218,11 +218,11 @@ export class ClientRegistry {
    */
   authenticate(clientId: string, secret: string, now: number): RegisteredClient | undefined {
     const registration = this.#clients.get(clientId)
-    const presented = sha256(secret)
+    const presented = sha256Digest(secret)
     let match = false
     for (const stored of registration?.secrets ?? DECOY) {
       // Every secret is compared, expired or not, so timing tells nothing about which one matched.
-      const equal = timingSafeEqual(presented, stored.hash)
+      const equal = digestsEqual(presented, stored.hash)
       if (equal && stored.expiresAt > now) match = true
     }
     // An empty secret is no secret, whatever a secretHash says (`Basic base64("svc:")`).
@@ -308,7 +308,7 @@ function hashSecret(secret: unknown, expiresAt: unknown, secretName: string, exp
   if (typeof secret !== 'string' || !VSCHARS.test(secret)) {
     throw invalidArgument(secretName, 'must be a non-empty string of VSCHAR (%x20-7E)')
   }
-  return { hash: sha256(secret), expiresAt: expiryTime(expiresAt, expiresAtName) }
+  return { hash: sha256Digest(secret), expiresAt: expiryTime(expiresAt, expiresAtName) }
 }
 
 function storedSecret(stored: unknown, expiresAt: unknown, storedName: string, expiresAtName: string): SecretHash {
@@ -316,8 +316,9 @@ function storedSecret(stored: unknown, expiresAt: unknown, storedName: string, e
   if (digest === undefined) {
     throw invalidArgument(storedName, 'must be sha256:<base64url of a 32-byte digest> (see generateClientSecret)')
   }
-  if (digest.equals(EMPTY_SECRET_HASH)) throw invalidArgument(storedName, 'is the hash of the empty string')
-  return { hash: digest, expiresAt: expiryTime(expiresAt, expiresAtName) }
+  const hash = digest.toString('latin1')
+  if (hash === EMPTY_SECRET_HASH) throw invalidArgument(storedName, 'is the hash of the empty string')
+  return { hash, expiresAt: expiryTime(expiresAt, expiresAtName) }
 }
 
 function expiryTime(expiresAt: unknown, name: string): number {

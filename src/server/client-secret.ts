@@ -30,13 +30,29 @@ const SECRET_BYTES = 32
 const DIGEST_B64URL = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/
 
 /**
- * The SHA-256 digest of a secret's UTF-8 bytes.
+ * The SHA-256 digest of a secret's UTF-8 bytes as a 32-character latin1 string, one character a
+ * byte: the form the client registry keeps and compares. On Node 20 `crypto.hash` returns a string
+ * in a third of the time it takes to return a Buffer, and the registry hashes on every request.
  *
  * @example
- * sha256('s3cr:et%').length // 32
+ * sha256Digest('s3cr:et%').length // 32
  */
-export function sha256(value: string): Buffer {
-  return hash('sha256', value, 'buffer')
+export function sha256Digest(value: string): string {
+  return hash('sha256', value, 'binary') // 'binary' is latin1
+}
+
+/**
+ * Compares two digests in time that depends on their length only, never on where they differ (what
+ * `crypto.timingSafeEqual` does for buffers): every character is looked at, and no branch depends on them.
+ *
+ * @example
+ * digestsEqual(sha256Digest('a'), sha256Digest('a')) // true
+ */
+export function digestsEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false
+  let difference = 0
+  for (let index = 0; index < a.length; index++) difference |= a.charCodeAt(index) ^ b.charCodeAt(index)
+  return difference === 0
 }
 
 /**
@@ -61,7 +77,7 @@ export function generateClientSecret(): GeneratedClientSecret {
  * hashClientSecret('s3cr:et%') // 'sha256:...' (50 characters)
  */
 export function hashClientSecret(secret: string): string {
-  return PREFIX + sha256(secret).toString('base64url')
+  return PREFIX + hash('sha256', secret, 'base64url')
 }
 
 /**

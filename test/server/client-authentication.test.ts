@@ -23,6 +23,7 @@ test('parseBasicAuthorization decodes base64, splits on the first colon, form-de
     ['Basic ' + b64('no-colon'), 'malformed'],
     ['Basic ' + b64('svc:x').replace(/=+$/, ''), 'malformed'],
     ['Basic c3ZjOnh=', 'malformed'], // non-canonical final bits
+    ['Basic c3ZjOh==', 'malformed'], // non-canonical final bits before ==
     ['Basic ' + Buffer.from([0x73, 0x3a, 0xff]).toString('base64'), 'malformed'], // not UTF-8
     ['Basic ' + b64('svc:%zz'), 'bad-escape'],
     ['Basic ' + b64('%:x'), 'bad-escape'],

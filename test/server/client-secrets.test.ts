@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto'
 import { test } from 'node:test'
 import { inspect } from 'node:util'
 import { generateClientSecret, hashClientSecret, startReferenceServer } from '../../src/server/index.js'
-import { parseSecretHash } from '../../src/server/client-secret.js'
+import { digestsEqual, parseSecretHash, sha256Digest } from '../../src/server/client-secret.js'
 import { TestClock } from '../helpers/test-clock.js'
 import { basic, postToken } from './helpers.js'
 
@@ -109,4 +109,17 @@ test('16-17: an invalid secretHash, or a secrets entry with both or neither form
       JSON.stringify(client),
     )
   }
+})
+
+test('17: digests are compared whole: equal, differing in the first or last byte, or in length', () => {
+  const digest = sha256Digest('s3cr:et%')
+  assert.equal(digest.length, 32)
+  assert.equal(digestsEqual(digest, sha256Digest('s3cr:et%')), true)
+  assert.equal(digestsEqual(digest, sha256Digest('s3cr:et')), false)
+  const flip = (text: string, index: number): string =>
+    text.slice(0, index) + String.fromCharCode(text.charCodeAt(index) ^ 1) + text.slice(index + 1)
+  assert.equal(digestsEqual(digest, flip(digest, 0)), false)
+  assert.equal(digestsEqual(digest, flip(digest, 31)), false)
+  assert.equal(digestsEqual(digest, digest.slice(0, 31)), false)
+  assert.equal(digestsEqual('', ''), true)
 })
