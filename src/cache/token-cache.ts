@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache'
 import { monotonicClock, type Clock } from '../clock.js'
 import { AbortError } from '../errors/token-client-error.js'
+import { LazyAbortController, type LazyAbortSignal } from '../http/lazy-abort-controller.js'
 
 /** A token in the cache, with the moments that govern it (clock milliseconds). */
 export interface CacheEntry<T> {
@@ -17,8 +18,11 @@ export interface CacheEntry<T> {
   unusableOnArrival?: boolean
 }
 
-/** Fetches a fresh entry; `signal` fires when every waiter has gone or the cache is closed. */
-export type EntryFetcher<T, C> = (context: C, signal: AbortSignal) => Promise<CacheEntry<T>>
+/**
+ * Fetches a fresh entry; `signal` fires when every waiter has gone or the cache is closed. It is a
+ * {@link LazyAbortSignal}, so that a fetch nobody aborts makes no `AbortSignal`.
+ */
+export type EntryFetcher<T, C> = (context: C, signal: LazyAbortSignal) => Promise<CacheEntry<T>>
 
 /** Options of {@link TokenCache}. */
 export interface TokenCacheOptions<T, C> {
@@ -31,7 +35,7 @@ export interface TokenCacheOptions<T, C> {
 
 /** One request on the wire and how many callers wait on it. */
 interface Flight {
-  readonly controller: AbortController
+  readonly controller: LazyAbortController
   /** A still-usable value exists: the request is a refresh that no waiter's abort may cancel. */
   readonly refreshing: boolean
   waiters: number
@@ -152,7 +156,7 @@ export class TokenCache<T extends object, C> {
     context: C,
   ): Promise<CacheEntry<T>> {
     const refreshing = stale !== undefined && stale.usableUntil > this.#clock.now()
-    const flight: Flight = { controller: new AbortController(), refreshing, waiters: 0 }
+    const flight: Flight = { controller: new LazyAbortController(), refreshing, waiters: 0 }
     this.#flights.set(key, flight)
     try {
       const entry = await this.#fetch(context, flight.controller.signal)

@@ -12,6 +12,7 @@ import {
   OAuthError,
   TokenClientError,
 } from '../errors/token-client-error.js'
+import type { LazyAbortSignal } from '../http/lazy-abort-controller.js'
 import { formTarget, postForm, type FormTarget } from '../http/post-form.js'
 import { normalizeScope, type ScopeInput } from '../request/scope.js'
 import { normalizeParams, type ExtraParamsOptions } from '../request/token-params.js'
@@ -148,11 +149,19 @@ export class TokenClient {
     return this.#getToken(scope, options)
   }
 
-  async #getToken(scope: ScopeInput | undefined, options: GetTokenOptions | undefined): Promise<AccessToken> {
-    if (this.#closed) throw new ClientClosedError()
-    if (options?.signal?.aborted) throw new AbortError(options.signal.reason)
-    const request = this.#tokenRequest(scope, options)
-    return this.#cache.get(request.key, request, options?.forceRefresh === true, options?.signal)
+  /**
+   * Every call but a plain cache hit. Not an `async` function, which would wrap the cache's promise in
+   * one more (and two more microtask turns); what it throws is turned into a rejection here instead.
+   */
+  #getToken(scope: ScopeInput | undefined, options: GetTokenOptions | undefined): Promise<AccessToken> {
+    try {
+      if (this.#closed) throw new ClientClosedError()
+      if (options?.signal?.aborted) throw new AbortError(options.signal.reason)
+      const request = this.#tokenRequest(scope, options)
+      return this.#cache.get(request.key, request, options?.forceRefresh === true, options?.signal)
+    } catch (error) {
+      return Promise.reject(error)
+    }
   }
 
   /**
@@ -220,7 +229,7 @@ export class TokenClient {
     }
   }
 
-  #requestToken(request: TokenRequest, signal: AbortSignal): Promise<CacheEntry<AccessToken>> {
+  #requestToken(request: TokenRequest, signal: LazyAbortSignal): Promise<CacheEntry<AccessToken>> {
     const { clock, retry } = this.#options
     return withRetries(
       (_attempt, attemptSignal, budget) => this.#attempt(request, attemptSignal, budget),
@@ -230,7 +239,7 @@ export class TokenClient {
     )
   }
 
-  async #attempt(request: TokenRequest, signal: AbortSignal, budget: AttemptBudget): Promise<CacheEntry<AccessToken>> {
+  async #attempt(request: TokenRequest, signal: LazyAbortSignal, budget: AttemptBudget): Promise<CacheEntry<AccessToken>> {
     const { tokenUrl, clock } = this.#options
     const sentAt = clock.now()
     const response = await postForm(

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events'
 import { TimeoutError } from '../errors/token-client-error.js'
+import type { LazyAbortSignal } from './lazy-abort-controller.js'
 
 /** The time limit of one attempt, and which limit it stands for in the `TIMEOUT` error. */
 export interface AttemptTimeout {
@@ -16,23 +17,23 @@ export interface AttemptTimeout {
  * {@link TimeoutError} once the attempt's time is up. It is the `EventEmitter` form of signal that
  * undici's `request()` takes (it listens for `'abort'` and reads `reason`), not an `AbortController`:
  * on Node 20 each `AbortSignal` is an `EventTarget` with maps of its own, and making one per attempt
- * was a measurable share of a token request's CPU time. One listener links it to the parent (not
- * `AbortSignal.any()`, which on Node 20 keeps signals alive: nodejs/node#55351), and the object itself
- * is that listener and the timer's argument, so an attempt allocates no closures. Call `dispose()`
- * when the attempt is over, so that the parent lets go of it and the timer stops.
+ * was a measurable share of a token request's CPU time. One listener links it to the parent, a
+ * {@link LazyAbortSignal} that makes no `AbortSignal` either, and the object itself is that listener
+ * and the timer's argument, so an attempt allocates no closures. Call `dispose()` when the attempt is
+ * over, so that the parent lets go of it and the timer stops.
  *
  * @example
- * const abort = new AttemptAbort(signal, { timeoutMs: 10_000, limit: 'attempt', limitMs: 10_000 })
+ * const abort = new AttemptAbort(flight.signal, { timeoutMs: 10_000, limit: 'attempt', limitMs: 10_000 })
  * try { await dispatcher.request({ ...options, signal: abort }) } finally { abort.dispose() }
  */
 export class AttemptAbort extends EventEmitter {
   aborted = false
   reason: unknown = undefined
-  readonly #parent: AbortSignal
+  readonly #parent: LazyAbortSignal
   readonly #timeout: AttemptTimeout
   readonly #timer: NodeJS.Timeout | undefined
 
-  constructor(parent: AbortSignal, timeout: AttemptTimeout) {
+  constructor(parent: LazyAbortSignal, timeout: AttemptTimeout) {
     super()
     this.#parent = parent
     this.#timeout = timeout

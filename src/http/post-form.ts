@@ -6,6 +6,7 @@ import {
   TransportError,
 } from '../errors/token-client-error.js'
 import { AttemptAbort, type AttemptTimeout } from './attempt-abort.js'
+import type { LazyAbortSignal } from './lazy-abort-controller.js'
 import { readBody } from './read-body.js'
 
 /** A response read in full, within the size cap. */
@@ -58,7 +59,7 @@ export async function postForm(
   headers: Record<string, string>,
   body: string,
   limits: PostFormLimits,
-  signal: AbortSignal,
+  signal: LazyAbortSignal,
 ): Promise<FormResponse> {
   const abort = new AttemptAbort(signal, limits.timeout)
   try {

@@ -2,6 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import pRetry from 'p-retry'
 import type { Clock } from '../clock.js'
 import { AbortError, OAuthError, TimeoutError, TokenClientError, UnexpectedStatusError } from '../errors/token-client-error.js'
+import type { LazyAbortSignal } from '../http/lazy-abort-controller.js'
 import { isTransient, retryAfterDecision, type RetryPolicy } from './retry-policy.js'
 
 /** How long one attempt may take, and which limit that is: its own timeout or what is left of the deadline. */
@@ -13,7 +14,7 @@ export interface AttemptBudget {
 }
 
 /** One attempt: gets the attempt number (from 1), the signal to stop on, and its time budget. */
-export type Attempt<T> = (attempt: number, signal: AbortSignal, budget: AttemptBudget) => Promise<T>
+export type Attempt<T> = (attempt: number, signal: LazyAbortSignal, budget: AttemptBudget) => Promise<T>
 
 /**
  * Runs `attempt` until it succeeds, a failure is not transient, retries run out, the deadline
@@ -24,14 +25,14 @@ export type Attempt<T> = (attempt: number, signal: AbortSignal, budget: AttemptB
  * `deadline`). Errors carry `attempts`.
  *
  * Most calls succeed at the first attempt, so that one runs without p-retry, whose setup (options,
- * promise chain, abort checks) is then only paid once an attempt has failed. p-retry takes over from
- * that failure: it is handed the failure as its own first attempt, so every decision (retry or not,
- * how long to back off) is the one it would have made had it run from the start.
+ * promise chain, abort checks, a real `AbortSignal`) is then only paid once an attempt has failed.
+ * p-retry takes over from that failure: it is handed the failure as its own first attempt, so every
+ * decision (retry or not, how long to back off) is the one it would have made had it run from the start.
  */
 export async function withRetries<T>(
   attempt: Attempt<T>,
   policy: Readonly<RetryPolicy>,
-  signal: AbortSignal,
+  signal: LazyAbortSignal,
   clock: Clock,
 ): Promise<T> {
   const startedAt = performance.now()
@@ -48,6 +49,8 @@ export async function withRetries<T>(
     } catch (error) {
       firstFailure = error
     }
+    // Only now is a real AbortSignal needed: p-retry and the Retry-After wait take one.
+    const abortSignal = signal.toAbortSignal()
     return await pRetry((attemptNumber) => {
       if (attemptNumber === 1) throw firstFailure
       const budget = attemptBudget(policy, remainingMs(policy, startedAt))
@@ -61,7 +64,7 @@ export async function withRetries<T>(
       randomize: true,
       // p-retry counts from now, not from the first attempt: give it what is left of the deadline.
       maxRetryTime: Math.max(0, remainingMs(policy, startedAt)),
-      signal,
+      signal: abortSignal,
       shouldRetry: async ({ error }) => {
         if (!isTransient(error)) return false
         const retryAfterMs =
@@ -69,7 +72,7 @@ export async function withRetries<T>(
         const decision = retryAfterDecision(retryAfterMs, policy.maxRetryAfterMs, remainingMs(policy, startedAt))
         if (!decision.retry) return false
         policy.onRetry?.({ attempt: attempts, error: error as TokenClientError, retryAfterMs })
-        if (decision.waitMs > 0) await sleep(clock, decision.waitMs, signal)
+        if (decision.waitMs > 0) await sleep(clock, decision.waitMs, abortSignal)
         return true
       },
     })

@@ -3,6 +3,7 @@ import { createServer } from 'node:net'
 import { after, before, test } from 'node:test'
 import {
   AbortError,
+  ClientClosedError,
   OAuthError,
   TimeoutError,
   TokenClient,
@@ -179,5 +180,20 @@ test('an aborted signal stops retries at once', async () => {
   assert.ok(performance.now() - started < 2_000, 'not after the 10 s backoff')
   await new Promise((r) => setTimeout(r, 20))
   assert.equal(count(), 1, 'the abandoned request stopped retrying')
+  f.server.faults.clear()
+})
+
+test('close() during the backoff between attempts rejects at once with CLIENT_CLOSED and stops retrying', async () => {
+  const client = f.makeClient({ retry: { retries: 10, minDelayMs: 10_000, maxDelayMs: 10_000 } })
+  const { params, count } = isolated()
+  f.server.faults.add({ type: 'status', status: 503 }, { scope: 'api:read', times: 10 })
+  const started = performance.now()
+  const pending = client.getToken('api:read', { params })
+  const rejected = assert.rejects(pending, (error: unknown) => error instanceof ClientClosedError && error.attempts === 1)
+  await new Promise((r) => setTimeout(r, 50))
+  await client.close()
+  await rejected
+  assert.ok(performance.now() - started < 2_000, 'not after the 10 s backoff')
+  assert.equal(count(), 1)
   f.server.faults.clear()
 })

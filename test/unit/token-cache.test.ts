@@ -3,12 +3,13 @@ import { test } from 'node:test'
 import { setImmediate as tick } from 'node:timers/promises'
 import { TokenCache, type CacheEntry } from '../../src/cache/token-cache.js'
 import { AbortError } from '../../src/errors/token-client-error.js'
+import type { LazyAbortSignal } from '../../src/http/lazy-abort-controller.js'
 import { TestClock } from '../helpers/test-clock.js'
 
 interface Deferred {
   resolve: (entry: CacheEntry<{ n: number }>) => void
   reject: (error: Error) => void
-  signal: AbortSignal
+  signal: LazyAbortSignal
 }
 
 /** Lets a rejected refresh run through lru-cache and the backoff that follows it. */

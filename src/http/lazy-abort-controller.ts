@@ -1,0 +1,102 @@
+/** Told of an abort through its `handleEvent()`, as an `EventTarget` listener object is. */
+export interface AbortListener {
+  handleEvent(): void
+}
+
+/**
+ * The listening side of a {@link LazyAbortController}: what an `AbortSignal` offers (`aborted`,
+ * `reason`, `throwIfAborted()`, `'abort'` listeners), with a real `AbortSignal` made only for the
+ * APIs that need one.
+ */
+export interface LazyAbortSignal {
+  readonly aborted: boolean
+  readonly reason: unknown
+  /** Throws `reason` once aborted, as `AbortSignal.throwIfAborted()` does. */
+  throwIfAborted(): void
+  /** Calls `listener.handleEvent()` once, when the abort happens; adding a listener again changes nothing, as with `EventTarget`. */
+  addEventListener(type: 'abort', listener: AbortListener): void
+  removeEventListener(type: 'abort', listener: AbortListener): void
+  /** This signal as an `AbortSignal` (for p-retry, timers): made on the first call, the same one after. */
+  toAbortSignal(): AbortSignal
+}
+
+/**
+ * An `AbortController` that makes no `AbortSignal` until something asks for one. On Node 20 every
+ * `AbortSignal` is an `EventTarget` whose creation and listener bookkeeping was a measurable share of
+ * a token request's CPU time, while almost every request ends without an abort and without needing
+ * a real signal: its attempts link to this one through plain listener objects, and only a retry's
+ * wait (p-retry, `Retry-After`) asks for an `AbortSignal`, through {@link LazyAbortSignal.toAbortSignal}.
+ *
+ * @example
+ * const controller = new LazyAbortController()
+ * const attempt = new AttemptAbort(controller.signal, budget) // listens without making an AbortSignal
+ * controller.abort(new ClientClosedError()) // aborts the attempt, and the AbortSignal if one was made
+ */
+export class LazyAbortController implements LazyAbortSignal {
+  #aborted = false
+  #reason: unknown = undefined
+  #listeners: AbortListener[] | undefined
+  #controller: AbortController | undefined
+
+  /** The listening side, to hand to the work that should stop on abort. */
+  get signal(): LazyAbortSignal {
+    return this
+  }
+
+  get aborted(): boolean {
+    return this.#aborted
+  }
+
+  get reason(): unknown {
+    return this.#reason
+  }
+
+  /**
+   * Aborts with `reason`: the `AbortSignal` if one was made, then the listeners, in the order added.
+   * Only the first call counts. As with `EventTarget`, a listener that throws does not stop the others
+   * nor `abort()` itself: its error is rethrown on the next tick, as an uncaught exception.
+   */
+  abort(reason: unknown): void {
+    if (this.#aborted) return
+    this.#aborted = true
+    this.#reason = reason
+    this.#controller?.abort(reason)
+    const listeners = this.#listeners
+    this.#listeners = undefined
+    for (const listener of listeners ?? []) {
+      try {
+        listener.handleEvent()
+      } catch (error) {
+        process.nextTick(rethrow, error)
+      }
+    }
+  }
+
+  throwIfAborted(): void {
+    if (this.#aborted) throw this.#reason
+  }
+
+  addEventListener(_type: 'abort', listener: AbortListener): void {
+    if (this.#aborted) return
+    if (this.#listeners === undefined) this.#listeners = [listener]
+    else if (!this.#listeners.includes(listener)) this.#listeners.push(listener)
+  }
+
+  removeEventListener(_type: 'abort', listener: AbortListener): void {
+    if (this.#listeners === undefined) return
+    const at = this.#listeners.indexOf(listener)
+    if (at !== -1) this.#listeners.splice(at, 1)
+  }
+
+  toAbortSignal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController()
+      if (this.#aborted) this.#controller.abort(this.#reason)
+    }
+    return this.#controller.signal
+  }
+}
+
+function rethrow(error: unknown): never {
+  throw error
+}
