@@ -182,7 +182,7 @@ function floor(server: ServerInfo, clientId: string): ClientAdapter {
 // ---- The package -------------------------------------------------------------------------------------
 
 async function tokenClient(server: ServerInfo, clientId: string, maxEntries: number | undefined): Promise<ClientAdapter> {
-  const { TokenClient } = await import('../../src/index.js')
+  const { TokenClient } = await import('oauth2-client-credentials')
   const client = new TokenClient({
     tokenUrl: server.tokenUrl,
     clientId,

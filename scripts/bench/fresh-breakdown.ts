@@ -4,11 +4,11 @@
 // node:http server in another; client CPU per call is the figure to watch (it moves less than wall
 // time when other processes share the machine).
 //
-//   npx tsx scripts/bench/fresh-breakdown.ts [--server reference-opaque|bare-http] [--rounds 7] [--calls 2000]
+//   npm run build && npx tsx scripts/bench/fresh-breakdown.ts [--server reference-opaque|bare-http] [--rounds 7] [--calls 2000]
 import { parseArgs } from 'node:util'
 import pRetry from 'p-retry'
 import { Pool, request } from 'undici'
-import { TokenClient } from '../../src/index.js'
+import { TokenClient } from 'oauth2-client-credentials'
 import { BASIC_AUTHORIZATION, CLIENT_ID, CLIENT_SECRET, SCOPE, TOKEN_REQUEST_BODY } from './config.js'
 import { killAll, startServerProcess } from './lib/processes.js'
 import { median } from './lib/stats.js'

@@ -481,7 +481,7 @@ keep-alive connection, after at least ${formatCount(settings.freshWarmup)} warm-
 more than 10% faster than the one before. The floor is \`undici.request\` doing the same POST (Basic auth,
 form body) and reading the JSON body. Client and server run in separate processes, so on ${machine.cores} cores each has a core.
 *client CPU/call* is the client process's CPU time per call: what the library itself costs, which moves less than the
-wall time when something else shares the machine. \`npx tsx scripts/bench/fresh-breakdown.ts\` splits TokenClient's share.`)}
+wall time when something else shares the machine. \`npm run build && npx tsx scripts/bench/fresh-breakdown.ts\` splits TokenClient's share.`)}
 ${section('4. Memory', `Heap used (\`process.memoryUsage().heapUsed\` after forced \`gc()\`, in a process started with \`--expose-gc\`) by a
 client that has fetched ${formatCount(MEMORY_SCOPES)} distinct scopes, less the heap before it was created (library modules already
 loaded); *per token* is the growth from one cached scope to all of them, divided by the rest. TokenClient is given
@@ -508,12 +508,15 @@ ${clientList}
 Each client runs in a fresh Node process per scenario, against a fresh reference server process (opaque tokens,
 \`logLimit: 0\`, \`throttle: false\`) that counts the token requests it sees. A client or server that fails is reported as
 failed and the run goes on. Figures are medians over rounds; *spread* is half the range of the rounds relative to the median.
+This package is measured as it ships: \`npm run bench\` builds it first (\`npm run build\`) and the scripts import
+\`oauth2-client-credentials\` and \`oauth2-client-credentials/server\` by name, so \`TokenClient\` and the reference server
+run from \`dist/\`, not through tsx (which cost the reference server 6-17% more CPU per token in side-by-side runs).
 
 ## Reproduce
 
 \`\`\`sh
 npm ci
-npm run bench                 # full run; writes this file and benchmarks.svg
+npm run bench                 # builds the package, then the full run; writes this file and benchmarks.svg
 npm run bench -- --quick      # shorter rounds, prints only (add --write to write the docs)
 npm run bench -- --only fresh,servers --clients token-client,floor
 \`\`\`

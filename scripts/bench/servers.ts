@@ -3,7 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { exportJWK, generateKeyPair } from 'jose'
-import { startReferenceServer, type ReferenceClient } from '../../src/server/index.js'
+import { startReferenceServer, type ReferenceClient } from 'oauth2-client-credentials/server'
 import { CLIENT_ID, CLIENT_SECRET, MEMORY_CLIENT_ID, MEMORY_SCOPES, SCOPE, TOKEN_LIFETIME, memoryScope } from './config.js'
 
 export type ServerKind = 'reference-opaque' | 'reference-jwt' | 'oidc-provider' | 'oauth2-mock-server' | 'bare-http'
