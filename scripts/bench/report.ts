@@ -378,7 +378,9 @@ function targetsTable(results: Results): Table {
     headers: ['what', 'target', 'measured', ''],
     align: 'lrrl',
     rows: targets(results).map((target) => [target.what, target.target, target.measured, metText(target.met)]),
-    notes: [],
+    notes: results.settings.quick
+      ? ['quick run: rounds this short leave the JIT cold and the machine unsettled; judge the targets on a full run']
+      : [],
   }
 }
 
