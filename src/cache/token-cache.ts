@@ -34,11 +34,16 @@ export interface TokenCacheOptions<T, C> {
 }
 
 /** One request on the wire and how many callers wait on it. */
-interface Flight {
+interface Flight<T> {
   readonly controller: LazyAbortController
   /** A still-usable value exists: the request is a refresh that no waiter's abort may cancel. */
   readonly refreshing: boolean
   waiters: number
+  /**
+   * For a fetch on an empty entry: the promise lru-cache handed its first caller, the outcome it hands
+   * every caller until the fetch settles. Later callers join it without asking lru-cache again.
+   */
+  cold?: Promise<CacheEntry<T> | undefined>
 }
 
 /** After a failed background refresh the next one waits 1 s, doubling up to a minute. */
@@ -61,7 +66,7 @@ const PEEK_OPTIONS: { noDeleteOnStaleGet: true } = { noDeleteOnStaleGet: true }
  */
 export class TokenCache<T extends object, C> {
   readonly #lru: LRUCache<string, CacheEntry<T>, unknown>
-  readonly #flights = new Map<string, Flight>()
+  readonly #flights = new Map<string, Flight<T>>()
   readonly #clock: Clock
   readonly #fetch: EntryFetcher<T, C>
   readonly #onRefreshError: TokenCacheOptions<T, C>['onRefreshError']
@@ -110,24 +115,38 @@ export class TokenCache<T extends object, C> {
    */
   async get(key: string, context: C, forceRefresh: boolean, signal?: AbortSignal): Promise<T> {
     if (signal?.aborted) throw new AbortError(signal.reason)
+    // While an empty entry is being fetched, lru-cache would hand every caller that fetch's outcome:
+    // join it directly, so each caller of a stampede costs a promise, not a trip through lru-cache.
+    const cold = forceRefresh ? undefined : this.#flights.get(key)?.cold
+    if (cold !== undefined) {
+      const joined = await this.#await(key, cold, signal)
+      return joined !== undefined ? joined.value : this.#fetchAgain(key, context, false, signal)
+    }
     // A forced refresh never gets the cached entry back, so it needs no status report from lru-cache.
     const status: LRUCache.Status<string, CacheEntry<T>> | undefined = forceRefresh ? undefined : {}
-    const first = await this.#await(
-      key,
+    const pending =
       status === undefined
         ? this.#lru.fetch(key, { context, allowStale: false, forceRefresh: true })
-        : this.#lru.fetch(key, { context, allowStale: true, forceRefresh: false, status }),
-      signal,
-    )
+        : this.#lru.fetch(key, { context, allowStale: true, forceRefresh: false, status })
+    if (status?.fetch === 'miss') {
+      const flight = this.#flights.get(key)
+      if (flight !== undefined) flight.cold = pending
+    }
+    const first = await this.#await(key, pending, signal)
     const fromCache = status !== undefined && (status.returnedStale === true || status.fetch === 'hit')
     if (first !== undefined && !(fromCache && first.usableUntil <= this.#clock.now())) return first.value
     // The cached entry is in its last moments: wait for the refresh the first fetch joined or started
     // (or, for an entry not yet stale to lru-cache, force one).
-    const fresh = await this.#await(
-      key,
-      this.#lru.fetch(key, { context, allowStale: false, forceRefresh: status?.fetch === 'hit' }),
-      signal,
-    )
+    return this.#fetchAgain(key, context, status?.fetch === 'hit', signal)
+  }
+
+  /**
+   * The value of the fetch in flight for `key`, or of a new one: for a caller whose first answer was
+   * an aborted fetch or an entry in its last moments. `forceRefresh` passes over an entry that
+   * lru-cache still calls fresh.
+   */
+  async #fetchAgain(key: string, context: C, forceRefresh: boolean, signal: AbortSignal | undefined): Promise<T> {
+    const fresh = await this.#await(key, this.#lru.fetch(key, { context, allowStale: false, forceRefresh }), signal)
     if (fresh === undefined) throw new AbortError(signal?.reason)
     return fresh.value
   }
@@ -156,7 +175,7 @@ export class TokenCache<T extends object, C> {
     context: C,
   ): Promise<CacheEntry<T>> {
     const refreshing = stale !== undefined && stale.usableUntil > this.#clock.now()
-    const flight: Flight = { controller: new LazyAbortController(), refreshing, waiters: 0 }
+    const flight: Flight<T> = { controller: new LazyAbortController(), refreshing, waiters: 0 }
     this.#flights.set(key, flight)
     try {
       const entry = await this.#fetch(context, flight.controller.signal)
@@ -224,7 +243,7 @@ export class TokenCache<T extends object, C> {
   }
 
   /** Nobody waits for this request any more: abort it, and forget it so that a later caller starts anew. */
-  #abandon(key: string, flight: Flight, reason: unknown): void {
+  #abandon(key: string, flight: Flight<T>, reason: unknown): void {
     flight.controller.abort(new AbortError(reason))
     if (this.#flights.get(key) === flight) {
       this.#flights.delete(key)

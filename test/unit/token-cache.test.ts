@@ -48,6 +48,18 @@ test('concurrent gets for one key share one fetch; a hit makes none', async () =
   assert.equal(h.fetches(), 1)
 })
 
+test('callers arriving during a cold fetch, forced refreshes among them, share it; after it, a hit', async () => {
+  const h = harness()
+  const first = h.cache.get('k', 'ctx', false)
+  await tick() // the fetch is under way when the others arrive
+  const joiners = Array.from({ length: 10 }, (_, index) => h.cache.get('k', 'ctx', index % 3 === 0))
+  assert.equal(h.fetches(), 1)
+  h.pending[0]?.resolve(h.entry(1, 800, 1000))
+  assert.deepEqual((await Promise.all([first, ...joiners])).map((value) => value.n), Array(11).fill(1))
+  assert.equal((await h.cache.get('k', 'ctx', false)).n, 1)
+  assert.equal(h.fetches(), 1)
+})
+
 test('past the refresh point: the current value at once, one background fetch, then the new value', async () => {
   const h = harness()
   const first = h.cache.get('k', 'ctx', false)
