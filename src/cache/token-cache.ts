@@ -43,7 +43,7 @@ interface Flight<T> {
    * For a fetch on an empty entry: the promise lru-cache handed its first caller, the outcome it hands
    * every caller until the fetch settles. Later callers join it without asking lru-cache again.
    */
-  cold?: Promise<CacheEntry<T> | undefined>
+  cold: Promise<CacheEntry<T> | undefined> | undefined
 }
 
 /** After a failed background refresh the next one waits 1 s, doubling up to a minute. */
@@ -175,7 +175,7 @@ export class TokenCache<T extends object, C> {
     context: C,
   ): Promise<CacheEntry<T>> {
     const refreshing = stale !== undefined && stale.usableUntil > this.#clock.now()
-    const flight: Flight<T> = { controller: new LazyAbortController(), refreshing, waiters: 0 }
+    const flight: Flight<T> = { controller: new LazyAbortController(), refreshing, waiters: 0, cold: undefined }
     this.#flights.set(key, flight)
     try {
       const entry = await this.#fetch(context, flight.controller.signal)
