@@ -66,7 +66,10 @@ const PEEK_OPTIONS: { noDeleteOnStaleGet: true } = { noDeleteOnStaleGet: true }
  */
 export class TokenCache<T extends object, C> {
   readonly #lru: LRUCache<string, CacheEntry<T>, unknown>
+  /** The flight of each key: the one a caller joins. */
   readonly #flights = new Map<string, Flight<T>>()
+  /** Every flight still running, also one whose key has a newer flight since (after a delete, say): what close() aborts. */
+  readonly #liveFlights = new Set<Flight<T>>()
   readonly #clock: Clock
   readonly #fetch: EntryFetcher<T, C>
   readonly #onRefreshError: TokenCacheOptions<T, C>['onRefreshError']
@@ -154,17 +157,21 @@ export class TokenCache<T extends object, C> {
   /** Drops one entry; a fetch in flight for it still answers its waiters but is not cached. */
   delete(key: string): void {
     this.#lru.delete(key)
+    // A caller after this asks for a new request: the one in flight is no longer the entry's.
+    const flight = this.#flights.get(key)
+    if (flight !== undefined) flight.cold = undefined
   }
 
   /** Drops every entry. */
   clear(): void {
     this.#lru.clear()
+    for (const flight of this.#flights.values()) flight.cold = undefined
   }
 
-  /** Aborts every fetch in flight with `reason` and drops every entry. */
+  /** Aborts every fetch in flight with `reason` (those for dropped entries too) and drops every entry. */
   close(reason: Error): void {
     this.#closed = true
-    for (const flight of this.#flights.values()) flight.controller.abort(reason)
+    for (const flight of this.#liveFlights) flight.controller.abort(reason)
     this.#lru.clear()
   }
 
@@ -177,6 +184,7 @@ export class TokenCache<T extends object, C> {
     const refreshing = stale !== undefined && stale.usableUntil > this.#clock.now()
     const flight: Flight<T> = { controller: new LazyAbortController(), refreshing, waiters: 0, cold: undefined }
     this.#flights.set(key, flight)
+    this.#liveFlights.add(flight)
     try {
       const entry = await this.#fetch(context, flight.controller.signal)
       const now = this.#clock.now()
@@ -194,6 +202,7 @@ export class TokenCache<T extends object, C> {
       setOptions.ttl = Math.max(1, Math.floor(Math.min(refreshBackoffMs(failedRefreshes), untilUnusable)))
       return { value: stale.value, usableUntil: stale.usableUntil, refreshAt: stale.refreshAt, failedRefreshes }
     } finally {
+      this.#liveFlights.delete(flight)
       if (this.#flights.get(key) === flight) this.#flights.delete(key)
     }
   }

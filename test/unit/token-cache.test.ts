@@ -60,6 +60,35 @@ test('callers arriving during a cold fetch, forced refreshes among them, share i
   assert.equal(h.fetches(), 1)
 })
 
+test('a delete during a cold fetch: the next caller starts a new request, and its value is the one cached', async () => {
+  const h = harness()
+  const first = h.cache.get('k', 'ctx', false)
+  await tick()
+  h.cache.delete('k')
+  const second = h.cache.get('k', 'ctx', false)
+  assert.equal(h.fetches(), 2)
+  h.pending[0]?.resolve(h.entry(1, 800, 1000))
+  h.pending[1]?.resolve(h.entry(2, 800, 1000))
+  assert.equal((await first).n, 1)
+  assert.equal((await second).n, 2)
+  assert.equal((await h.cache.get('k', 'ctx', false)).n, 2)
+  assert.equal(h.fetches(), 2)
+})
+
+test('close() aborts every fetch in flight, also one whose entry was dropped while it ran', async () => {
+  const h = harness()
+  const first = h.cache.get('k', 'ctx', false)
+  await tick()
+  h.cache.clear()
+  const second = h.cache.get('k', 'ctx', false)
+  const closed = new Error('closed')
+  h.cache.close(closed)
+  assert.equal(h.pending[0]?.signal.aborted, true, 'the fetch of the dropped entry')
+  assert.equal(h.pending[1]?.signal.aborted, true)
+  for (const fetch of h.pending) fetch.reject(fetch.signal.reason as Error)
+  for (const call of [first, second]) await assert.rejects(call, (error: unknown) => error === closed)
+})
+
 test('past the refresh point: the current value at once, one background fetch, then the new value', async () => {
   const h = harness()
   const first = h.cache.get('k', 'ctx', false)
