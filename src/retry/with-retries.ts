@@ -37,6 +37,7 @@ export async function withRetries<T>(
 ): Promise<T> {
   const startedAt = performance.now()
   let attempts = 0
+  let waits: DeadlineWaits | undefined
   try {
     signal.throwIfAborted()
     let firstFailure: unknown
@@ -49,8 +50,10 @@ export async function withRetries<T>(
     } catch (error) {
       firstFailure = error
     }
-    // Only now is a real AbortSignal needed: p-retry and the Retry-After wait take one.
-    const abortSignal = signal.toAbortSignal()
+    // Only now is a real AbortSignal needed: p-retry and the Retry-After wait take one. It also fires
+    // at the deadline, so that no wait (a Retry-After, then p-retry's backoff) runs past it.
+    waits = new DeadlineWaits(signal.toAbortSignal(), remainingMs(policy, startedAt), policy.deadlineMs)
+    const waitSignal = waits.signal
     return await pRetry((attemptNumber) => {
       if (attemptNumber === 1) throw firstFailure
       const budget = attemptBudget(policy, remainingMs(policy, startedAt))
@@ -64,7 +67,7 @@ export async function withRetries<T>(
       randomize: true,
       // p-retry counts from now, not from the first attempt: give it what is left of the deadline.
       maxRetryTime: Math.max(0, remainingMs(policy, startedAt)),
-      signal: abortSignal,
+      signal: waitSignal,
       shouldRetry: async ({ error }) => {
         if (!isTransient(error)) return false
         const retryAfterMs =
@@ -72,14 +75,54 @@ export async function withRetries<T>(
         const decision = retryAfterDecision(retryAfterMs, policy.maxRetryAfterMs, remainingMs(policy, startedAt))
         if (!decision.retry) return false
         policy.onRetry?.({ attempt: attempts, error: error as TokenClientError, retryAfterMs })
-        if (decision.waitMs > 0) await sleep(clock, decision.waitMs, abortSignal)
+        if (decision.waitMs > 0) await sleep(clock, decision.waitMs, waitSignal)
         return true
       },
     })
   } catch (error) {
-    const final = signal.aborted ? abortReason(signal.reason) : error
+    const final = signal.aborted ? abortReason(signal.reason) : (waits?.stoppedByDeadline(error) ?? error)
     if (final instanceof TokenClientError) final.attempts = attempts
     throw final
+  } finally {
+    waits?.dispose()
+  }
+}
+
+/**
+ * The signal the waits between attempts stop on: it fires when the flight is aborted (with its
+ * reason) and at the deadline (with a deadline `TIMEOUT`). Made only once an attempt has failed.
+ */
+class DeadlineWaits {
+  readonly #controller = new AbortController()
+  readonly #parent: AbortSignal
+  readonly #timer: NodeJS.Timeout
+  readonly #onParentAbort = (): void => this.#controller.abort(this.#parent.reason)
+  #deadlineReached: TimeoutError | undefined
+
+  constructor(parent: AbortSignal, remainingMs: number, deadlineMs: number) {
+    this.#parent = parent
+    if (parent.aborted) this.#onParentAbort()
+    else parent.addEventListener('abort', this.#onParentAbort, { once: true })
+    this.#timer = setTimeout(() => {
+      this.#deadlineReached = new TimeoutError('deadline', deadlineMs)
+      this.#controller.abort(this.#deadlineReached)
+    }, Math.max(0, remainingMs))
+  }
+
+  /** The deadline's `TIMEOUT` when `error` is a wait it cut short (as p-retry or a timer reports it), else `undefined`. */
+  stoppedByDeadline(error: unknown): TimeoutError | undefined {
+    const reached = this.#deadlineReached
+    if (reached === undefined) return undefined
+    return error === reached || (error as { cause?: unknown } | undefined)?.cause === reached ? reached : undefined
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal
+  }
+
+  dispose(): void {
+    clearTimeout(this.#timer)
+    this.#parent.removeEventListener('abort', this.#onParentAbort)
   }
 }
 

@@ -110,6 +110,24 @@ test('the overall deadline stops retrying with a TIMEOUT error', async () => {
   f.server.faults.clear()
 })
 
+test('a Retry-After wait and the backoff after it together never run past the deadline', async () => {
+  const client = f.makeClient({
+    retry: { deadlineMs: 1_200, retries: 5, minDelayMs: 400, maxDelayMs: 400, factor: 1 },
+  })
+  const { params } = isolated()
+  f.server.faults.add({ type: 'status', status: 503, headers: { 'retry-after': '1' } }, { scope: 'api:write', times: 6 })
+  const started = performance.now()
+  await assert.rejects(client.getToken('api:write', { params }), (error: unknown) => {
+    assert.ok(error instanceof TimeoutError, String(error))
+    assert.equal(error.limit, 'deadline')
+    assert.equal(error.attempts, 1)
+    return true
+  })
+  const elapsed = performance.now() - started
+  assert.ok(elapsed < 1_300, `answered by the deadline, not after the backoff too (${Math.round(elapsed)} ms)`)
+  f.server.faults.clear()
+})
+
 test('Retry-After in seconds is honoured (waited on the clock), then the request succeeds', async () => {
   const clock = new TestClock()
   const client = f.makeClient({ clock })
