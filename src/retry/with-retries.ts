@@ -3,6 +3,7 @@ import pRetry from 'p-retry'
 import type { Clock } from '../clock.js'
 import { AbortError, OAuthError, TimeoutError, TokenClientError, UnexpectedStatusError } from '../errors/token-client-error.js'
 import type { LazyAbortSignal } from '../http/lazy-abort-controller.js'
+import { DeadlineWaits } from './deadline-waits.js'
 import { isTransient, retryAfterDecision, type RetryPolicy } from './retry-policy.js'
 
 /** How long one attempt may take, and which limit that is: its own timeout or what is left of the deadline. */
@@ -85,44 +86,6 @@ export async function withRetries<T>(
     throw final
   } finally {
     waits?.dispose()
-  }
-}
-
-/**
- * The signal the waits between attempts stop on: it fires when the flight is aborted (with its
- * reason) and at the deadline (with a deadline `TIMEOUT`). Made only once an attempt has failed.
- */
-class DeadlineWaits {
-  readonly #controller = new AbortController()
-  readonly #parent: AbortSignal
-  readonly #timer: NodeJS.Timeout
-  readonly #onParentAbort = (): void => this.#controller.abort(this.#parent.reason)
-  #deadlineReached: TimeoutError | undefined
-
-  constructor(parent: AbortSignal, remainingMs: number, deadlineMs: number) {
-    this.#parent = parent
-    if (parent.aborted) this.#onParentAbort()
-    else parent.addEventListener('abort', this.#onParentAbort, { once: true })
-    this.#timer = setTimeout(() => {
-      this.#deadlineReached = new TimeoutError('deadline', deadlineMs)
-      this.#controller.abort(this.#deadlineReached)
-    }, Math.max(0, remainingMs))
-  }
-
-  /** The deadline's `TIMEOUT` when `error` is a wait it cut short (as p-retry or a timer reports it), else `undefined`. */
-  stoppedByDeadline(error: unknown): TimeoutError | undefined {
-    const reached = this.#deadlineReached
-    if (reached === undefined) return undefined
-    return error === reached || (error as { cause?: unknown } | undefined)?.cause === reached ? reached : undefined
-  }
-
-  get signal(): AbortSignal {
-    return this.#controller.signal
-  }
-
-  dispose(): void {
-    clearTimeout(this.#timer)
-    this.#parent.removeEventListener('abort', this.#onParentAbort)
   }
 }
 
