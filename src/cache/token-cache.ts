@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache'
 import { monotonicClock, type Clock } from '../clock.js'
 import { AbortError } from '../errors/token-client-error.js'
+import { raceAbort } from '../http/abort-race.js'
 import { LazyAbortController, type LazyAbortSignal } from '../http/lazy-abort-controller.js'
 
 /** A token in the cache, with the moments that govern it (clock milliseconds). */
@@ -52,6 +53,7 @@ export function refreshBackoffMs(failedRefreshes: number): number {
 }
 
 const noop = () => {}
+const toAbortError = (reason: unknown): AbortError => new AbortError(reason)
 // Shared across calls: lru-cache writes its `status` into the options object on every call, so this is never frozen.
 const PEEK_OPTIONS: { noDeleteOnStaleGet: true } = { noDeleteOnStaleGet: true }
 
@@ -168,10 +170,14 @@ export class TokenCache<T extends object, C> {
     for (const flight of this.#flights.values()) flight.cold = undefined
   }
 
-  /** Aborts every fetch in flight with `reason` (those for dropped entries too) and drops every entry. */
-  close(reason: Error): void {
+  /**
+   * Aborts every fetch in flight (those for dropped entries too) and drops every entry. Each fetch is
+   * aborted with its own error from `reasonFor`, since what a fetch rejects with gets that fetch's
+   * own details written on it (such as `attempts`): one shared error would show another fetch's.
+   */
+  close(reasonFor: () => Error): void {
     this.#closed = true
-    for (const flight of this.#liveFlights) flight.controller.abort(reason)
+    for (const flight of this.#liveFlights) flight.controller.abort(reasonFor())
     this.#lru.clear()
   }
 
@@ -235,17 +241,10 @@ export class TokenCache<T extends object, C> {
       throw new AbortError(signal.reason)
     }
     flight.waiters++
-    let onAbort: (() => void) | undefined
     try {
-      return await Promise.race([
-        pending,
-        new Promise<never>((_, reject) => {
-          onAbort = () => reject(new AbortError(signal.reason))
-          signal.addEventListener('abort', onAbort, { once: true })
-        }),
-      ])
+      // One listener per signal, however many calls share it (no MaxListenersExceededWarning).
+      return await raceAbort(pending, signal, toAbortError)
     } finally {
-      if (onAbort) signal.removeEventListener('abort', onAbort)
       flight.waiters--
       if (flight.waiters === 0 && signal.aborted && !flight.refreshing) this.#abandon(key, flight, signal.reason)
     }

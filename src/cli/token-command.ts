@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util'
 import { TokenClient } from '../client/token-client.js'
+import { MAX_TIMER_DELAY_MS } from '../timer-limit.js'
 import { UsageError } from './exit-codes.js'
 import type { CommandIo } from './io.js'
 import { DEFAULT_SECRET_ENV, readSecret } from './read-secret.js'
@@ -68,7 +69,9 @@ export async function tokenCommand(args: string[], io: CommandIo): Promise<void>
   if (!tokenUrl) throw new UsageError('--token-url is required (or set OAUTH2_TOKEN_URL)')
   if (!clientId) throw new UsageError('--client-id is required (or set OAUTH2_CLIENT_ID)')
   const timeout = values.timeout === undefined ? 30_000 : Number(values.timeout)
-  if (!Number.isFinite(timeout) || timeout <= 0) throw new UsageError('--timeout must be a positive number of milliseconds')
+  if (!(timeout > 0 && timeout <= MAX_TIMER_DELAY_MS)) {
+    throw new UsageError(`--timeout must be a positive number of milliseconds, at most ${MAX_TIMER_DELAY_MS}`)
+  }
   const clientSecret = await readSecret(
     {
       env: values['client-secret-env'],

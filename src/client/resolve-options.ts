@@ -8,6 +8,7 @@ import { parseTokenUrl } from '../http/token-url.js'
 import { normalizeScope } from '../request/scope.js'
 import { normalizeParams, type NormalizedParams } from '../request/token-params.js'
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../retry/retry-policy.js'
+import { MAX_TIMER_DELAY_MS } from '../timer-limit.js'
 import { DEFAULT_USER_AGENT } from '../version.js'
 import type { TokenClientOptions } from './token-client-options.js'
 
@@ -78,11 +79,12 @@ export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
     },
     retry: {
       retries: wholeNumber('retry.retries', retry.retries, DEFAULT_RETRY_POLICY.retries, 0),
-      minDelayMs: count('retry.minDelayMs', retry.minDelayMs, DEFAULT_RETRY_POLICY.minDelayMs, 0),
-      maxDelayMs: count('retry.maxDelayMs', retry.maxDelayMs, DEFAULT_RETRY_POLICY.maxDelayMs, 0),
+      minDelayMs: timerDelay('retry.minDelayMs', retry.minDelayMs, DEFAULT_RETRY_POLICY.minDelayMs, 0),
+      maxDelayMs: timerDelay('retry.maxDelayMs', retry.maxDelayMs, DEFAULT_RETRY_POLICY.maxDelayMs, 0),
       factor: count('retry.factor', retry.factor, DEFAULT_RETRY_POLICY.factor, 1),
-      attemptTimeoutMs: count('retry.attemptTimeoutMs', retry.attemptTimeoutMs, DEFAULT_RETRY_POLICY.attemptTimeoutMs, 1),
-      deadlineMs: count('retry.deadlineMs', retry.deadlineMs, DEFAULT_RETRY_POLICY.deadlineMs, 1),
+      attemptTimeoutMs: timerDelay('retry.attemptTimeoutMs', retry.attemptTimeoutMs, DEFAULT_RETRY_POLICY.attemptTimeoutMs, 1),
+      deadlineMs: timerDelay('retry.deadlineMs', retry.deadlineMs, DEFAULT_RETRY_POLICY.deadlineMs, 1),
+      // Not a timer: a Retry-After is waited for only when it ends before the deadline, which is one.
       maxRetryAfterMs: count('retry.maxRetryAfterMs', retry.maxRetryAfterMs, DEFAULT_RETRY_POLICY.maxRetryAfterMs, 0),
       onRetry: retry.onRetry,
     },
@@ -134,6 +136,15 @@ function count(name: string, value: unknown, fallback: number, min: number): num
   if (value === undefined) return fallback
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
     throw invalidArgument(name, `must be a finite number of at least ${min}`)
+  }
+  return value
+}
+
+/** A duration that arms a timer: refused past {@link MAX_TIMER_DELAY_MS}, which Node would fire after 1 ms. */
+function timerDelay(name: string, value: unknown, fallback: number, min: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !(value >= min && value <= MAX_TIMER_DELAY_MS)) {
+    throw invalidArgument(name, `must be a number of milliseconds from ${min} to ${MAX_TIMER_DELAY_MS} (2^31-1)`)
   }
   return value
 }

@@ -125,7 +125,8 @@ export interface GetTokenOptions extends ExtraParamsOptions {
   /** Skip the cache and get a new token (concurrent calls still share one request). @default false */
   forceRefresh?: boolean
   /**
-   * Rejects this call (only this one) with an `ABORTED` error when it fires.
+   * Rejects this call (only this one) with an `ABORTED` error when it fires. Any number of concurrent
+   * calls may share one signal: the client keeps one listener on it while any of them waits, and none after.
    * @default none
    * @example AbortSignal.timeout(5_000)
    */

@@ -35,6 +35,9 @@ export interface TokenClientDescription {
   readonly clientSecret: string
 }
 
+/** A new `CLIENT_CLOSED` error for each request in flight at `close()`: each gets its own `attempts`. */
+const closedError = (): ClientClosedError => new ClientClosedError()
+
 /** How many scope texts the client remembers the prepared request of. */
 const MAX_REMEMBERED_SCOPES = 1024
 
@@ -186,8 +189,7 @@ export class TokenClient {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    const reason = new ClientClosedError()
-    this.#cache.close(reason)
+    this.#cache.close(closedError)
     if (this.#options.dispatcher === undefined) await this.#dispatcher.destroy()
   }
 

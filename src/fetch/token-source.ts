@@ -1,3 +1,4 @@
+import { raceAbort } from '../http/abort-race.js'
 import type { ScopeInput } from '../request/scope.js'
 import type { ExtraParamsOptions } from '../request/token-params.js'
 
@@ -66,14 +67,8 @@ export class TokenRenewal {
       const forget = () => this.#renewing.delete(rejected)
       renewal.then(forget, forget)
     }
-    if (signal === undefined) return renewal
-    return Promise.race([
-      renewal,
-      new Promise<never>((_, reject) => {
-        signal.throwIfAborted()
-        signal.addEventListener('abort', () => reject(signal.reason), { once: true })
-      }),
-    ])
+    // One listener per signal however many requests share it, and none left once they have settled.
+    return signal === undefined ? renewal : raceAbort(renewal, signal, abortReason)
   }
 
   async #renew(rejected: string): Promise<{ readonly accessToken: string }> {
@@ -83,4 +78,9 @@ export class TokenRenewal {
     this.#source.invalidate(scope, params)
     return this.#source.getToken(scope, params)
   }
+}
+
+/** A request aborted while its token was being renewed rejects with its signal's reason, as fetch does. */
+function abortReason(reason: unknown): unknown {
+  return reason
 }

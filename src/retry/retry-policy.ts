@@ -31,19 +31,29 @@ export interface RetryEvent {
 export interface RetryOptions {
   /** Retries after the first attempt; 0 switches retrying off. @default 3 */
   retries?: number
-  /** The first backoff delay. @default 250 */
+  /** The first backoff delay; at most 2^31-1 (Node's longest timer). @default 250 */
   minDelayMs?: number
-  /** The longest backoff delay. @default 5_000 */
+  /** The longest backoff delay; at most 2^31-1 (Node's longest timer). @default 5_000 */
   maxDelayMs?: number
   /** Exponential growth of the backoff. @default 2 */
   factor?: number
-  /** One attempt (connect, headers and body) may take this long before it counts as a transient failure. @default 10_000 */
+  /**
+   * One attempt (connect, headers and body) may take this long before it counts as a transient failure.
+   * At most 2^31-1 (about 24.8 days, Node's longest timer).
+   * @default 10_000
+   */
   attemptTimeoutMs?: number
-  /** The whole operation, retries included, may take this long; then it fails with a `TIMEOUT` error. @default 30_000 */
+  /**
+   * The whole operation, retries included, may take this long; then it fails with a `TIMEOUT` error.
+   * At most 2^31-1 (about 24.8 days, Node's longest timer).
+   * @default 30_000
+   */
   deadlineMs?: number
   /**
    * The longest `Retry-After` that is honoured. A server asking for a longer wait gets none: the call
    * fails at once with the server's answer (the error's `retryAfterMs` says how long it asked for).
+   * It may be larger than the deadline, but never lets a wait run past it: a `Retry-After` that does
+   * not end before the deadline is not waited for either.
    * @default 30_000
    */
   maxRetryAfterMs?: number

@@ -65,6 +65,9 @@ test('exit codes: 2 for usage, 3 when the server refuses, 4 when it cannot be re
   assert.equal((await run([...base(), '--bogus'], { OAUTH2_CLIENT_SECRET: SECRET })).code, 2)
   assert.equal((await run(base(), {})).code, 2, 'no secret anywhere')
   assert.equal((await run([...base(), '--client-secret-stdin', '--client-secret-env', 'X'])).code, 2)
+  const tooLong = await run([...base(), '--timeout', String(2 ** 31)], { OAUTH2_CLIENT_SECRET: SECRET })
+  assert.equal(tooLong.code, 2, 'a timeout past the longest timer Node honours')
+  assert.match(tooLong.err, /--timeout must be a positive number of milliseconds, at most 2147483647/)
 
   const refused = await run(base(), { OAUTH2_CLIENT_SECRET: 'wrong:secret' })
   assert.equal(refused.code, 3)

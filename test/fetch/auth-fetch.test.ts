@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict'
+import { getEventListeners } from 'node:events'
 import { after, before, test } from 'node:test'
 import { Readable } from 'node:stream'
+import { TokenRenewal } from '../../src/fetch/token-source.js'
 import { AbortError, createAuthFetch, OAuthError, TokenClient } from '../../src/index.js'
 import { startReferenceServer, type ReferenceServer } from '../../src/server/index.js'
 import { startEchoServer } from '../helpers/echo-server.js'
+import { recordWarnings } from '../helpers/process-warnings.js'
 import { TestClock } from '../helpers/test-clock.js'
 
 const SECRET = 's3cr:et% +&=/x'
@@ -143,6 +146,33 @@ test('concurrent 401s for the same token cause one renewal', async () => {
   assert.deepEqual([...new Set(responses.map((r) => r.status))], [200])
   await Promise.all(responses.map((r) => r.text()))
   assert.equal(tokenRequests() - before, 1)
+})
+
+test('50 concurrent renewals sharing one signal put one listener on it, warn nothing, and leave none behind', { timeout: 10_000 }, async () => {
+  // The renewal is what the fetch wrapper and the interceptor wait on after a 401; undici's fetch
+  // keeps listeners of its own on a request's signal, so the renewal is checked on its own here.
+  const client = newClient()
+  const renewal = new TokenRenewal(client, { scope: 'api:read', params: { case: 'shared-signal' } })
+  const rejected = (await renewal.current(undefined)).accessToken
+  const before = tokenRequests()
+  const warnings = recordWarnings()
+  const { signal } = new AbortController()
+  const renewals = Array.from({ length: 50 }, () => renewal.replace(rejected, signal))
+  assert.ok(getEventListeners(signal, 'abort').length <= 1, 'one listener, however many renewals share the signal')
+  const tokens = await Promise.all(renewals)
+  assert.equal(new Set(tokens.map((token) => token.accessToken)).size, 1)
+  assert.notEqual(tokens[0]?.accessToken, rejected)
+  assert.equal(tokenRequests() - before, 1, 'one renewal')
+  assert.equal(getEventListeners(signal, 'abort').length, 0, 'no listener left once every renewal has settled')
+  assert.deepEqual((await warnings.stop()).map((warning) => warning.name), [])
+
+  const aborting = new AbortController()
+  const aborted = Array.from({ length: 50 }, () => renewal.replace(tokens[0]?.accessToken ?? '', aborting.signal))
+  aborting.abort(new Error('caller gave up'))
+  for (const result of await Promise.allSettled(aborted)) {
+    assert.ok(result.status === 'rejected' && (result.reason as Error).message === 'caller gave up', 'rejected with the reason, as fetch is')
+  }
+  assert.equal(getEventListeners(aborting.signal, 'abort').length, 0)
 })
 
 test('a revoked token is renewed the same way', async () => {

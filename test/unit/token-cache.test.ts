@@ -81,12 +81,18 @@ test('close() aborts every fetch in flight, also one whose entry was dropped whi
   await tick()
   h.cache.clear()
   const second = h.cache.get('k', 'ctx', false)
-  const closed = new Error('closed')
-  h.cache.close(closed)
+  const reasons: Error[] = []
+  h.cache.close(() => {
+    const reason = new Error('closed')
+    reasons.push(reason)
+    return reason
+  })
   assert.equal(h.pending[0]?.signal.aborted, true, 'the fetch of the dropped entry')
   assert.equal(h.pending[1]?.signal.aborted, true)
+  assert.equal(reasons.length, 2, 'one reason per fetch: each fetch writes its own details on it')
   for (const fetch of h.pending) fetch.reject(fetch.signal.reason as Error)
-  for (const call of [first, second]) await assert.rejects(call, (error: unknown) => error === closed)
+  await assert.rejects(first, (error: unknown) => error === reasons[0])
+  await assert.rejects(second, (error: unknown) => error === reasons[1])
 })
 
 test('past the refresh point: the current value at once, one background fetch, then the new value', async () => {
@@ -272,7 +278,7 @@ test('close() does not report the aborted background refresh as a refresh failur
   await first
   h.clock.advance(801)
   await h.cache.get('k', 'ctx', false)
-  h.cache.close(new Error('closed'))
+  h.cache.close(() => new Error('closed'))
   h.pending[1]?.reject(new Error('closed'))
   await tick()
   assert.equal(h.refreshErrors.length, 0)
