@@ -4,6 +4,7 @@
 import { SCOPE, type Settings } from './config.js'
 import { createAdapter, clientInfo, type ClientAdapter, type ClientId } from './clients.js'
 import { runTask, taskOf, type Channel } from './lib/ipc.js'
+import { takeTurns } from './lib/turns.js'
 import type { ServerInfo } from './servers.js'
 
 export type ClientScenario = 'cached' | 'fresh' | 'stampede'
@@ -116,18 +117,37 @@ async function cached(channel: Channel): Promise<CallResult> {
   return { ...measured, callsPerRound: count, requestsPerCall: requests / (count * settings.cachedRounds) }
 }
 
-async function fresh(channel: Channel): Promise<CallResult> {
+/**
+ * Fresh acquisition, in turns with the other clients (lib/turns.ts): checked and warmed up once,
+ * then each round a short re-warm (the other clients ran meanwhile) and a timed round.
+ */
+function fresh(channel: Channel): Promise<CallResult> {
   const { settings } = task
-  const adapter = await checkedAdapter()
-  const call = () => adapter.fresh(SCOPE)
-  const token = adapter.tokenOf(await call())
-  if (typeof token !== 'string' || token.length < 20) throw new Error('the forced acquisition returned no access token')
-  await warmUp(call, settings.freshCalls, settings.freshWarmup)
-  const before = await serverRequests(channel)
-  const measured = await rounds(call, settings.freshCalls, settings.freshRounds)
-  const requests = (await serverRequests(channel)) - before
-  await adapter.close()
-  return { ...measured, callsPerRound: settings.freshCalls, requestsPerCall: requests / (settings.freshCalls * settings.freshRounds) }
+  let adapter: ClientAdapter | undefined
+  const call = () => (adapter as ClientAdapter).fresh(SCOPE)
+  const nsPerCall: number[] = []
+  const cpuNsPerCall: number[] = []
+  let requests = 0
+  return takeTurns(channel, {
+    async prepare() {
+      adapter = await checkedAdapter()
+      const token = adapter.tokenOf(await call())
+      if (typeof token !== 'string' || token.length < 20) throw new Error('the forced acquisition returned no access token')
+      await warmUp(call, settings.freshCalls, settings.freshWarmup)
+    },
+    async round() {
+      await timeCalls(call, settings.freshRewarm)
+      const before = await serverRequests(channel)
+      const { ns, cpuNs } = await timeRound(call, settings.freshCalls)
+      requests += (await serverRequests(channel)) - before
+      nsPerCall.push(ns)
+      cpuNsPerCall.push(cpuNs)
+    },
+    async finish() {
+      await adapter?.close()
+      return { nsPerCall, cpuNsPerCall, callsPerRound: settings.freshCalls, requestsPerCall: requests / (settings.freshCalls * nsPerCall.length) }
+    },
+  })
 }
 
 async function stampede(channel: Channel): Promise<StampedeResult> {

@@ -23,19 +23,27 @@ export interface Settings {
   readonly cachedRoundMs: number
   /** Cached call of a library that makes a request per call: calls per round. */
   readonly networkCallsPerRound: number
-  /** Fresh acquisition: rounds, calls per round, and the least warm-up calls (more until rounds stop speeding up). */
+  /**
+   * Fresh acquisition: rounds (each client's rounds interleave with the others'), calls per round, the
+   * least warm-up calls (more until rounds stop speeding up), and untimed calls before each round.
+   */
   readonly freshRounds: number
   readonly freshCalls: number
   readonly freshWarmup: number
+  readonly freshRewarm: number
   /** Cold stampede: the concurrencies, and rounds of each (a new client each round). */
   readonly stampedeSizes: readonly number[]
   readonly stampedeRounds: Readonly<Record<number, number>>
   /** Memory: rounds (a new client each), and how long filling may take before it stops short. */
   readonly memoryRounds: number
   readonly memoryFillBudgetMs: number
-  /** Server load: autocannon connections, warm-up and round durations (s), rounds. */
+  /**
+   * Server load: autocannon connections, warm-up and round durations (s), rounds (each server's
+   * rounds interleave with the others'), and the untimed load before each round (s).
+   */
   readonly loadConnections: number
   readonly loadWarmupSeconds: number
+  readonly loadRewarmSeconds: number
   readonly loadSeconds: number
   readonly loadRounds: number
 }
@@ -50,12 +58,14 @@ export function settings(quick: boolean): Settings {
         freshRounds: 3,
         freshCalls: 300,
         freshWarmup: 100,
+        freshRewarm: 50,
         stampedeSizes: [100, 10_000],
         stampedeRounds: { 100: 3, 10_000: 1 },
         memoryRounds: 1,
         memoryFillBudgetMs: 15_000,
         loadConnections: 32,
         loadWarmupSeconds: 1,
+        loadRewarmSeconds: 0.5,
         loadSeconds: 2,
         loadRounds: 2,
       }
@@ -64,15 +74,17 @@ export function settings(quick: boolean): Settings {
         cachedRounds: 7,
         cachedRoundMs: 250,
         networkCallsPerRound: 300,
-        freshRounds: 5,
+        freshRounds: 9,
         freshCalls: 1_000,
         freshWarmup: 1_000,
+        freshRewarm: 200,
         stampedeSizes: [100, 10_000],
         stampedeRounds: { 100: 5, 10_000: 3 },
         memoryRounds: 3,
         memoryFillBudgetMs: 20_000,
         loadConnections: 32,
         loadWarmupSeconds: 3,
+        loadRewarmSeconds: 1,
         loadSeconds: 5,
         loadRounds: 5,
       }

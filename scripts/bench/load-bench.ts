@@ -1,11 +1,13 @@
 // The load generator, in a process of its own (started by run.ts) while the server under test runs
 // in another: autocannon POSTs the same token request (Basic auth, form body) over keep-alive
-// connections. Checks first that the server answers it with a token.
+// connections. Checks first that the server answers it with a token, then takes turns with the
+// load generators of the other servers (lib/turns.ts): one round each per rotation.
 // @ts-expect-error -- autocannon ships no type declarations (and @types/autocannon is not installed); narrowed below.
 import untypedAutocannon from 'autocannon'
 import { request } from 'undici'
 import { BASIC_AUTHORIZATION, TOKEN_REQUEST_BODY, type Settings } from './config.js'
 import { runTask, taskOf } from './lib/ipc.js'
+import { takeTurns } from './lib/turns.js'
 import type { ServerUsage } from './server-process.js'
 
 export interface LoadTask {
@@ -69,26 +71,34 @@ function load(seconds: number): Promise<AutocannonResult> {
   })
 }
 
-runTask(async (channel) => {
-  await checkServer()
-  await load(task.settings.loadWarmupSeconds)
+runTask((channel) => {
   const rounds: LoadRound[] = []
-  for (let index = 0; index < task.settings.loadRounds; index++) {
-    const before = await channel.request<ServerUsage>('serverUsage')
-    const started = performance.now()
-    const result = await load(task.settings.loadSeconds)
-    const wallMs = performance.now() - started
-    const after = await channel.request<ServerUsage>('serverUsage')
-    rounds.push({
-      tokensPerSecond: result['2xx'] / (wallMs / 1000),
-      p50Ms: result.latency.p50,
-      p99Ms: result.latency.p99,
-      non2xx: result.non2xx,
-      errors: result.errors + result.timeouts,
-      serverCpu: (after.cpuMicros - before.cpuMicros) / 1000 / wallMs,
-      serverCpuMicrosPerToken: (after.cpuMicros - before.cpuMicros) / Math.max(1, result['2xx']),
-      serverHeapBytes: after.heapUsed,
-    })
-  }
-  return rounds
+  return takeTurns(channel, {
+    async prepare() {
+      await checkServer()
+      await load(task.settings.loadWarmupSeconds)
+    },
+    async round() {
+      // The other servers were under load meanwhile: new connections, and this server back to warm.
+      await load(task.settings.loadRewarmSeconds)
+      const before = await channel.request<ServerUsage>('serverUsage')
+      const started = performance.now()
+      const result = await load(task.settings.loadSeconds)
+      const wallMs = performance.now() - started
+      const after = await channel.request<ServerUsage>('serverUsage')
+      rounds.push({
+        tokensPerSecond: result['2xx'] / (wallMs / 1000),
+        p50Ms: result.latency.p50,
+        p99Ms: result.latency.p99,
+        non2xx: result.non2xx,
+        errors: result.errors + result.timeouts,
+        serverCpu: (after.cpuMicros - before.cpuMicros) / 1000 / wallMs,
+        serverCpuMicrosPerToken: (after.cpuMicros - before.cpuMicros) / Math.max(1, result['2xx']),
+        serverHeapBytes: after.heapUsed,
+      })
+    },
+    async finish() {
+      return rounds
+    },
+  })
 })

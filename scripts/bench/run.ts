@@ -14,8 +14,9 @@ import type { CallResult, ClientScenario, ClientTask, StampedeResult } from './c
 import { CLIENTS, type ClientId } from './clients.js'
 import { settings as settingsFor } from './config.js'
 import type { Outcome } from './lib/child.js'
-import { killAll, spawnTracked, withServer } from './lib/processes.js'
+import { killAll, spawnTracked, startServerProcess, withServer, type ServerProcess } from './lib/processes.js'
 import { formatBytes, formatNs, median } from './lib/stats.js'
+import { conductTurns } from './lib/turns.js'
 import type { LoadRound, LoadTask } from './load-bench.js'
 import type { MemoryRound, MemoryTask } from './memory-bench.js'
 import { machineInfo, renderMarkdown, renderSvg, renderText, type Results } from './report.js'
@@ -95,6 +96,74 @@ function clientScenario<T>(client: ClientId, scenario: ClientScenario, timeoutMs
   )
 }
 
+/**
+ * Fresh acquisition of every client against one server process, the clients taking turns
+ * (lib/turns.ts): one timed round each per rotation, so that a change in load falls on all alike.
+ */
+async function interleavedFresh(ids: readonly ClientId[]): Promise<Results['fresh']> {
+  let server: ServerProcess | undefined
+  try {
+    server = await startServerProcess(REFERENCE)
+    const counter = server
+    return await conductTurns(
+      ids,
+      (client) =>
+        spawnTracked<CallResult>('client-bench.ts', { client, scenario: 'fresh', server: counter.info, settings } satisfies ClientTask, {
+          timeoutMs: 600_000,
+          handlers: { tokenRequests: () => counter.tokenRequests() },
+        }),
+      settings.freshRounds,
+    )
+  } catch (error) {
+    return failedAll(ids, error)
+  } finally {
+    await server?.stop()
+  }
+}
+
+/**
+ * Every server in a process of its own, all at once, each with a load generator in another; the
+ * load generators take turns (lib/turns.ts), so only one server is under load at a time.
+ */
+async function interleavedServers(kinds: readonly ServerKind[]): Promise<Results['servers']> {
+  const processes = new Map<ServerKind, ServerProcess>()
+  const outcomes: Results['servers'] = {}
+  try {
+    for (const kind of kinds) {
+      try {
+        processes.set(kind, await startServerProcess({ kind }))
+      } catch (error) {
+        outcomes[kind] = { ok: false, error: error instanceof Error ? error.message : String(error) }
+      }
+    }
+    const timeoutMs = 120_000 + (settings.loadWarmupSeconds + settings.loadRounds * (settings.loadSeconds + settings.loadRewarmSeconds + 2) * kinds.length) * 1000
+    Object.assign(
+      outcomes,
+      await conductTurns(
+        [...processes.keys()],
+        (kind) => {
+          const server = processes.get(kind) as ServerProcess
+          return spawnTracked<LoadRound[]>('load-bench.ts', { tokenUrl: server.info.tokenUrl, settings } satisfies LoadTask, {
+            timeoutMs,
+            handlers: { serverUsage: () => server.usage() },
+          })
+        },
+        settings.loadRounds,
+      ),
+    )
+    return outcomes
+  } catch (error) {
+    return { ...failedAll(kinds, error), ...outcomes }
+  } finally {
+    await Promise.all([...processes.values()].map((server) => server.stop()))
+  }
+}
+
+function failedAll<K extends string, T>(ids: readonly K[], error: unknown): Partial<Record<K, Outcome<T>>> {
+  const message = error instanceof Error ? error.message : String(error)
+  return Object.fromEntries(ids.map((id) => [id, { ok: false, error: message }])) as Partial<Record<K, Outcome<T>>>
+}
+
 function describe<T>(outcome: Outcome<T>, since: number, summary: (value: T) => string): string {
   const seconds = ((performance.now() - since) / 1000).toFixed(1)
   return `${outcome.ok ? summary(outcome.value) : `FAILED: ${outcome.error.split('\n')[0]}`}  (${seconds} s)`
@@ -143,12 +212,12 @@ async function measure(): Promise<Results> {
   }
 
   if (sections.has('fresh')) {
-    progress('\n3. Fresh acquisition')
+    progress(`\n3. Fresh acquisition (${settings.freshRounds} rounds, interleaved)`)
+    const since = performance.now()
+    Object.assign(results.fresh, await interleavedFresh(clients))
     for (const client of clients) {
-      const since = performance.now()
-      const outcome = await clientScenario<CallResult>(client, 'fresh', 240_000)
-      results.fresh[client] = outcome
-      progress(`   ${client.padEnd(14)} ${describe(outcome, since, (value) => `${formatNs(median(value.nsPerCall))} per call`)}`)
+      const outcome = results.fresh[client]
+      if (outcome !== undefined) progress(`   ${client.padEnd(14)} ${describe(outcome, since, (value) => `${formatNs(median(value.nsPerCall))} per call`)}`)
     }
   }
 
@@ -169,16 +238,12 @@ async function measure(): Promise<Results> {
   }
 
   if (sections.has('servers')) {
-    progress(`\n5. Servers under autocannon (${settings.loadConnections} connections, ${settings.loadRounds} x ${settings.loadSeconds} s)`)
+    progress(`\n5. Servers under autocannon (${settings.loadConnections} connections, ${settings.loadRounds} x ${settings.loadSeconds} s, interleaved)`)
+    const since = performance.now()
+    Object.assign(results.servers, await interleavedServers(SERVER_KINDS))
     for (const kind of SERVER_KINDS) {
-      const since = performance.now()
-      const outcome = await withServer<LoadRound[]>({ kind }, (server) =>
-        spawnTracked<LoadRound[]>('load-bench.ts', { tokenUrl: server.info.tokenUrl, settings } satisfies LoadTask, {
-          timeoutMs: 60_000 + (settings.loadWarmupSeconds + settings.loadRounds * (settings.loadSeconds + 2)) * 1000,
-          handlers: { serverUsage: () => server.usage() },
-        }),
-      )
-      results.servers[kind] = outcome
+      const outcome = results.servers[kind]
+      if (outcome === undefined) continue
       progress(
         `   ${kind.padEnd(20)} ${describe(outcome, since, (rounds) => `${Math.round(median(rounds.map((round) => round.tokensPerSecond)))} tokens/s, p99 ${median(rounds.map((round) => round.p99Ms))} ms`)}`,
       )
