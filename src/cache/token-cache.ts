@@ -45,6 +45,13 @@ interface Flight<T> {
    * every caller until the fetch settles. Later callers join it without asking lru-cache again.
    */
   cold: Promise<CacheEntry<T> | undefined> | undefined
+  /**
+   * The value of the {@link Flight.cold} fetch, one promise shared by every caller without a signal
+   * that joins it: such a caller never leaves, so it costs no promise or count of its own.
+   */
+  joined: Promise<T> | undefined
+  /** A caller without a signal waits: no other caller's abort may cancel the request. */
+  patient: boolean
 }
 
 /** After a failed background refresh the next one waits 1 s, doubling up to a minute. */
@@ -118,10 +125,25 @@ export class TokenCache<T extends object, C> {
    * The cached value for `key`, or the result of the one fetch in flight for it, or of a new one.
    * With `forceRefresh` the cached value is not used.
    */
-  async get(key: string, context: C, forceRefresh: boolean, signal?: AbortSignal): Promise<T> {
+  get(key: string, context: C, forceRefresh: boolean, signal?: AbortSignal): Promise<T> {
+    // While an empty entry is being fetched, lru-cache would hand every caller that fetch's outcome.
+    // Callers without a signal share one promise of it: a cold stampede of any size costs one.
+    const flight = forceRefresh || signal !== undefined ? undefined : this.#flights.get(key)
+    if (flight?.cold !== undefined) {
+      flight.patient = true
+      return (flight.joined ??= this.#valueOf(key, context, flight.cold))
+    }
+    return this.#get(key, context, forceRefresh, signal)
+  }
+
+  async #valueOf(key: string, context: C, cold: Promise<CacheEntry<T> | undefined>): Promise<T> {
+    const joined = await cold
+    return joined !== undefined ? joined.value : this.#fetchAgain(key, context, false, undefined)
+  }
+
+  async #get(key: string, context: C, forceRefresh: boolean, signal: AbortSignal | undefined): Promise<T> {
     if (signal?.aborted) throw new AbortError(signal.reason)
-    // While an empty entry is being fetched, lru-cache would hand every caller that fetch's outcome:
-    // join it directly, so each caller of a stampede costs a promise, not a trip through lru-cache.
+    // Callers with a signal join a cold fetch each on their own, to leave it when their signal fires.
     const cold = forceRefresh ? undefined : this.#flights.get(key)?.cold
     if (cold !== undefined) {
       const joined = await this.#await(key, cold, signal)
@@ -188,7 +210,14 @@ export class TokenCache<T extends object, C> {
     context: C,
   ): Promise<CacheEntry<T>> {
     const refreshing = stale !== undefined && stale.usableUntil > this.#clock.now()
-    const flight: Flight<T> = { controller: new LazyAbortController(), refreshing, waiters: 0, cold: undefined }
+    const flight: Flight<T> = {
+      controller: new LazyAbortController(),
+      refreshing,
+      waiters: 0,
+      cold: undefined,
+      joined: undefined,
+      patient: false,
+    }
     this.#flights.set(key, flight)
     this.#liveFlights.add(flight)
     try {
@@ -246,7 +275,7 @@ export class TokenCache<T extends object, C> {
       return await raceAbort(pending, signal, toAbortError)
     } finally {
       flight.waiters--
-      if (flight.waiters === 0 && signal.aborted && !flight.refreshing) this.#abandon(key, flight, signal.reason)
+      if (flight.waiters === 0 && signal.aborted && !flight.refreshing && !flight.patient) this.#abandon(key, flight, signal.reason)
     }
   }
 

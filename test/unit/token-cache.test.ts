@@ -256,6 +256,31 @@ test('an abort while waiting for the refresh of an unusable entry is a typed abo
   await tick()
 })
 
+test('callers without a signal that join a cold fetch share one promise of its value', async () => {
+  const h = harness()
+  const first = h.cache.get('k', 'ctx', false)
+  const joiners = Array.from({ length: 1_000 }, () => h.cache.get('k', 'ctx', false))
+  assert.ok(joiners.every((joiner) => joiner === joiners[0]), 'one promise for every joiner')
+  assert.notEqual(joiners[0], first)
+  h.pending[0]?.resolve(h.entry(1, 800, 1000))
+  assert.equal((await first).n, 1)
+  assert.equal((await joiners[0])?.n, 1)
+  assert.equal(h.fetches(), 1)
+})
+
+test('the only caller with a signal aborting leaves the cold fetch running for the callers without one', async () => {
+  const h = harness()
+  const quitter = new AbortController()
+  const first = h.cache.get('k', 'ctx', false, quitter.signal)
+  const patient = h.cache.get('k', 'ctx', false)
+  quitter.abort(new Error('gave up'))
+  await assert.rejects(first, AbortError)
+  assert.equal(h.pending[0]?.signal.aborted, false, 'someone still waits: the request goes on')
+  h.pending[0]?.resolve(h.entry(1, 800, 1000))
+  assert.equal((await patient).n, 1)
+  assert.equal(h.fetches(), 1)
+})
+
 test('a caller arriving after the last waiter aborted starts a new request instead of joining the aborted one', async () => {
   const h = harness()
   const quitter = new AbortController()
