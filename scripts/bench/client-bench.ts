@@ -119,7 +119,8 @@ async function cached(channel: Channel): Promise<CallResult> {
 
 /**
  * Fresh acquisition, in turns with the other clients (lib/turns.ts): checked and warmed up once,
- * then each round a short re-warm (the other clients ran meanwhile) and a timed round.
+ * then each round a short re-warm (the other clients ran meanwhile) and a timed round, kept unless
+ * it belongs to the first, unrecorded rotations.
  */
 function fresh(channel: Channel): Promise<CallResult> {
   const { settings } = task
@@ -135,10 +136,11 @@ function fresh(channel: Channel): Promise<CallResult> {
       if (typeof token !== 'string' || token.length < 20) throw new Error('the forced acquisition returned no access token')
       await warmUp(call, settings.freshCalls, settings.freshWarmup)
     },
-    async round() {
+    async round(record) {
       await timeCalls(call, settings.freshRewarm)
       const before = await serverRequests(channel)
       const { ns, cpuNs } = await timeRound(call, settings.freshCalls)
+      if (!record) return
       requests += (await serverRequests(channel)) - before
       nsPerCall.push(ns)
       cpuNsPerCall.push(cpuNs)

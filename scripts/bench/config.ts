@@ -25,12 +25,14 @@ export interface Settings {
   readonly networkCallsPerRound: number
   /**
    * Fresh acquisition: rounds (each client's rounds interleave with the others'), calls per round, the
-   * least warm-up calls (more until rounds stop speeding up), and untimed calls before each round.
+   * least warm-up calls (more until rounds stop speeding up), untimed calls before each round, and
+   * the rotations run first and not recorded (until all clients and the server they share have settled).
    */
   readonly freshRounds: number
   readonly freshCalls: number
   readonly freshWarmup: number
   readonly freshRewarm: number
+  readonly freshUnrecordedRotations: number
   /** Cold stampede: the concurrencies, and rounds of each (a new client each round). */
   readonly stampedeSizes: readonly number[]
   readonly stampedeRounds: Readonly<Record<number, number>>
@@ -59,6 +61,7 @@ export function settings(quick: boolean): Settings {
         freshCalls: 300,
         freshWarmup: 100,
         freshRewarm: 50,
+        freshUnrecordedRotations: 0,
         stampedeSizes: [100, 10_000],
         stampedeRounds: { 100: 3, 10_000: 1 },
         memoryRounds: 1,
@@ -78,6 +81,7 @@ export function settings(quick: boolean): Settings {
         freshCalls: 1_000,
         freshWarmup: 1_000,
         freshRewarm: 200,
+        freshUnrecordedRotations: 3,
         stampedeSizes: [100, 10_000],
         stampedeRounds: { 100: 5, 10_000: 3 },
         memoryRounds: 3,

@@ -78,7 +78,7 @@ runTask((channel) => {
       await checkServer()
       await load(task.settings.loadWarmupSeconds)
     },
-    async round() {
+    async round(record) {
       // The other servers were under load meanwhile: new connections, and this server back to warm.
       await load(task.settings.loadRewarmSeconds)
       const before = await channel.request<ServerUsage>('serverUsage')
@@ -86,6 +86,7 @@ runTask((channel) => {
       const result = await load(task.settings.loadSeconds)
       const wallMs = performance.now() - started
       const after = await channel.request<ServerUsage>('serverUsage')
+      if (!record) return
       rounds.push({
         tokensPerSecond: result['2xx'] / (wallMs / 1000),
         p50Ms: result.latency.p50,

@@ -379,6 +379,14 @@ function serversTable(results: Results): Table {
   }
 }
 
+/** Section 3's rotations run before those recorded, in words (results saved before they existed have none). */
+function unrecordedRotations(settings: Settings): string {
+  const count = settings.freshUnrecordedRotations ?? 0
+  if (count === 0) return ''
+  return `${count} rotations of the same kind run first and are not recorded: in them every client, and the server they share, was still
+settling (in a full run the fastest clients took up to 80% longer per call in the first rotation than later).`
+}
+
 /** autocannon records whole milliseconds: 0 means under one. */
 function latency(ms: number): string {
   return ms < 1 ? '< 1 ms' : `${significant(ms)} ms`
@@ -496,6 +504,7 @@ All clients run at once, each in a process of its own, against one server proces
 (at least ${formatCount(settings.freshWarmup)} calls, then warm-up rounds until a round is no more than 10% faster than the one before);
 then, in each of ${settings.freshRounds} rotations, every client in turn makes ${formatCount(settings.freshCalls)} timed calls after ${formatCount(settings.freshRewarm)} untimed ones while the others
 wait (the order shifts by one each rotation). A change in the machine's load during the run so falls on every client alike.
+${unrecordedRotations(settings)}
 *per call* is the median over rounds; *x floor* is the median over rotations of the client's round divided by the floor's round
 of the same rotation. Client and server run in separate processes, so on ${machine.cores} cores each has a core.
 *client CPU/call* is the client process's CPU time per call: what the library itself costs, which moves less than the

@@ -112,7 +112,7 @@ async function interleavedFresh(ids: readonly ClientId[]): Promise<Results['fres
           timeoutMs: 600_000,
           handlers: { tokenRequests: () => counter.tokenRequests() },
         }),
-      settings.freshRounds,
+      { recorded: settings.freshRounds, unrecorded: settings.freshUnrecordedRotations },
     )
   } catch (error) {
     return failedAll(ids, error)
@@ -148,7 +148,7 @@ async function interleavedServers(kinds: readonly ServerKind[]): Promise<Results
             handlers: { serverUsage: () => server.usage() },
           })
         },
-        settings.loadRounds,
+        { recorded: settings.loadRounds, unrecorded: 0 },
       ),
     )
     return outcomes

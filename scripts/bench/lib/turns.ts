@@ -4,7 +4,8 @@
 //
 // The protocol, over each child's channel: the child emits `ready`; the parent asks it to `prepare`
 // (check and warm up; one child after another), then for a `round` at a time, rotating through the
-// children, then emits `finish`, and the child sends its result and exits.
+// children (the rounds of the first rotations, when asked, not recorded), then emits `finish`, and
+// the child sends its result and exits.
 import type { Child, Outcome } from './child.js'
 import type { Channel } from './ipc.js'
 
@@ -12,8 +13,8 @@ import type { Channel } from './ipc.js'
 export interface TurnTaker<T> {
   /** Check that the thing measured works, and warm it up. */
   prepare(): Promise<void>
-  /** One measured round (after any re-warm of its own); it keeps what it measured. */
-  round(): Promise<void>
+  /** One measured round (after any re-warm of its own); it keeps what it measured if `record`. */
+  round(record: boolean): Promise<void>
   /** The result to send, after the last round. */
   finish(): Promise<T>
 }
@@ -21,22 +22,28 @@ export interface TurnTaker<T> {
 /** In the child: answers the parent's turns until it says `finish`, then resolves with the result. */
 export async function takeTurns<T>(channel: Channel, taker: TurnTaker<T>): Promise<T> {
   channel.handle('prepare', () => taker.prepare())
-  channel.handle('round', () => taker.round())
+  channel.handle('round', (record) => taker.round(record !== false))
   const finished = new Promise<void>((resolve) => channel.on('finish', () => resolve()))
   await channel.emit('ready')
   await finished
   return taker.finish()
 }
 
+/** How many rotations to run, and how many of them, first, to run without recording. */
+export interface Rotations {
+  readonly recorded: number
+  readonly unrecorded: number
+}
+
 /**
- * In the parent: starts a child per id, prepares them one after another, then runs `rounds`
- * rotations, each child one round per rotation (the order shifts by one each rotation). A child
- * that fails at any step keeps that failure as its outcome and leaves the rotation; the others go on.
+ * In the parent: starts a child per id, prepares them one after another, then runs the rotations,
+ * each child one round per rotation (the order shifts by one each rotation). A child that fails at
+ * any step keeps that failure as its outcome and leaves the rotation; the others go on.
  */
 export async function conductTurns<K extends string, T>(
   ids: readonly K[],
   start: (id: K) => Child<T>,
-  rounds: number,
+  rotations: Rotations,
 ): Promise<Partial<Record<K, Outcome<T>>>> {
   const outcomes: Partial<Record<K, Outcome<T>>> = {}
   const live = new Map<K, Child<T>>()
@@ -60,12 +67,13 @@ export async function conductTurns<K extends string, T>(
     await step(id, child, ready)
     if (live.has(id)) await step(id, child, child.channel.request('prepare'))
   }
-  for (let round = 0; round < rounds; round++) {
+  for (let rotation = 0; rotation < rotations.unrecorded + rotations.recorded; rotation++) {
+    const record = rotation >= rotations.unrecorded
     const order = [...live.keys()]
-    const shift = round % Math.max(1, order.length)
+    const shift = rotation % Math.max(1, order.length)
     for (const id of [...order.slice(shift), ...order.slice(0, shift)]) {
       const child = live.get(id)
-      if (child !== undefined) await step(id, child, child.channel.request('round'))
+      if (child !== undefined) await step(id, child, child.channel.request('round', record))
     }
   }
   for (const [id, child] of live) {
