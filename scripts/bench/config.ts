@@ -24,10 +24,12 @@ export interface Settings {
   /** Cached call of a library that makes a request per call: calls per round. */
   readonly networkCallsPerRound: number
   /**
-   * Fresh acquisition: rounds (each client's rounds interleave with the others'), calls per round, the
-   * least warm-up calls (more until rounds stop speeding up), untimed calls before each round, and
-   * the rotations run first and not recorded (until all clients and the server they share have settled).
+   * Fresh acquisition: processes per client, rounds per process (all processes' rounds interleave),
+   * calls per round, the least warm-up calls (more until rounds stop speeding up), untimed calls
+   * before each round, and the rotations run first and not recorded (until all processes and the
+   * server they share have settled).
    */
+  readonly freshProcesses: number
   readonly freshRounds: number
   readonly freshCalls: number
   readonly freshWarmup: number
@@ -57,6 +59,7 @@ export function settings(quick: boolean): Settings {
         cachedRounds: 3,
         cachedRoundMs: 100,
         networkCallsPerRound: 100,
+        freshProcesses: 1,
         freshRounds: 3,
         freshCalls: 300,
         freshWarmup: 100,
@@ -77,11 +80,12 @@ export function settings(quick: boolean): Settings {
         cachedRounds: 7,
         cachedRoundMs: 250,
         networkCallsPerRound: 300,
-        freshRounds: 9,
+        freshProcesses: 3,
+        freshRounds: 3,
         freshCalls: 1_000,
         freshWarmup: 1_000,
         freshRewarm: 200,
-        freshUnrecordedRotations: 3,
+        freshUnrecordedRotations: 2,
         stampedeSizes: [100, 10_000],
         stampedeRounds: { 100: 5, 10_000: 3 },
         memoryRounds: 3,

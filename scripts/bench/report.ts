@@ -291,7 +291,7 @@ function freshTable(results: Results): Table {
     ]
   })
   return {
-    title: `3. Fresh acquisition: a new token per call, one call at a time, median of ${results.settings.freshRounds} interleaved rounds of ${formatCount(results.settings.freshCalls)}`,
+    title: `3. Fresh acquisition: a new token per call, one call at a time, median of ${freshRoundsPerClient(results.settings)} interleaved rounds of ${formatCount(results.settings.freshCalls)}`,
     headers: ['client', 'per call', 'spread', 'x floor', 'client CPU/call', 'CPU x floor', 'requests/call'],
     align: 'lrrrrrr',
     rows,
@@ -379,11 +379,20 @@ function serversTable(results: Results): Table {
   }
 }
 
+/** Section 3: processes per client (results saved before there could be several have none). */
+const freshProcesses = (settings: Settings): number => settings.freshProcesses ?? 1
+const freshRoundsPerClient = (settings: Settings): number => freshProcesses(settings) * settings.freshRounds
+const freshBatchesText = (settings: Settings): string =>
+  freshProcesses(settings) === 1
+    ? ''
+    : `This runs ${freshProcesses(settings)} times over, with new processes each time (a batch), one batch after the other, since one process runs a
+few percent faster or slower than the next whatever the code.`
+
 /** Section 3's rotations run before those recorded, in words (results saved before they existed have none). */
 function unrecordedRotations(settings: Settings): string {
   const count = settings.freshUnrecordedRotations ?? 0
   if (count === 0) return ''
-  return `${count} rotations of the same kind run first and are not recorded: in them every client, and the server they share, was still
+  return `${count} rotations of the same kind run first and are not recorded: in them every process, and the server they share, was still
 settling (in a full run the fastest clients took up to 80% longer per call in the first rotation than later).`
 }
 
@@ -500,13 +509,14 @@ last answer* runs from the first call to the last settled promise. The floor is 
 await (a hand-written single flight). Clients that make a request per call open one connection per concurrent request.`)}
 ${section('3. Fresh acquisition', `A new token on every call (\`forceRefresh\` or the library's equivalent), one call at a time over a
 keep-alive connection. The floor is \`undici.request\` doing the same POST (Basic auth, form body) and reading the JSON body.
-All clients run at once, each in a process of its own, against one server process, and take turns: each warms up alone
-(at least ${formatCount(settings.freshWarmup)} calls, then warm-up rounds until a round is no more than 10% faster than the one before);
-then, in each of ${settings.freshRounds} rotations, every client in turn makes ${formatCount(settings.freshCalls)} timed calls after ${formatCount(settings.freshRewarm)} untimed ones while the others
-wait (the order shifts by one each rotation). A change in the machine's load during the run so falls on every client alike.
+All clients run at once against one server process, each in a process of its own, and take turns: each process warms
+up alone (at least ${formatCount(settings.freshWarmup)} calls, then warm-up rounds until a round is no more than 10% faster than the one before);
+then, in each of ${settings.freshRounds} rotations, every process in turn makes ${formatCount(settings.freshCalls)} timed calls after ${formatCount(settings.freshRewarm)} untimed ones while the
+others wait (the order shifts by one each rotation). A change in the machine's load during the run so falls on every client
+alike. ${freshBatchesText(settings)}
 ${unrecordedRotations(settings)}
-*per call* is the median over rounds; *x floor* is the median over rotations of the client's round divided by the floor's round
-of the same rotation. Client and server run in separate processes, so on ${machine.cores} cores each has a core.
+*per call* is the median over a client's ${freshRoundsPerClient(settings)} rounds; *x floor* is the median over them of the client's round divided by the
+floor's round of the same rotation and batch. Client and server run in separate processes, so on ${machine.cores} cores each has a core.
 *client CPU/call* is the client process's CPU time per call: what the library itself costs, which moves less than the
 wall time when something else shares the machine. \`npm run build && npx tsx scripts/bench/fresh-breakdown.ts\` splits TokenClient's share.`)}
 ${section('4. Memory', `Heap used (\`process.memoryUsage().heapUsed\` after forced \`gc()\`, in a process started with \`--expose-gc\`) by a

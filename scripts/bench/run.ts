@@ -97,27 +97,57 @@ function clientScenario<T>(client: ClientId, scenario: ClientScenario, timeoutMs
 }
 
 /**
- * Fresh acquisition of every client against one server process, the clients taking turns
- * (lib/turns.ts): one timed round each per rotation, so that a change in load falls on all alike.
+ * Fresh acquisition of every client against one server process, in batches of one process per
+ * client taking turns (lib/turns.ts): one timed round each per rotation, so that a change in load
+ * falls on all alike. `settings.freshProcesses` batches run one after another, since one process
+ * runs a few percent faster or slower than the next, whatever the code.
  */
 async function interleavedFresh(ids: readonly ClientId[]): Promise<Results['fresh']> {
   let server: ServerProcess | undefined
   try {
     server = await startServerProcess(REFERENCE)
     const counter = server
-    return await conductTurns(
-      ids,
-      (client) =>
-        spawnTracked<CallResult>('client-bench.ts', { client, scenario: 'fresh', server: counter.info, settings } satisfies ClientTask, {
-          timeoutMs: 600_000,
-          handlers: { tokenRequests: () => counter.tokenRequests() },
-        }),
-      { recorded: settings.freshRounds, unrecorded: settings.freshUnrecordedRotations },
-    )
+    // One batch of processes (one per client) after the other: with more processes taking turns at
+    // once, each would wait longer between its rounds, long enough for V8 to shrink an idle heap.
+    const batches: Array<Results['fresh']> = []
+    for (let batch = 0; batch < settings.freshProcesses; batch++) {
+      batches.push(
+        await conductTurns(
+          ids,
+          (client) =>
+            spawnTracked<CallResult>('client-bench.ts', { client, scenario: 'fresh', server: counter.info, settings } satisfies ClientTask, {
+              timeoutMs: 600_000,
+              handlers: { tokenRequests: () => counter.tokenRequests() },
+            }),
+          { recorded: settings.freshRounds, unrecorded: settings.freshUnrecordedRotations },
+        ),
+      )
+    }
+    return Object.fromEntries(ids.map((client) => [client, mergeProcesses(batches.map((batch) => batch[client]))]))
   } catch (error) {
     return failedAll(ids, error)
   } finally {
     await server?.stop()
+  }
+}
+
+/** One client's rounds from all its processes, in process order (so that round i pairs with round i of another client). */
+function mergeProcesses(outcomes: ReadonlyArray<Outcome<CallResult> | undefined>): Outcome<CallResult> {
+  const values: CallResult[] = []
+  for (const outcome of outcomes) {
+    if (outcome === undefined) return { ok: false, error: 'not run' }
+    if (!outcome.ok) return outcome
+    values.push(outcome.value)
+  }
+  const rounds = values.reduce((sum, value) => sum + value.nsPerCall.length, 0)
+  return {
+    ok: true,
+    value: {
+      nsPerCall: values.flatMap((value) => value.nsPerCall),
+      cpuNsPerCall: values.flatMap((value) => value.cpuNsPerCall),
+      callsPerRound: values[0]?.callsPerRound ?? 0,
+      requestsPerCall: values.reduce((sum, value) => sum + value.requestsPerCall * value.nsPerCall.length, 0) / Math.max(1, rounds),
+    },
   }
 }
 
@@ -212,7 +242,7 @@ async function measure(): Promise<Results> {
   }
 
   if (sections.has('fresh')) {
-    progress(`\n3. Fresh acquisition (${settings.freshRounds} rounds, interleaved)`)
+    progress(`\n3. Fresh acquisition (${settings.freshProcesses} batches of processes x ${settings.freshRounds} rounds, interleaved)`)
     const since = performance.now()
     Object.assign(results.fresh, await interleavedFresh(clients))
     for (const client of clients) {
