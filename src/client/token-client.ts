@@ -42,9 +42,9 @@ const closedError = (): ClientClosedError => new ClientClosedError()
 const MAX_REMEMBERED_SCOPES = 1024
 
 /**
- * One token request, prepared once: its cache key and form body. It travels through lru-cache as the
- * fetch context, which lru-cache shows to diagnostics-channel subscribers, so it holds no secret: the
- * client adds its authentication parameters when it sends the form.
+ * One token request, prepared once: its cache key and form body. It is the context the cache hands
+ * back to the client to request a token, and it holds no secret: the client adds its authentication
+ * parameters when it sends the form.
  */
 interface TokenRequest {
   readonly key: string

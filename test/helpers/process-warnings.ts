@@ -6,14 +6,26 @@ import { setImmediate as tick } from 'node:timers/promises'
  * the next tick) and returns them.
  */
 export function recordWarnings(): { stop: () => Promise<Error[]> } {
-  const warnings: Error[] = []
-  const onWarning = (warning: Error): void => void warnings.push(warning)
-  process.on('warning', onWarning)
+  return recordProcessEvents<Error>('warning', () => tick())
+}
+
+/**
+ * Records the promise rejections left unhandled from now until `stop()`, which waits a millisecond
+ * for rejections still on their way and returns their reasons.
+ */
+export function recordUnhandledRejections(): { stop: () => Promise<unknown[]> } {
+  return recordProcessEvents<unknown>('unhandledRejection', () => new Promise((resolve) => setTimeout(resolve, 1)))
+}
+
+function recordProcessEvents<T>(event: 'warning' | 'unhandledRejection', settle: () => Promise<unknown>): { stop: () => Promise<T[]> } {
+  const seen: T[] = []
+  const onEvent = (value: T): void => void seen.push(value)
+  process.on(event, onEvent)
   return {
     stop: async () => {
-      await tick()
-      process.off('warning', onWarning)
-      return warnings
+      await settle()
+      process.off(event, onEvent)
+      return seen
     },
   }
 }
