@@ -60,7 +60,9 @@ export function refreshBackoffMs(failedRefreshes: number): number {
 const noop = (): void => {}
 const toAbortError = (reason: unknown): AbortError => new AbortError(reason)
 const valueOf = <T>(entry: CacheEntry<T>): T => entry.value
-// Shared across calls: lru-cache writes its `status` into the options object on every call, so this is never frozen.
+/** The entry's value as one already-resolved promise, made on the first hit and shared by every later one. */
+const resolvedValue = <T>(entry: CacheEntry<T>): Promise<T> => (entry.resolved ??= Promise.resolve(entry.value))
+// Shared across calls, so never frozen: lru-cache writes its `status` into the options object it is given.
 const PEEK_OPTIONS: { noDeleteOnStaleGet: true } = { noDeleteOnStaleGet: true }
 const PEEK_STALE_OPTIONS: { allowStale: true } = { allowStale: true }
 const STALE_OPTIONS: { allowStale: true; noDeleteOnStaleGet: true } = { allowStale: true, noDeleteOnStaleGet: true }
@@ -119,7 +121,7 @@ export class TokenCache<T extends object, C> {
     // after usableUntil: no clock read is needed here beyond lru-cache's own.
     const entry = this.#lru.get(key, PEEK_OPTIONS)
     if (entry === undefined || entry.unusableOnArrival === true) return undefined
-    return (entry.resolved ??= Promise.resolve(entry.value))
+    return resolvedValue(entry)
   }
 
   /**
@@ -138,7 +140,7 @@ export class TokenCache<T extends object, C> {
       if (cached !== undefined) {
         // Past the refresh point: the token now, and one request in the background.
         if (status.get === 'stale' && flight === undefined) this.#start(key, context, cached)
-        return (cached.resolved ??= Promise.resolve(cached.value))
+        return resolvedValue(cached)
       }
       flight ??= this.#start(key, context, undefined)
     }

@@ -2,48 +2,13 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { setImmediate as tick } from 'node:timers/promises'
 import { TokenCache, type CacheEntry } from '../../src/cache/token-cache.js'
-import type { LazyAbortSignal } from '../../src/http/lazy-abort-controller.js'
 import { recordUnhandledRejections } from '../helpers/process-warnings.js'
 import { TestClock } from '../helpers/test-clock.js'
+import { harness, settle } from '../helpers/token-cache-harness.js'
 
 // Edge cases of the requests TokenCache runs beside lru-cache: an onRefreshError listener that acts
 // on the cache, an entry evicted while its refresh runs, a token's last millisecond, and fetchers
 // that break their contract (throwing at once, resolving a malformed entry).
-
-interface Deferred {
-  resolve: (entry: CacheEntry<{ n: number }>) => void
-  reject: (error: Error) => void
-  signal: LazyAbortSignal
-}
-
-/** Lets a rejected refresh run through the bookkeeping and the backoff that follows it. */
-const settle = () => new Promise((resolve) => setTimeout(resolve, 1))
-
-/** The harness of token-cache.test.ts; `onRefreshError` also gets the cache, to act on it as a listener may. */
-function harness(maxEntries = 10, onRefreshError?: (error: unknown, cache: TokenCache<{ n: number }, string>) => void) {
-  const clock = new TestClock()
-  const pending: Deferred[] = []
-  const refreshErrors: unknown[] = []
-  let fetches = 0
-  const cache: TokenCache<{ n: number }, string> = new TokenCache<{ n: number }, string>({
-    maxEntries,
-    clock,
-    fetch: (_context, signal) => {
-      fetches++
-      return new Promise((resolve, reject) => pending.push({ resolve, reject, signal }))
-    },
-    onRefreshError: (error) => {
-      refreshErrors.push(error)
-      onRefreshError?.(error, cache)
-    },
-  })
-  const entry = (n: number, refreshIn: number, usableFor: number): CacheEntry<{ n: number }> => ({
-    value: { n },
-    refreshAt: clock.now() + refreshIn,
-    usableUntil: clock.now() + usableFor,
-  })
-  return { clock, cache, pending, refreshErrors, entry, fetches: () => fetches }
-}
 
 /** Caches token 1 (refresh at 800 ms, usable for 1000 ms), then moves past its refresh point and starts the background refresh. */
 async function pastRefreshPoint(h: ReturnType<typeof harness>, key = 'k'): Promise<void> {

@@ -1,41 +1,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { setImmediate as tick } from 'node:timers/promises'
-import { TokenCache, type CacheEntry } from '../../src/cache/token-cache.js'
 import { AbortError } from '../../src/errors/token-client-error.js'
-import type { LazyAbortSignal } from '../../src/http/lazy-abort-controller.js'
-import { TestClock } from '../helpers/test-clock.js'
-
-interface Deferred {
-  resolve: (entry: CacheEntry<{ n: number }>) => void
-  reject: (error: Error) => void
-  signal: LazyAbortSignal
-}
-
-/** Lets a rejected refresh run through lru-cache and the backoff that follows it. */
-const settle = () => new Promise((resolve) => setTimeout(resolve, 1))
-
-function harness(maxEntries = 10) {
-  const clock = new TestClock()
-  const pending: Deferred[] = []
-  const refreshErrors: unknown[] = []
-  let fetches = 0
-  const cache = new TokenCache<{ n: number }, string>({
-    maxEntries,
-    clock,
-    fetch: (_context, signal) => {
-      fetches++
-      return new Promise((resolve, reject) => pending.push({ resolve, reject, signal }))
-    },
-    onRefreshError: (error) => refreshErrors.push(error),
-  })
-  const entry = (n: number, refreshIn: number, usableFor: number): CacheEntry<{ n: number }> => ({
-    value: { n },
-    refreshAt: clock.now() + refreshIn,
-    usableUntil: clock.now() + usableFor,
-  })
-  return { clock, cache, pending, refreshErrors, entry, fetches: () => fetches }
-}
+import { harness, settle } from '../helpers/token-cache-harness.js'
 
 test('concurrent gets for one key share one fetch; a hit makes none', async () => {
   const h = harness()
