@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache'
 import { monotonicClock, type Clock } from '../clock.js'
 import { AbortError } from '../errors/token-client-error.js'
+import { callHook } from '../hooks/call-hook.js'
 import { raceAbort } from '../http/abort-race.js'
 import { LazyAbortController, type LazyAbortSignal } from '../http/lazy-abort-controller.js'
 
@@ -30,7 +31,10 @@ export interface TokenCacheOptions<T, C> {
   maxEntries: number
   clock: Clock
   fetch: EntryFetcher<T, C>
-  /** Called when the refresh of an entry that is still usable fails; the entry stays. */
+  /**
+   * Called when the refresh of an entry that is still usable fails; the entry stays. What it throws is
+   * reported as an `onRefreshError` warning (see `callHook`) and changes nothing else.
+   */
   onRefreshError?: ((error: unknown, context: C) => void) | undefined
 }
 
@@ -253,11 +257,8 @@ export class TokenCache<T extends object, C> {
   }
 
   #report(error: unknown, context: C): void {
-    try {
-      this.#onRefreshError?.(error, context)
-    } catch {
-      // A throwing listener must not turn a handled refresh failure into a failed call.
-    }
+    // A throwing listener must not turn a handled refresh failure into a failed call, nor go unseen.
+    callHook('onRefreshError', this.#onRefreshError, error, context)
   }
 
   /** Waits for the request as a caller with a signal, who may leave; the last to leave aborts it. */

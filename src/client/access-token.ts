@@ -1,4 +1,5 @@
 import { inspect } from 'node:util'
+import { invalidArgument } from '../errors/invalid-argument.js'
 import { REDACTED } from '../errors/redact.js'
 
 /**
@@ -18,7 +19,11 @@ export class AccessToken {
   /** The granted scope, space-delimited: the server's `scope`, or the requested one when it echoed none. */
   readonly scope: string
 
+  /** @throws {TypeError} with code `ERR_INVALID_ARG_VALUE` when `expiresAt` is not a valid date. */
   constructor(accessToken: string, expiresAt: Date, scope: string) {
+    if (!(expiresAt instanceof Date) || !Number.isFinite(expiresAt.getTime())) {
+      throw invalidArgument('expiresAt', 'must be a valid Date')
+    }
     this.#accessToken = accessToken
     this.tokenType = 'Bearer'
     this.expiresAt = expiresAt
@@ -47,7 +52,7 @@ export class AccessToken {
     /** The granted scope, space-delimited. */
     scope: string
   } {
-    return { accessToken: REDACTED, tokenType: this.tokenType, expiresAt: this.expiresAt.toISOString(), scope: this.scope }
+    return { accessToken: REDACTED, tokenType: this.tokenType, expiresAt: isoDate(this.expiresAt), scope: this.scope }
   }
 
   /**
@@ -57,11 +62,16 @@ export class AccessToken {
    * String(token) // 'AccessToken(Bearer, scope "api:read", expires 2026-01-01T01:00:00.000Z)'
    */
   toString(): string {
-    return `AccessToken(${this.tokenType}, scope ${JSON.stringify(this.scope)}, expires ${this.expiresAt.toISOString()})`
+    return `AccessToken(${this.tokenType}, scope ${JSON.stringify(this.scope)}, expires ${isoDate(this.expiresAt)})`
   }
 
   /** What `util.inspect()` and `console.log()` show: every field, with the token itself replaced by `[redacted]`. */
   [inspect.custom](): string {
     return `AccessToken ${inspect({ accessToken: REDACTED, tokenType: this.tokenType, expiresAt: this.expiresAt, scope: this.scope })}`
   }
+}
+
+/** The date as ISO 8601, or `Invalid Date` (a `Date` can be changed after the fact): never throws. */
+function isoDate(date: Date): string {
+  return Number.isFinite(date.getTime()) ? date.toISOString() : 'Invalid Date'
 }

@@ -74,8 +74,14 @@ export interface TokenClientOptions extends ExtraParamsOptions {
   allowInsecureHttp?: boolean
   /**
    * The undici dispatcher to send requests through, such as a `ProxyAgent`. The client does not close
-   * a dispatcher it was given.
-   * @default a keep-alive undici `Pool` for the token URL's origin, owned by the client
+   * a dispatcher it was given, and sets no limit on it: bound its connections yourself (undici's
+   * `connections` option).
+   *
+   * The default pool opens at most 16 connections to the token endpoint; requests beyond them wait in
+   * its queue, so a cold start with thousands of distinct scopes opens 16 sockets, not thousands (the
+   * wait counts towards `retry.attemptTimeoutMs`). Each distinct scope makes one request at a time
+   * and then serves from the cache, so 16 is ample for a token endpoint.
+   * @default a keep-alive undici `Pool` for the token URL's origin (at most 16 connections, idle ones closed after 30 s), owned by the client
    * @example new ProxyAgent('http://proxy.internal:3128')
    */
   dispatcher?: Dispatcher
@@ -85,7 +91,12 @@ export interface TokenClientOptions extends ExtraParamsOptions {
    * @example 'orders-service/2.3.0'
    */
   userAgent?: string
-  /** The largest response body read, in bytes. @default 1_048_576 (1 MiB) */
+  /**
+   * The largest response body read, in bytes. A 2xx body past it fails with `INVALID_RESPONSE`; the
+   * body of any other status is discarded past it, unread, and the status classifies the response
+   * (a 503 page of any size is retried like any 503, its `Retry-After` honoured).
+   * @default 1_048_576 (1 MiB)
+   */
   maxResponseBytes?: number
   /**
    * Caching and refresh. Each field has its own default.
@@ -102,7 +113,9 @@ export interface TokenClientOptions extends ExtraParamsOptions {
   retry?: RetryOptions | false
   /**
    * Called when a background refresh fails. Callers keep the still-valid token meanwhile, and the next
-   * call past the refresh point tries again. Must not throw.
+   * call past the refresh point tries again. If it throws (or, async, rejects), nothing changes: the
+   * cached token stays, the next refresh still happens, and the process emits one warning with code
+   * `OAUTH2CC_HOOK_FAILED` (message `onRefreshError threw; the client carried on`, what it threw as `cause`).
    * @default none: the failure is dropped (the next refresh or the caller past expiry sees it)
    * @example (error, scope) => log.warn({ code: error.code, scope }, 'token refresh failed')
    */

@@ -93,7 +93,10 @@ export class TokenClient {
   constructor(options: TokenClientOptions) {
     this.#options = resolveOptions(options)
     const { tokenUrl, credentials } = this.#options
-    this.#dispatcher = this.#options.dispatcher ?? new Pool(tokenUrl.origin, { keepAliveTimeout: 30_000 })
+    // At most 16 connections (undici's Pool has no cap of its own): concurrent requests beyond them
+    // queue, so a cold start with thousands of scopes opens 16 sockets, not thousands. The limit is
+    // documented on the `dispatcher` option.
+    this.#dispatcher = this.#options.dispatcher ?? new Pool(tokenUrl.origin, { connections: 16, keepAliveTimeout: 30_000 })
     this.#keyPrefix = cacheKeyPrefix(tokenUrl.href, credentials.clientId, credentials.authMethod)
     this.#target = formTarget(tokenUrl)
     const { clientId, clientSecret: secret } = credentials
@@ -260,6 +263,7 @@ export class TokenClient {
         now: clock.wallNow?.() ?? clock.now(),
         defaultLifetimeMs: this.#options.defaultLifetimeMs,
         redact: this.#redact,
+        maxBodyBytes: this.#options.maxResponseBytes,
       })
     } catch (error) {
       throw this.#withHint(error)

@@ -4,6 +4,8 @@
  * narrows to the concrete class. No message or property ever holds the client secret or a token.
  */
 
+import { printableText } from './printable-text.js'
+
 const brand = Symbol.for('oauth2-client-credentials.TokenClientError')
 
 /**
@@ -125,8 +127,8 @@ export class OAuthError extends TokenClientError {
   constructor(fields: OAuthErrorFields, message?: string) {
     super(
       message ??
-        `token endpoint answered ${fields.status} ${fields.error}` +
-          (fields.errorDescription ? `: ${fields.errorDescription}` : ''),
+        `token endpoint answered ${fields.status} ${printableText(fields.error, 100)}` +
+          (fields.errorDescription ? `: ${printableText(fields.errorDescription)}` : ''),
     )
     this.error = fields.error
     this.errorDescription = fields.errorDescription
@@ -172,7 +174,7 @@ export class UnexpectedStatusError extends TokenClientError {
     const what =
       fields.status >= 300 && fields.status < 400
         ? `a redirect (${fields.status}) to ${fields.redirectOrigin ?? 'an unknown location'}, which is never followed`
-        : `status ${fields.status}` + (fields.contentType ? ` with content type ${fields.contentType}` : '')
+        : `status ${fields.status}` + (fields.contentType ? ` with content type ${printableText(fields.contentType, 100)}` : '')
     super(`token endpoint answered ${what}`)
     this.status = fields.status
     this.contentType = fields.contentType
@@ -189,6 +191,8 @@ export interface InvalidResponseFields {
   contentType?: string | undefined
   /** What is wrong, in a few words; never part of the body. */
   reason: string
+  /** The underlying error, if any (undici's, for headers too large to parse). */
+  cause?: unknown
 }
 
 /**
@@ -208,7 +212,8 @@ export class InvalidResponseError extends TokenClientError {
 
   constructor(fields: InvalidResponseFields) {
     super(
-      `invalid token response (status ${fields.status}, content type ${fields.contentType ?? 'none'}): ${fields.reason}`,
+      `invalid token response (status ${fields.status}, content type ${fields.contentType === undefined ? 'none' : printableText(fields.contentType, 100)}): ${fields.reason}`,
+      'cause' in fields ? { cause: fields.cause } : {},
     )
     this.status = fields.status
     this.contentType = fields.contentType

@@ -86,24 +86,26 @@ export function createAuthFetch(client: TokenSource, options: AuthFetchOptions):
   if (!Number.isInteger(maxRedirects) || maxRedirects < 0) throw invalidArgument('maxRedirects', 'must be a non-negative integer')
 
   return async function authFetch(input, init) {
-    const request = takeApart(input, init)
+    const request = await takeApart(input, init)
     const inject = mayCarry(request.url) && !request.headers.has('authorization')
-    if (!inject) return follow(send, request, undefined, maxRedirects)
+    if (!inject) return (await follow(send, request, undefined, maxRedirects)).response
 
     let token = (await renewal.current(request.signal)).accessToken
-    const response = await follow(send, request, token, maxRedirects)
+    const first = await follow(send, request, token, maxRedirects)
+    const response = first.response
     const rejected =
       response.status === 401 &&
+      first.answeredByOrigin &&
       retryOn !== 'never' &&
       (retryOn === 'any-401' || isInvalidTokenChallenge(response.headers.get('www-authenticate')))
     if (!rejected || !isReplayableBody(request.body)) return response
     await response.body?.cancel().catch(() => {})
     token = (await renewal.replace(token, request.signal)).accessToken
-    return follow(send, request, token, maxRedirects)
+    return (await follow(send, request, token, maxRedirects)).response
   }
 }
 
-function takeApart(input: string | URL | Request, init: RequestInit = {}): RequestParts {
+async function takeApart(input: string | URL | Request, init: RequestInit = {}): Promise<RequestParts> {
   const isRequest = typeof input === 'object' && !(input instanceof URL) && 'url' in input && 'headers' in input
   const from = isRequest ? (input as Request) : undefined
   const url = new URL(from ? from.url : String(input))
@@ -112,21 +114,34 @@ function takeApart(input: string | URL | Request, init: RequestInit = {}): Reque
     url,
     method: (init.method ?? from?.method ?? 'GET').toUpperCase(),
     headers,
-    body: init.body !== undefined ? init.body : from?.body ?? undefined,
+    body: init.body !== undefined ? init.body : from?.body ? await requestBody(from.body) : undefined,
     signal: init.signal ?? from?.signal ?? undefined,
     redirect: init.redirect ?? from?.redirect ?? 'follow',
     init,
   }
 }
 
+/** The last response of a chain of redirects, and whether it came from the origin the request was for. */
+interface FollowedResponse {
+  response: Response
+  /**
+   * True when every hop stayed on the request's origin and no redirect turned the request into a
+   * GET: only then does a 401 speak of the token the request carried, and only then may the
+   * request be sent again.
+   */
+  answeredByOrigin: boolean
+}
+
 /**
  * Sends the request and follows redirects as fetch would (RFC 9110 §15.4, Fetch's method rewriting),
- * except that the token goes only to the first request's origin, and any `Authorization` header
- * is dropped when a redirect leaves that origin.
+ * except that the token goes only to the first request's origin, and a redirect that leaves that
+ * origin (another scheme, host or port) drops what fetch drops there: `Authorization`,
+ * `Proxy-Authorization`, `Cookie` and `Host`, the caller's own included.
  */
-async function follow(send: FetchLike, request: RequestParts, token: string | undefined, maxRedirects: number): Promise<Response> {
+async function follow(send: FetchLike, request: RequestParts, token: string | undefined, maxRedirects: number): Promise<FollowedResponse> {
   const origin = request.url.origin
   let { url, method, body } = request
+  let answeredByOrigin = true
   const headers = new Headers(request.headers)
   if (token !== undefined) headers.set('authorization', `Bearer ${token}`)
   for (let redirects = 0; ; redirects++) {
@@ -140,26 +155,70 @@ async function follow(send: FetchLike, request: RequestParts, token: string | un
     }
     const response = await send(url.href, init)
     const location = response.headers.get('location')
-    if (!REDIRECT_STATUSES.has(response.status) || location === null || request.redirect === 'manual') return response
-    if (request.redirect === 'error') {
-      await response.body?.cancel().catch(() => {})
-      throw new TypeError(`fetch failed: redirect (${response.status}) with redirect mode "error"`)
-    }
-    if (redirects >= maxRedirects) {
-      await response.body?.cancel().catch(() => {})
-      throw new TypeError(`fetch failed: more than ${maxRedirects} redirects`)
+    if (!REDIRECT_STATUSES.has(response.status) || location === null || request.redirect === 'manual') {
+      return { response, answeredByOrigin }
     }
     await response.body?.cancel().catch(() => {})
+    if (request.redirect === 'error') {
+      throw new TypeError(`fetch failed: redirect (${response.status}) with redirect mode "error"`)
+    }
+    if (redirects >= maxRedirects) throw new TypeError(`fetch failed: more than ${maxRedirects} redirects`)
+    if (!URL.canParse(location, url.href)) throw new TypeError(`fetch failed: a ${response.status} redirect to a Location that is not a URL`)
     const next = new URL(location, url)
+    if (next.protocol !== 'https:' && next.protocol !== 'http:') {
+      throw new TypeError(`fetch failed: a ${response.status} redirect to a ${next.protocol} URL, which fetch never follows`)
+    }
     if ((response.status === 303 && method !== 'HEAD') || ((response.status === 301 || response.status === 302) && method === 'POST')) {
       method = 'GET'
       body = undefined
-      for (const name of ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location']) headers.delete(name)
+      answeredByOrigin = false
+      for (const name of BODY_HEADERS) headers.delete(name)
     } else if (!isReplayableBody(body)) {
       throw new TypeError(`fetch failed: cannot follow a ${response.status} redirect with a one-shot (stream) body`)
     }
-    if (next.origin !== origin) headers.delete('authorization')
-    else if (token !== undefined) headers.set('authorization', `Bearer ${token}`)
+    if (next.origin !== origin) {
+      answeredByOrigin = false
+      for (const name of CREDENTIAL_HEADERS) headers.delete(name)
+    } else if (token !== undefined) {
+      headers.set('authorization', `Bearer ${token}`)
+    }
     url = next
   }
+}
+
+/** The headers a redirect to another origin drops, as fetch drops them. */
+const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'cookie', 'host'] as const
+
+/** The headers a redirect that turns the request into a GET drops with its body. */
+const BODY_HEADERS = ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location'] as const
+
+/** How much of a `Request`'s body is held in memory so that it can be sent again. */
+const MAX_BUFFERED_REQUEST_BODY = 1_048_576
+
+/**
+ * The body of a `Request`, as bytes when it ends within {@link MAX_BUFFERED_REQUEST_BODY} (so that
+ * it can follow a 307/308 and be sent again after a 401, as a string or bytes given in `init` can),
+ * else as a one-shot stream of what was read followed by the rest.
+ */
+async function requestBody(stream: ReadableStream<Uint8Array>): Promise<Uint8Array | ReadableStream<Uint8Array>> {
+  const reader = stream.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) return Buffer.concat(chunks, size)
+    chunks.push(value)
+    size += value.byteLength
+    if (size > MAX_BUFFERED_REQUEST_BODY) break
+  }
+  return new ReadableStream<Uint8Array>({
+    pull: async (controller) => {
+      const chunk = chunks.shift()
+      if (chunk !== undefined) return controller.enqueue(chunk)
+      const { done, value } = await reader.read()
+      if (done) controller.close()
+      else controller.enqueue(value)
+    },
+    cancel: (reason) => reader.cancel(reason),
+  })
 }

@@ -9,7 +9,7 @@ import { AttemptAbort, type AttemptTimeout } from './attempt-abort.js'
 import type { LazyAbortSignal } from './lazy-abort-controller.js'
 import { readBody } from './read-body.js'
 
-/** A response read in full, within the size cap. */
+/** A response read in full, within the size cap; the body of an error status past the cap is empty. */
 export interface FormResponse {
   status: number
   headers: Readonly<Record<string, string | string[] | undefined>>
@@ -34,7 +34,10 @@ const requestApi = Dispatcher.prototype.request
 export interface PostFormLimits {
   /** The attempt fails with a `TIMEOUT` error after `timeout.timeoutMs`. */
   timeout: AttemptTimeout
-  /** A larger response body fails with `INVALID_RESPONSE` without being read further. */
+  /**
+   * A larger response body is not read further: a 2xx then fails with `INVALID_RESPONSE`, any other
+   * status is answered with an empty body, so that its status alone classifies it.
+   */
   maxResponseBytes: number
 }
 
@@ -51,7 +54,8 @@ export function formTarget(url: URL): FormTarget {
 /**
  * POSTs a form body and reads the whole answer. Redirects are not followed (undici follows none
  * unless told). Every failure is a {@link TokenClientError}: aborts and timeouts by the signal's
- * reason, connection failures as `TRANSPORT_ERROR` with the original as `cause`.
+ * reason, a response larger than the dispatcher parses (headers past its `maxHeaderSize`) as
+ * `INVALID_RESPONSE`, connection failures as `TRANSPORT_ERROR`, each with the original as `cause`.
  */
 export async function postForm(
   dispatcher: Dispatcher,
@@ -73,13 +77,25 @@ export async function postForm(
     })
     const { statusCode: status, headers: responseHeaders } = response
     const declared = Number(headerValue(responseHeaders['content-length']) ?? Number.NaN)
-    // Larger by its own account, or once read past the cap: refused without reading further.
-    const bytes = declared > limits.maxResponseBytes ? undefined : await readBody(response.body, limits.maxResponseBytes)
-    if (bytes === undefined) {
-      response.body.destroy()
-      throw tooLarge(status, headerValue(responseHeaders['content-type']), limits.maxResponseBytes)
+    let bytes: Buffer | undefined
+    let refused: unknown
+    try {
+      // Larger by its own account, or once read past the cap: not read further.
+      bytes = declared > limits.maxResponseBytes ? undefined : await readBody(response.body, limits.maxResponseBytes)
+    } catch (error) {
+      // A dispatcher with its own `maxResponseSize` stopped the body: too large as well.
+      if (!isOversized(error)) throw error
+      refused = error
     }
-    return { status, headers: responseHeaders, body: bytes }
+    if (bytes !== undefined) return { status, headers: responseHeaders, body: bytes }
+    response.body.destroy()
+    // An error status says what happened whatever its body: a 503 page of any size is a 503 to retry,
+    // and its Retry-After still counts. Only a body that was meant to be a token is refused for its size.
+    if (status < 200 || status >= 300) return { status, headers: responseHeaders, body: DISCARDED }
+    const contentType = headerValue(responseHeaders['content-type'])
+    throw refused === undefined
+      ? tooLarge(status, contentType, `body is larger than ${limits.maxResponseBytes} bytes`)
+      : refusedBySize(refused, status, contentType)
   } catch (error) {
     if (abort.aborted) {
       const reason = abort.reason
@@ -88,6 +104,9 @@ export async function postForm(
     if (error instanceof TokenClientError) throw error
     // undici refusing the request itself (a bad header, say) is a bug to surface, not a network failure to retry.
     if ((error as { code?: unknown } | undefined)?.code === 'UND_ERR_INVALID_ARG') throw error
+    // Headers larger than the dispatcher parses: the same answer again on every attempt, so not a
+    // network failure to retry. No status was parsed, hence 0.
+    if (isOversized(error)) throw refusedBySize(error, 0, undefined)
     throw new TransportError(`token request failed: ${describe(error)}`, error)
   } finally {
     abort.dispose()
@@ -99,8 +118,33 @@ export function headerValue(value: string | string[] | undefined): string | unde
   return Array.isArray(value) ? value[0] : value
 }
 
-function tooLarge(status: number, contentType: string | undefined, max: number): InvalidResponseError {
-  return new InvalidResponseError({ status, contentType, reason: `body is larger than ${max} bytes` })
+/** The body of an error status past the cap: discarded, and never read. */
+const DISCARDED: Buffer = Buffer.alloc(0)
+
+/**
+ * undici's errors for a response larger than the dispatcher takes, by code: headers past its
+ * `maxHeaderSize` (Node's `--max-http-header-size`, 16 KiB, by default), a body past its `maxResponseSize`.
+ */
+const OVERSIZED: ReadonlyMap<unknown, string> = new Map([
+  ['UND_ERR_HEADERS_OVERFLOW', "headers are larger than the dispatcher's maxHeaderSize"],
+  ['UND_ERR_RES_EXCEEDED_MAX_SIZE', "body is larger than the dispatcher's maxResponseSize"],
+])
+
+function isOversized(error: unknown): boolean {
+  return OVERSIZED.has(codeOf(error))
+}
+
+/** The `INVALID_RESPONSE` for one of the {@link OVERSIZED} errors, which is its `cause`. */
+function refusedBySize(error: unknown, status: number, contentType: string | undefined): InvalidResponseError {
+  return tooLarge(status, contentType, OVERSIZED.get(codeOf(error)) ?? 'response is larger than the dispatcher takes', error)
+}
+
+function codeOf(error: unknown): unknown {
+  return (error as { code?: unknown } | undefined)?.code
+}
+
+function tooLarge(status: number, contentType: string | undefined, reason: string, cause?: unknown): InvalidResponseError {
+  return new InvalidResponseError(cause === undefined ? { status, contentType, reason } : { status, contentType, reason, cause })
 }
 
 function describe(error: unknown): string {

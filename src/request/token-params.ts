@@ -31,7 +31,7 @@ export interface ExtraParamsOptions {
   resource?: string | readonly string[] | undefined
   /**
    * Any other form parameters. `grant_type`, `scope`, `client_id`, `client_secret` and the
-   * assertion parameters are set by the client and refused here.
+   * assertion parameters are set by the client and refused here, in any letter case.
    * @default none (in `getToken()`: the client's)
    * @example { tenant: 'acme' }
    */
@@ -68,7 +68,8 @@ export function normalizeParams(...layers: ReadonlyArray<ExtraParamsOptions | un
         throw invalidArgument('params', 'must be an object of strings or string arrays')
       }
       for (const [name, value] of Object.entries(layer.params)) {
-        if (RESERVED.has(name)) throw invalidArgument(`params.${name}`, 'is set by the client and cannot be given')
+        // Compared without case: many servers read form names case-insensitively (ASP.NET, for one).
+        if (RESERVED.has(name.toLowerCase())) throw invalidArgument(`params.${name}`, 'is set by the client and cannot be given')
         if (value !== undefined) merged.set(name, valuesOf(`params.${name}`, value))
       }
     }

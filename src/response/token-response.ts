@@ -6,6 +6,8 @@ import {
 import type { FormResponse } from '../http/post-form.js'
 import { headerValue } from '../http/post-form.js'
 import { parseRetryAfter } from '../retry/retry-after.js'
+import { isBearerTokenSyntax } from './bearer-token-syntax.js'
+import { decodeContentEncoding } from './content-encoding.js'
 import { jwtExpiry } from './jwt-expiry.js'
 
 /** A validated successful token response (RFC 6749 §5.1). */
@@ -33,6 +35,11 @@ export interface TokenResponseContext {
   defaultLifetimeMs: number
   /** Cleans text that came from the server (descriptions) of anything secret. */
   redact: (text: string) => string
+  /**
+   * The most bytes a content-encoded (gzip, deflate, br) body may decode to.
+   * @default 1_048_576
+   */
+  maxBodyBytes?: number
 }
 
 /**
@@ -46,8 +53,11 @@ export function interpretTokenResponse(response: FormResponse, context: TokenRes
   if (status >= 300 && status < 400) {
     throw new UnexpectedStatusError({ status, contentType, redirectOrigin: redirectOrigin(response, context.url) })
   }
-  const fields = parseBody(response.body, contentType)
   const success = status >= 200 && status < 300
+  const decoded = decodeContentEncoding(response.body, headerValue(response.headers['content-encoding']), context.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES)
+  // An error answer that does not decode is still classified by its status below.
+  if (!decoded.ok && success) throw invalid(status, contentType, decoded.reason)
+  const fields = decoded.ok ? parseBody(decoded.body, contentType) : undefined
   const retryAfterMs = success ? undefined : parseRetryAfter(response.headers['retry-after'], context.now)
   if (fields !== undefined && typeof fields.error === 'string') {
     throw new OAuthError({
@@ -65,6 +75,10 @@ export function interpretTokenResponse(response: FormResponse, context: TokenRes
 
   const accessToken = fields.access_token
   if (typeof accessToken !== 'string' || accessToken === '') throw invalid(status, contentType, 'access_token is missing or not a string')
+  // It becomes a header value: refused before it is cached, and never quoted (it is the credential).
+  if (!isBearerTokenSyntax(accessToken)) {
+    throw invalid(status, contentType, 'access_token is not an RFC 6750 b64token (A-Z a-z 0-9 - . _ ~ + / then = padding), so it cannot be sent as a Bearer header')
+  }
 
   const tokenType = fields.token_type
   if (typeof tokenType !== 'string') throw invalid(status, contentType, 'token_type is missing or not a string')
@@ -73,6 +87,7 @@ export function interpretTokenResponse(response: FormResponse, context: TokenRes
   }
 
   const scope = typeof fields.scope === 'string' ? fields.scope.trim() : context.requestedScope
+  if (!GRANTED_SCOPE.test(scope)) throw invalid(status, contentType, 'scope has characters outside printable ASCII (RFC 6749 §3.3)')
 
   const expiresIn = parseExpiresIn(fields.expires_in)
   if (expiresIn === 'invalid') throw invalid(status, contentType, 'expires_in is not a non-negative number of seconds')
@@ -81,8 +96,10 @@ export function interpretTokenResponse(response: FormResponse, context: TokenRes
     return { accessToken, tokenType: 'Bearer', lifetimeMs, lifetimeSource: 'expires_in', scope }
   }
   const exp = jwtExpiry(accessToken)
-  if (exp !== undefined) {
-    return { accessToken, tokenType: 'Bearer', lifetimeMs: Math.max(0, exp * 1000 - context.now), lifetimeSource: 'jwt', scope }
+  const jwtLifetimeMs = exp === undefined ? undefined : exp * 1000 - context.now
+  // An `exp` past the cap (milliseconds sent as seconds, say) is implausible: treated as absent.
+  if (jwtLifetimeMs !== undefined && Number.isFinite(jwtLifetimeMs) && jwtLifetimeMs <= MAX_LIFETIME_SECONDS * 1000) {
+    return { accessToken, tokenType: 'Bearer', lifetimeMs: Math.max(0, jwtLifetimeMs), lifetimeSource: 'jwt', scope }
   }
   return { accessToken, tokenType: 'Bearer', lifetimeMs: context.defaultLifetimeMs, lifetimeSource: 'default', scope }
 }
@@ -103,12 +120,21 @@ export function parseExpiresIn(value: unknown): number | undefined | 'invalid' {
 
 type BodyFields = Record<string, unknown>
 
-/** Longer lifetimes (68 years) are taken as this, so dates stay representable. */
-const MAX_LIFETIME_SECONDS = 2 ** 31 - 1
+/**
+ * Longer `expires_in` lifetimes (68 years) are taken as this, so dates stay representable; a JWT
+ * `exp` further away than this is ignored.
+ */
+export const MAX_LIFETIME_SECONDS = 2 ** 31 - 1
+
+const DEFAULT_MAX_BODY_BYTES = 1_048_576
+
+/** A granted scope as the client keeps and prints it: printable ASCII and spaces (NQCHAR tokens, leniently). */
+const GRANTED_SCOPE = /^[\x20-\x7E]*$/
 
 function parseBody(body: Buffer, contentType: string | undefined): BodyFields | undefined {
   const mediaType = contentType?.split(';')[0]?.trim().toLowerCase()
-  const text = body.toString('utf8')
+  // A UTF-8 byte order mark is not JSON (RFC 8259 §8.1 lets a parser ignore it): dropped.
+  const text = body.toString('utf8', hasUtf8Bom(body) ? 3 : 0)
   if (mediaType === 'application/x-www-form-urlencoded') return Object.fromEntries(new URLSearchParams(text))
   const looksJson = mediaType === 'application/json' || mediaType?.endsWith('+json') === true
   if (!looksJson && mediaType !== undefined && mediaType !== 'text/plain') return undefined
@@ -118,6 +144,10 @@ function parseBody(body: Buffer, contentType: string | undefined): BodyFields | 
   } catch {
     return undefined
   }
+}
+
+function hasUtf8Bom(body: Buffer): boolean {
+  return body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf
 }
 
 function invalid(status: number, contentType: string | undefined, reason: string): InvalidResponseError {

@@ -58,7 +58,10 @@ export interface RetryOptions {
    */
   maxRetryAfterMs?: number
   /**
-   * Called before each retry; for logging and metrics. Must not throw.
+   * Called before each retry; for logging and metrics. If it throws (or, async, rejects), the retry
+   * goes ahead and the result is what it would have been: the process emits one warning with code
+   * `OAUTH2CC_HOOK_FAILED` (message `retry.onRetry threw; the client carried on`, what it threw as
+   * `cause`; never its message, which may hold a secret).
    * @default none
    * @example ({ attempt, error, retryAfterMs }) => log.warn({ attempt, code: error.code, retryAfterMs }, 'retrying token request')
    */

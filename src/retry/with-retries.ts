@@ -2,6 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import pRetry from 'p-retry'
 import type { Clock } from '../clock.js'
 import { AbortError, OAuthError, TimeoutError, TokenClientError, UnexpectedStatusError } from '../errors/token-client-error.js'
+import { callHook } from '../hooks/call-hook.js'
 import type { LazyAbortSignal } from '../http/lazy-abort-controller.js'
 import { DeadlineWaits } from './deadline-waits.js'
 import { isTransient, retryAfterDecision, type RetryPolicy } from './retry-policy.js'
@@ -75,7 +76,8 @@ export async function withRetries<T>(
           error instanceof UnexpectedStatusError || error instanceof OAuthError ? error.retryAfterMs : undefined
         const decision = retryAfterDecision(retryAfterMs, policy.maxRetryAfterMs, remainingMs(policy, startedAt))
         if (!decision.retry) return false
-        policy.onRetry?.({ attempt: attempts, error: error as TokenClientError, retryAfterMs })
+        // The hook reports the retry; what it throws changes neither the retry nor the result.
+        callHook('retry.onRetry', policy.onRetry, { attempt: attempts, error: error as TokenClientError, retryAfterMs })
         if (decision.waitMs > 0) await sleep(clock, decision.waitMs, waitSignal)
         return true
       },

@@ -63,3 +63,15 @@ test('a wrong-secret invalid_client error does not show the wrong secret either'
   await client.close()
   assertHidden(error, [wrong, formEncode(wrong)], 'invalid_client error')
 })
+
+test('a short secret never mangles protocol fields or messages: error stays invalid_client, the message readable', async () => {
+  for (const wrong of ['client', 'e', 'id']) {
+    const client = new TokenClient({ tokenUrl: f.server.tokenUrl, clientId: CLIENT_ID, clientSecret: wrong, retry: false })
+    const error = await client.getToken('api:read').catch((caught: unknown) => caught)
+    await client.close()
+    assert.ok(isTokenClientError(error) && error.code === 'OAUTH_ERROR', String(error))
+    assert.equal(error.error, 'invalid_client')
+    assert.match(error.message, /^token endpoint answered 401 invalid_client/)
+    assert.ok(!error.message.includes('[redacted]: [redacted]'), error.message)
+  }
+})

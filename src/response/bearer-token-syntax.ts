@@ -1,0 +1,17 @@
+/**
+ * RFC 6750 §2.1 `b64token`: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`, the only
+ * text that may follow `Bearer ` in an `Authorization` header. JWTs, base64 and base64url, hex and
+ * UUIDs all match; a space, a control character, a quote or a non-ASCII character does not.
+ */
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
+
+/**
+ * True when `token` can be sent as `Authorization: Bearer <token>` as it is: an RFC 6750 `b64token`.
+ *
+ * @example
+ * isBearerTokenSyntax('eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzdmMifQ.c2ln') // true
+ * isBearerTokenSyntax('abc\r\nx-injected: 1')                          // false
+ */
+export function isBearerTokenSyntax(token: string): boolean {
+  return B64TOKEN.test(token)
+}
