@@ -70,8 +70,9 @@ export interface BearerExchangeOptions {
 
 /**
  * One request sent with a bearer token: gets the token, dispatches, and on a 401 that rejects the
- * token (when the body can be sent again) gets a new token and dispatches once more, hiding the
- * rejected attempt from the caller's handler.
+ * token (when the body can be sent again, and the 401 answers the request itself rather than the
+ * end of a redirect followed below) gets a new token and dispatches once more, hiding the rejected
+ * attempt from the caller's handler.
  */
 export class BearerExchange {
   readonly #controller = new ExchangeController()
@@ -128,9 +129,32 @@ export class BearerExchange {
   }
 }
 
+/**
+ * Fails a dispatch before anything was sent, through the handler as undici fails a request it
+ * cannot send (a handler without `onResponseError` gets the error thrown).
+ */
+export function failDispatch(handler: Dispatcher.DispatchHandler, error: Error): false {
+  if (typeof handler.onResponseError !== 'function') throw error
+  const controller = new ExchangeController()
+  controller.abort(error)
+  handler.onResponseError(controller, error)
+  return false
+}
+
+/**
+ * True when the dispatcher below followed a redirect to start this hop: undici's redirect handler
+ * passes the URLs it left behind as `context.history`.
+ */
+export function followedRedirect(context: unknown): boolean {
+  if (typeof context !== 'object' || context === null) return false
+  const history: unknown = (context as { history?: unknown }).history
+  return Array.isArray(history) && history.length > 0
+}
+
 /** The handler of one attempt: forwards every callback to the caller's handler, unless it repeats. */
 class AttemptHandler implements Dispatcher.DispatchHandler {
   #repeating = false
+  #redirected = false
 
   constructor(
     private readonly exchange: BearerExchange,
@@ -140,9 +164,13 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
     private readonly mayRepeat: boolean,
   ) {}
 
-  onRequestStart(controller: Dispatcher.DispatchController, _context: unknown): void {
+  onRequestStart(controller: Dispatcher.DispatchController, context: unknown): void {
     // The caller's handler had its onRequestStart when the exchange began; it keeps one controller.
     this.controller.attach(controller)
+    // A redirect followed below us may have left the origin (the redirect handler then drops the
+    // token), or turned the request into a GET; either way the final 401 is not known to speak of
+    // the token, and sending the request again would repeat the first hop. So it reaches the caller.
+    if (followedRedirect(context)) this.#redirected = true
   }
 
   onRequestUpgrade(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders, socket: Duplex): void {
@@ -150,7 +178,7 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
-    if (this.mayRepeat && this.exchange.rejects(statusCode, headers)) {
+    if (this.mayRepeat && !this.#redirected && this.exchange.rejects(statusCode, headers)) {
       this.#repeating = true
       return
     }

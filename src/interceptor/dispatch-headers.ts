@@ -21,9 +21,17 @@ export function headerPairs(headers: DispatchHeaders): Array<[string, string | s
   )
 }
 
+/** The values of one request header (any case of `name`), in the order they were given. */
+export function headerValues(headers: DispatchHeaders, name: string): Array<string | string[]> {
+  const wanted = name.toLowerCase()
+  return headerPairs(headers)
+    .filter(([key]) => key.toLowerCase() === wanted)
+    .map(([, value]) => value)
+}
+
 /** True when the dispatch already carries an `Authorization` header. */
 export function hasAuthorization(headers: DispatchHeaders): boolean {
-  return headerPairs(headers).some(([name]) => name.toLowerCase() === 'authorization')
+  return headerValues(headers, 'authorization').length > 0
 }
 
 /** The headers with `Authorization: Bearer <token>` added, as a plain object. */
