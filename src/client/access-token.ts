@@ -14,8 +14,7 @@ export class AccessToken {
   readonly #accessToken: string
   /** Always `Bearer`: other token types are refused. */
   readonly tokenType: 'Bearer'
-  /** When the server will consider the token expired (its lifetime counted from when the request was sent). */
-  readonly expiresAt: Date
+  readonly #expiresAt: number
   /** The granted scope, space-delimited: the server's `scope`, or the requested one when it echoed none. */
   readonly scope: string
 
@@ -26,9 +25,17 @@ export class AccessToken {
     }
     this.#accessToken = accessToken
     this.tokenType = 'Bearer'
-    this.expiresAt = expiresAt
+    this.#expiresAt = expiresAt.getTime()
     this.scope = scope
     Object.freeze(this)
+  }
+
+  /**
+   * When the server will consider the token expired (its lifetime counted from when the request was
+   * sent): a new `Date` on every read, so that no caller can change the date another caller sees.
+   */
+  get expiresAt(): Date {
+    return new Date(this.#expiresAt)
   }
 
   /** The access token, to send as `Authorization: Bearer <accessToken>`. */
@@ -52,7 +59,7 @@ export class AccessToken {
     /** The granted scope, space-delimited. */
     scope: string
   } {
-    return { accessToken: REDACTED, tokenType: this.tokenType, expiresAt: isoDate(this.expiresAt), scope: this.scope }
+    return { accessToken: REDACTED, tokenType: this.tokenType, expiresAt: new Date(this.#expiresAt).toISOString(), scope: this.scope }
   }
 
   /**
@@ -62,16 +69,11 @@ export class AccessToken {
    * String(token) // 'AccessToken(Bearer, scope "api:read", expires 2026-01-01T01:00:00.000Z)'
    */
   toString(): string {
-    return `AccessToken(${this.tokenType}, scope ${JSON.stringify(this.scope)}, expires ${isoDate(this.expiresAt)})`
+    return `AccessToken(${this.tokenType}, scope ${JSON.stringify(this.scope)}, expires ${new Date(this.#expiresAt).toISOString()})`
   }
 
   /** What `util.inspect()` and `console.log()` show: every field, with the token itself replaced by `[redacted]`. */
   [inspect.custom](): string {
     return `AccessToken ${inspect({ accessToken: REDACTED, tokenType: this.tokenType, expiresAt: this.expiresAt, scope: this.scope })}`
   }
-}
-
-/** The date as ISO 8601, or `Invalid Date` (a `Date` can be changed after the fact): never throws. */
-function isoDate(date: Date): string {
-  return Number.isFinite(date.getTime()) ? date.toISOString() : 'Invalid Date'
 }

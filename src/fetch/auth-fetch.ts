@@ -1,5 +1,6 @@
 import { fetch as undiciFetch } from 'undici'
 import { invalidArgument } from '../errors/invalid-argument.js'
+import { raceAbort } from '../http/abort-race.js'
 import type { OriginsOption } from './bearer-policy.js'
 import { bearerSetup, type RetryOnUnauthorized } from './bearer-setup.js'
 import { isReplayableBody } from './replayable-body.js'
@@ -110,12 +111,13 @@ async function takeApart(input: string | URL | Request, init: RequestInit = {}):
   const from = isRequest ? (input as Request) : undefined
   const url = new URL(from ? from.url : String(input))
   const headers = new Headers(init.headers ?? from?.headers ?? undefined)
+  const signal = init.signal ?? from?.signal ?? undefined
   return {
     url,
     method: (init.method ?? from?.method ?? 'GET').toUpperCase(),
     headers,
-    body: init.body !== undefined ? init.body : from?.body ? await requestBody(from.body) : undefined,
-    signal: init.signal ?? from?.signal ?? undefined,
+    body: init.body !== undefined ? init.body : from?.body ? await requestBody(from.body, signal) : undefined,
+    signal,
     redirect: init.redirect ?? from?.redirect ?? 'follow',
     init,
   }
@@ -198,14 +200,21 @@ const MAX_BUFFERED_REQUEST_BODY = 1_048_576
 /**
  * The body of a `Request`, as bytes when it ends within {@link MAX_BUFFERED_REQUEST_BODY} (so that
  * it can follow a 307/308 and be sent again after a 401, as a string or bytes given in `init` can),
- * else as a one-shot stream of what was read followed by the rest.
+ * else as a one-shot stream of what was read followed by the rest. The request's signal stops the
+ * reading: a body that trickles in, or never ends, cannot hold the call past it.
  */
-async function requestBody(stream: ReadableStream<Uint8Array>): Promise<Uint8Array | ReadableStream<Uint8Array>> {
+async function requestBody(
+  stream: ReadableStream<Uint8Array>,
+  signal: AbortSignal | undefined | null,
+): Promise<Uint8Array | ReadableStream<Uint8Array>> {
   const reader = stream.getReader()
   const chunks: Uint8Array[] = []
   let size = 0
   for (;;) {
-    const { done, value } = await reader.read()
+    const { done, value } = await (signal ? raceAbort(reader.read(), signal, (reason) => {
+      void reader.cancel(reason).catch(() => {})
+      return reason
+    }) : reader.read())
     if (done) return Buffer.concat(chunks, size)
     chunks.push(value)
     size += value.byteLength

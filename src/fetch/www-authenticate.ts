@@ -19,6 +19,7 @@ const TOKEN68 = /[A-Za-z0-9\-._~+/]+=*/y
 export function parseChallenges(header: string): Challenge[] {
   const challenges: Challenge[] = []
   let at = 0
+  let refusedToken68End = 0
   const skip = (pattern: RegExp) => {
     pattern.lastIndex = at
     const match = pattern.exec(header)
@@ -46,13 +47,19 @@ export function parseChallenges(header: string): Challenge[] {
     }
     const challenge: Challenge = { scheme: name.toLowerCase(), params: new Map() }
     challenges.push(challenge)
-    // A token68 directly after the scheme (Basic dXNlcjpwdw==) is not a parameter.
+    // A token68 directly after the scheme (Basic dXNlcjpwdw==) is not a parameter. A run already
+    // refused as a token68 is not scanned again from a later start: it would end at the same place
+    // and be refused for the same reason, and rescanning it made a long header cost quadratic time.
     const save = at
-    const token68 = skip(TOKEN68)
+    const token68 = at < refusedToken68End ? undefined : skip(TOKEN68)
     if (token68 !== undefined) {
+      const end = at
       skip(SPACE)
-      if (header[at] === '=' && !token68.endsWith('=')) at = save
-      else if (at < header.length && header[at] !== ',') at = save
+      const refused = (header[at] === '=' && !token68.endsWith('=')) || (at < header.length && header[at] !== ',')
+      if (refused) {
+        refusedToken68End = end
+        at = save
+      }
     }
   }
   return challenges

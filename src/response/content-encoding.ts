@@ -1,3 +1,4 @@
+import { printableText } from '../errors/printable-text.js'
 import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync, type ZlibOptions } from 'node:zlib'
 
 /** A body decoded from its `Content-Encoding`, or why it could not be. */
@@ -24,7 +25,7 @@ export function decodeContentEncoding(body: Buffer, contentEncoding: string | un
   for (const coding of codings.reverse()) {
     const decode = DECODERS[coding]
     if (decode === undefined) {
-      return { ok: false, reason: `body has content encoding ${JSON.stringify(coding.slice(0, 40))}, which the client cannot decode` }
+      return { ok: false, reason: `body has content encoding "${printableText(coding, 40)}", which the client cannot decode` }
     }
     try {
       decoded = decode(decoded, options)

@@ -5,6 +5,7 @@ import {
 } from '../errors/token-client-error.js'
 import type { FormResponse } from '../http/post-form.js'
 import { headerValue } from '../http/post-form.js'
+import { printableText } from '../errors/printable-text.js'
 import { parseRetryAfter } from '../retry/retry-after.js'
 import { isBearerTokenSyntax } from './bearer-token-syntax.js'
 import { decodeContentEncoding } from './content-encoding.js'
@@ -63,9 +64,9 @@ export function interpretTokenResponse(response: FormResponse, context: TokenRes
     throw new OAuthError({
       status,
       retryAfterMs,
-      error: context.redact(fields.error),
-      errorDescription: typeof fields.error_description === 'string' ? context.redact(fields.error_description) : undefined,
-      errorUri: typeof fields.error_uri === 'string' ? context.redact(fields.error_uri) : undefined,
+      error: context.redact(capped(fields.error)),
+      errorDescription: typeof fields.error_description === 'string' ? context.redact(capped(fields.error_description)) : undefined,
+      errorUri: typeof fields.error_uri === 'string' ? context.redact(capped(fields.error_uri)) : undefined,
     })
   }
   if (!success) {
@@ -146,6 +147,13 @@ function parseBody(body: Buffer, contentType: string | undefined): BodyFields | 
   }
 }
 
+/** The longest `error`, `error_description` or `error_uri` kept: a server's megabyte of text is cut here. */
+const MAX_ERROR_FIELD_LENGTH = 2_000
+
+function capped(text: string): string {
+  return text.length > MAX_ERROR_FIELD_LENGTH ? `${text.slice(0, MAX_ERROR_FIELD_LENGTH)}...` : text
+}
+
 function hasUtf8Bom(body: Buffer): boolean {
   return body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf
 }
@@ -161,5 +169,5 @@ function redirectOrigin(response: FormResponse, base: URL): string | undefined {
 }
 
 function quote(text: string): string {
-  return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}...` : text)
+  return `"${printableText(text, 40)}"`
 }

@@ -128,12 +128,13 @@ test('a plausible JWT exp still sets the lifetime', async () => {
   assert.ok(Math.abs(got.expiresAt.getTime() - exp * 1000) < 2_000)
 })
 
-test('an AccessToken is never built with an invalid date, and a date changed afterwards does not make it throw', () => {
+test('an AccessToken is never built with an invalid date, and no caller can change the date another sees', () => {
   assert.throws(() => new AccessToken('abc', new Date(Number.NaN), 'a'), { code: 'ERR_INVALID_ARG_VALUE' })
-  const token = new AccessToken('abc', new Date(), 'a')
+  const token = new AccessToken('abc', new Date('2026-12-01T00:00:00Z'), 'a')
   token.expiresAt.setTime(Number.NaN)
-  assert.match(String(token), /Invalid Date/)
-  assert.equal((JSON.parse(JSON.stringify(token)) as { expiresAt: string }).expiresAt, 'Invalid Date')
+  assert.equal(token.expiresAt.toISOString(), '2026-12-01T00:00:00.000Z')
+  assert.match(String(token), /expires 2026-12-01T00:00:00.000Z/)
+  assert.equal((JSON.parse(JSON.stringify(token)) as { expiresAt: string }).expiresAt, '2026-12-01T00:00:00.000Z')
 })
 
 test('a granted scope with control characters is INVALID_RESPONSE: it would become a log line', async () => {
@@ -248,6 +249,60 @@ test('a gzip-encoded OAuth error is parsed; an error answer that does not decode
     nextAnswer = { status: 503, headers: { 'content-type': 'text/html', 'content-encoding': 'gzip' }, body: Buffer.from('<h1>down</h1>') }
     await assert.rejects(client.getToken('a'), (error) => error instanceof UnexpectedStatusError && error.status === 503)
   } finally {
+    await client.close()
+  }
+})
+
+test('C1 controls, bidi overrides and line separators from the server never reach a message', async () => {
+  const hostile = 'x\u009b2J\u202eevil\u2028line\u0085'
+  const client = f.makeClient({ retry: false })
+  f.server.faults.add({ type: 'token', fields: { token_type: hostile } }, { times: 1 })
+  await assert.rejects(client.getToken(scope, { params: { case: 'c1-token-type' } }), (error) =>
+    error instanceof InvalidResponseError && /^[\x20-\x7e]*$/.test(error.message))
+  // A header can carry only latin1: the C1 controls.
+  nextAnswer = { headers: { 'content-type': 'application/json', 'content-encoding': 'x\u009b2J\u0085' }, body: Buffer.from(TOKEN_JSON) }
+  const bare = rawClient()
+  try {
+    await assert.rejects(bare.getToken('a'), (error) => error instanceof InvalidResponseError && /^[\x20-\x7e]*$/.test(error.message))
+  } finally {
+    await bare.close()
+  }
+})
+
+test('a megabyte error_description is cut to 2,000 characters in the field and 300 in the message', async () => {
+  const client = f.makeClient({ retry: false })
+  f.server.faults.add({ type: 'body', status: 400, body: JSON.stringify({ error: 'invalid_request', error_description: 'y'.repeat(1_000_000) }) }, { times: 1 })
+  await assert.rejects(client.getToken(scope, { params: { case: 'huge-description' } }), (error) => {
+    assert.ok(error instanceof OAuthError)
+    assert.equal(error.errorDescription?.length, 2_003)
+    assert.ok(error.message.length < 400, String(error.message.length))
+    return true
+  })
+})
+
+test('a Retry-After beyond any timer (a huge number, a far date) is reported as at most 2^31-1 ms', async () => {
+  for (const retryAfter of ['9'.repeat(400), 'Fri, 31 Dec 275759 00:00:00 GMT', String(2 ** 40)]) {
+    nextAnswer = { status: 503, headers: { 'content-type': 'text/plain', 'retry-after': retryAfter }, body: Buffer.from('busy') }
+    const bare = rawClient()
+    try {
+      await assert.rejects(bare.getToken('a'), (error) => {
+        assert.ok(error instanceof UnexpectedStatusError)
+        assert.ok(error.retryAfterMs !== undefined && Number.isFinite(error.retryAfterMs) && error.retryAfterMs <= 2 ** 31 - 1, String(error.retryAfterMs))
+        return true
+      })
+    } finally {
+      await bare.close()
+    }
+  }
+})
+
+test('*.localhost is not loopback (Node resolves it through DNS): plain http there needs allowInsecureHttp; IPv4-mapped 127.x is', async () => {
+  const { createAuthFetch } = await import('../../src/index.js')
+  const base = { clientId: 'c', clientSecret: 'secret-value' }
+  assert.throws(() => new TokenClient({ ...base, tokenUrl: 'http://idp.localhost/token' }), { code: 'ERR_INVALID_ARG_VALUE' })
+  assert.throws(() => createAuthFetch(f.makeClient(), { origins: ['http://api.localhost:8080'] }), { code: 'ERR_INVALID_ARG_VALUE' })
+  for (const tokenUrl of ['http://localhost/token', 'http://127.8.9.10/token', 'http://[::1]/token', 'http://[::ffff:127.0.0.1]/token']) {
+    const client = new TokenClient({ ...base, tokenUrl })
     await client.close()
   }
 })
