@@ -19,6 +19,8 @@ Prints the issuer and the token URL (or, with --json, one JSON line) once it lis
   --token-lifetime SECONDS     expires_in of issued tokens (default 3600)
   --token-format FORMAT        opaque (default) or jwt
   --signing-alg ALG            for jwt: ES256 (default), RS256 or EdDSA
+  --log-limit N                requests the server's log keeps, the latest (default 10000);
+                               0 turns the log off
   --quirk QUIRK                behave like servers that bend the rules; may repeat: errors-as-400,
                                lowercase-bearer, string-expires-in, no-expires-in, no-scope-echo,
                                raw-basic, form-response
@@ -52,6 +54,7 @@ export async function serveCommand(args: string[], io: CommandIo, stopSignal?: A
       'token-lifetime': { type: 'string' },
       'token-format': { type: 'string' },
       'signing-alg': { type: 'string' },
+      'log-limit': { type: 'string' },
       quirk: { type: 'string', multiple: true },
       json: { type: 'boolean' },
     },
@@ -71,6 +74,7 @@ export async function serveCommand(args: string[], io: CommandIo, stopSignal?: A
   if (values['token-lifetime'] !== undefined) options.tokenLifetime = integer('--token-lifetime', values['token-lifetime'])
   if (values['token-format'] !== undefined) options.tokenFormat = values['token-format'] as 'opaque'
   if (values['signing-alg'] !== undefined) options.signingAlgorithm = values['signing-alg'] as 'ES256'
+  if (values['log-limit'] !== undefined) options.logLimit = integer('--log-limit', values['log-limit'])
   if (values.quirk !== undefined) options.quirks = values.quirk as Quirk[]
 
   const server = await startReferenceServer(options)
@@ -93,8 +97,9 @@ export async function serveCommand(args: string[], io: CommandIo, stopSignal?: A
   await server.close()
 }
 
+// Digits only: Number() would also take '', ' 7', '1e3' and '0x10'.
 function integer(flag: string, text: string): number {
   const value = Number(text)
-  if (!Number.isSafeInteger(value) || value < 0) throw new UsageError(`${flag} must be a whole number`)
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value)) throw new UsageError(`${flag} must be a whole number`)
   return value
 }

@@ -23,7 +23,7 @@ export type { GeneratedClientSecret } from './client-secret.js'
 export type { ThrottleOptions } from './failure-throttle.js'
 export type { AuthMethod } from './client-authentication.js'
 export { RequestLog } from './request-log.js'
-export type { RequestLogEntry, RequestLogFilter, RequestLogJson } from './request-log.js'
+export type { RequestLogBounds, RequestLogEntry, RequestLogFilter, RequestLogJson } from './request-log.js'
 export { FaultScript } from './faults.js'
 export type {
   BodyFault,

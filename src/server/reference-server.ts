@@ -24,7 +24,7 @@ import {
 } from './paths.js'
 import { handleResourceRequest } from './protected-resource.js'
 import { checkQuirks, type Quirk } from './quirks.js'
-import { RequestLog, appendEntry } from './request-log.js'
+import { RequestLog, appendEntry, isCountOrInfinity, type RequestLogBounds } from './request-log.js'
 import { sendError } from './responses.js'
 import { handleRevocationRequest } from './revocation-endpoint.js'
 import type { EndpointHandler, PendingEntry, ServerContext } from './server-context.js'
@@ -149,13 +149,25 @@ export interface ReferenceServerOptions {
   clock?: Clock
   /**
    * How many entries `server.log` keeps (the latest ones), a non-negative integer or `Infinity`;
-   * 0 turns the log off, for benchmarks.
+   * 0 turns the log off, for benchmarks. `logBounds` caps what each entry and the whole log hold.
    *
    * @default 10000
    * @example
    * { logLimit: 0 }
    */
   logLimit?: number
+  /**
+   * What `server.log` keeps of each request and in all: at most `maxParamsPerEntry` parameter
+   * values and `maxParamBytesPerEntry` bytes of them per entry (an entry that left some out says how
+   * many in `droppedParams`), and entries weighing `maxTotalBytes` in all (past it the oldest go).
+   * Each bound is a count or `Infinity`; one left out takes its default. An ordinary request is
+   * logged whole; a flood of junk requests cannot take more than about 32 MiB of heap.
+   *
+   * @default { maxParamsPerEntry: 32, maxParamBytesPerEntry: 4096, maxTotalBytes: 33_554_432 }
+   * @example
+   * { logBounds: { maxParamsPerEntry: 2_000, maxParamBytesPerEntry: Infinity } } // log a huge form whole
+   */
+  logBounds?: Partial<RequestLogBounds>
   /**
    * How many issued tokens the server remembers (for introspection, revocation and the resource);
    * past that the oldest are forgotten, and then introspect as inactive. Expired tokens are dropped
@@ -298,6 +310,7 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
     throttle = DEFAULT_THROTTLE,
     clock = monotonicClock,
     logLimit = DEFAULT_LOG_LIMIT,
+    logBounds,
     maxTokens = DEFAULT_MAX_TOKENS,
     quirks = [],
   } = options
@@ -316,9 +329,9 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
     throw invalidArgument('options.clock', 'must have a now() method')
   }
   if (!isPositiveInteger(maxTokens)) throw invalidArgument('options.maxTokens', 'must be a positive integer')
-  if (!(logLimit === Infinity || (Number.isSafeInteger(logLimit) && logLimit >= 0))) {
-    throw invalidArgument('options.logLimit', 'must be a non-negative integer or Infinity')
-  }
+  if (!isCountOrInfinity(logLimit)) throw invalidArgument('options.logLimit', 'must be a non-negative integer or Infinity')
+  // Validates logBounds before any key is generated.
+  const log = new RequestLog(logLimit, logBounds)
   if (!isTokenFormat(tokenFormat)) throw invalidArgument('options.tokenFormat', "must be 'opaque' or 'jwt'")
   if (!SIGNING_ALGORITHMS.includes(signingAlgorithm)) {
     throw invalidArgument('options.signingAlgorithm', "must be 'ES256', 'RS256' or 'EdDSA'")
@@ -350,7 +363,7 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
       maxBodyBytes,
       quirks: serverQuirks,
     },
-    new RequestLog(logLimit),
+    log,
   )
   await instance.listen(port)
   return instance

@@ -1,12 +1,15 @@
 /**
  * What the reference server saw: one entry per request, kept so tests can assert on exactly what a
  * client sent. Entries never hold a secret: `client_secret` is left out of `params`, the
- * `Authorization` header is never recorded, and `path` has no query string.
+ * `Authorization` header is never recorded, and `path` has no query string. What the log keeps is
+ * bounded per entry and in all (see {@link RequestLogBounds}), so junk requests cannot fill the heap.
  */
+import { invalidArgument } from '../errors/invalid-argument.js'
 import type { AuthMethod } from './client-authentication.js'
 import type { Fault } from './faults.js'
 import { TOKEN_PATH } from './paths.js'
 import type { Quirk } from './quirks.js'
+import type { PendingEntry } from './server-context.js'
 
 /** The log as JSON: its entries, oldest first. */
 export interface RequestLogJson {
@@ -39,9 +42,17 @@ export interface RequestLogEntry {
   /**
    * The body parameters as decoded, every value kept (empty ones too), WITHOUT `client_secret`,
    * and without `token` at introspection and revocation. At the protected resource, the query
-   * parameters (without `access_token`).
+   * parameters (without `access_token`). Past the log's per-entry bounds, only the first values
+   * (see `droppedParams`).
    */
   readonly params: Record<string, string[]>
+  /**
+   * Present only when the request sent more than one entry keeps (`maxParamsPerEntry` values or
+   * `maxParamBytesPerEntry` bytes, see {@link RequestLogBounds}): how many parameter values were left
+   * out of `params`, each value of a repeated parameter counted. What `params` holds is then the
+   * first values in the order sent, none of them cut short.
+   */
+  readonly droppedParams?: number
   /** The `error` code answered, if any. */
   readonly error?: string
   /** The type of the fault applied to this request, if any. */
@@ -82,31 +93,121 @@ export interface RequestLogFilter {
   scope?: string
 }
 
+/**
+ * How much of each request the log keeps, and how much it keeps in all, besides `logLimit` entries.
+ * Each is a count or `Infinity`. At the defaults an ordinary request is kept whole, and the log takes
+ * about 32 MiB of heap at most however junk the traffic (the bytes it counts include an estimate of
+ * what V8 spends on each entry and value).
+ */
+export interface RequestLogBounds {
+  /**
+   * Parameter values one entry keeps in `params`, each value of a repeated parameter counted; the
+   * rest are left out and counted in `droppedParams`. 0 keeps no parameter.
+   *
+   * @default 32
+   * @example
+   * { logBounds: { maxParamsPerEntry: 2_000 } } // a test that sends a huge form and checks all of it
+   */
+  maxParamsPerEntry: number
+  /**
+   * UTF-8 bytes of parameter names and values one entry keeps in `params` (a name counted once);
+   * the first value that would go past it, and every one after, is left out and counted in
+   * `droppedParams`. No value is ever cut short.
+   *
+   * @default 4096
+   * @example
+   * { logBounds: { maxParamBytesPerEntry: 65_536 } }
+   */
+  maxParamBytesPerEntry: number
+  /**
+   * What all entries together may weigh, in bytes: the UTF-8 bytes of each entry's path, client id
+   * and kept parameters, plus an estimate of V8's overhead (160 bytes an entry, 96 a kept value).
+   * Past it the oldest entries are forgotten, as past `logLimit`; the newest entry is always kept.
+   * Ordinary token requests weigh about 600 bytes, so the default holds some 50,000 of them.
+   *
+   * @default 33_554_432 (32 MiB)
+   * @example
+   * { logLimit: Infinity, logBounds: { maxTotalBytes: 256 * 1024 * 1024 } }
+   */
+  maxTotalBytes: number
+}
+
+/** The defaults of {@link RequestLogBounds}. */
+export const DEFAULT_LOG_BOUNDS: Readonly<RequestLogBounds> = Object.freeze({
+  maxParamsPerEntry: 32,
+  maxParamBytesPerEntry: 4096,
+  maxTotalBytes: 32 * 1024 * 1024,
+})
+
+// What V8 spends beyond the characters, measured on Node 20: an entry object with its fields, and
+// per kept value its array slot, property and string headers. Only an estimate, for maxTotalBytes.
+const ENTRY_OVERHEAD_BYTES = 160
+const VALUE_OVERHEAD_BYTES = 96
+
+/**
+ * True for what counts things here: a non-negative safe integer, or `Infinity` for no bound.
+ *
+ * @example
+ * isCountOrInfinity(0) // true
+ * isCountOrInfinity(-1) // false
+ */
+export function isCountOrInfinity(value: unknown): value is number {
+  return value === Infinity || (Number.isSafeInteger(value) && (value as number) >= 0)
+}
+
 /** Appends an entry; only the server calls it. */
 export const appendEntry = Symbol('appendEntry')
 
 export { TOKEN_PATH } from './paths.js'
 
 /**
- * The requests the server answered, oldest first. It keeps the latest `limit` entries (a ring
- * buffer), so a long benchmark does not grow memory without bound.
+ * The requests the server answered, oldest first. It keeps the latest `limit` entries, and only as
+ * many as fit `maxTotalBytes`; of each request at most `maxParamsPerEntry` parameter values and
+ * `maxParamBytesPerEntry` bytes of them (see {@link RequestLogBounds}). So neither a long benchmark
+ * nor a flood of junk grows memory without bound, and an entry that dropped something says so in
+ * `droppedParams`.
  *
  * @example
  * const [entry] = server.log.tokenRequests({ clientId: 'svc' })
  * assert.equal(entry?.authMethod, 'client_secret_basic')
  * assert.deepEqual(entry?.params.scope, ['api:read'])
+ * assert.equal(entry?.droppedParams, undefined) // nothing was left out
  */
 export class RequestLog {
   readonly #limit: number
-  #ring: RequestLogEntry[] = []
-  // Where the next entry goes once the ring is full.
-  #next = 0
+  readonly #bounds: Readonly<RequestLogBounds>
+  // A queue: the entries kept are #entries[#oldest..]; slots before it are cleared, then compacted.
+  #entries: (RequestLogEntry | undefined)[] = []
+  #weights: number[] = []
+  #oldest = 0
+  #totalBytes = 0
 
   /**
    * @param limit - how many entries to keep, a non-negative integer or `Infinity`; 0 records nothing.
+   * @param bounds - what each entry and the whole log may hold; each bound left out takes its default.
+   * @throws TypeError (`ERR_INVALID_ARG_VALUE`) when a bound is not a count, naming it as `options.logBounds.*`.
+   * @example
+   * new RequestLog(1_000, { maxParamsPerEntry: 100 })
    */
-  constructor(limit = Infinity) {
+  constructor(limit = Infinity, bounds: Partial<RequestLogBounds> = {}) {
+    if (typeof bounds !== 'object' || bounds === null) {
+      throw invalidArgument('options.logBounds', 'must be { maxParamsPerEntry?, maxParamBytesPerEntry?, maxTotalBytes? }')
+    }
+    const resolved: RequestLogBounds = {
+      maxParamsPerEntry: bounds.maxParamsPerEntry ?? DEFAULT_LOG_BOUNDS.maxParamsPerEntry,
+      maxParamBytesPerEntry: bounds.maxParamBytesPerEntry ?? DEFAULT_LOG_BOUNDS.maxParamBytesPerEntry,
+      maxTotalBytes: bounds.maxTotalBytes ?? DEFAULT_LOG_BOUNDS.maxTotalBytes,
+    }
+    for (const name of ['maxParamsPerEntry', 'maxParamBytesPerEntry'] as const) {
+      if (!isCountOrInfinity(resolved[name])) {
+        throw invalidArgument(`options.logBounds.${name}`, 'must be a non-negative integer or Infinity')
+      }
+    }
+    if (!isCountOrInfinity(resolved.maxTotalBytes) || resolved.maxTotalBytes === 0) {
+      throw invalidArgument('options.logBounds.maxTotalBytes', 'must be a positive integer or Infinity')
+    }
     this.#limit = limit
+    this.#bounds = Object.freeze(resolved)
   }
 
   /**
@@ -116,8 +217,7 @@ export class RequestLog {
    * assert.equal(server.log.entries.length, 3)
    */
   get entries(): readonly RequestLogEntry[] {
-    if (this.#ring.length < this.#limit || this.#next === 0) return this.#ring.slice()
-    return [...this.#ring.slice(this.#next), ...this.#ring.slice(0, this.#next)]
+    return this.#entries.slice(this.#oldest) as RequestLogEntry[]
   }
 
   /**
@@ -158,7 +258,7 @@ export class RequestLog {
    */
   count(filter: RequestLogFilter = {}): number {
     return filter.path === undefined && filter.clientId === undefined && filter.scope === undefined
-      ? this.#ring.length
+      ? this.#entries.length - this.#oldest
       : this.filter(filter).length
   }
 
@@ -169,25 +269,88 @@ export class RequestLog {
    * beforeEach(() => server.log.clear())
    */
   clear(): void {
-    this.#ring = []
-    this.#next = 0
+    this.#entries = []
+    this.#weights = []
+    this.#oldest = 0
+    this.#totalBytes = 0
   }
 
-  /** @internal Adds an entry; the server's own use. */
-  [appendEntry](entry: RequestLogEntry): void {
-    if (this.#ring.length < this.#limit) {
-      this.#ring.push(entry)
-      return
-    }
+  /**
+   * @internal Adds an entry; the server's own use. The entry is bounded in place (its params
+   * trimmed, its strings copied) rather than copied whole, because the server may still set its
+   * status: a request held by a `delay` fault is logged before it is answered.
+   */
+  [appendEntry](entry: PendingEntry): void {
     if (this.#limit === 0) return
-    this.#ring[this.#next] = entry
-    this.#next = (this.#next + 1) % this.#limit
+    const weight = boundEntry(entry, this.#bounds)
+    this.#entries.push(entry)
+    this.#weights.push(weight)
+    this.#totalBytes += weight
+    while (
+      this.#entries.length - this.#oldest > this.#limit ||
+      (this.#totalBytes > this.#bounds.maxTotalBytes && this.#entries.length - this.#oldest > 1)
+    ) {
+      this.#totalBytes -= this.#weights[this.#oldest] as number
+      this.#entries[this.#oldest] = undefined
+      this.#oldest++
+    }
+    // Compacting once half the queue is cleared slots costs each entry one move: O(1) amortized.
+    if (this.#oldest >= 1024 && this.#oldest * 2 >= this.#entries.length) {
+      this.#entries = this.#entries.slice(this.#oldest)
+      this.#weights = this.#weights.slice(this.#oldest)
+      this.#oldest = 0
+    }
   }
 
   /** The entries as JSON, for a test's failure output (never a secret or a token). */
   toJSON(): RequestLogJson {
     return { entries: this.entries }
   }
+}
+
+/**
+ * Trims `entry.params` to the per-entry bounds (noting `droppedParams`), replaces every string the
+ * entry keeps by a copy, and returns what the entry weighs for `maxTotalBytes`. The copies matter:
+ * a name or value parsed from a body is, in V8, a slice that keeps the whole body alive, so without
+ * them a 20-byte client id would hold on to a 16 KB request.
+ */
+function boundEntry(entry: PendingEntry, bounds: Readonly<RequestLogBounds>): number {
+  entry.path = detached(entry.path)
+  if (entry.clientId !== undefined) entry.clientId = detached(entry.clientId)
+  const weight = ENTRY_OVERHEAD_BYTES + Buffer.byteLength(entry.path) + Buffer.byteLength(entry.clientId ?? '')
+  const kept: [string, string[]][] = []
+  let keptValues = 0
+  let keptBytes = 0
+  let dropped = 0
+  for (const [name, values] of Object.entries(entry.params)) {
+    if (dropped > 0) {
+      dropped += values.length
+      continue
+    }
+    // How many of this name's values fit; the name's own bytes count with the first.
+    let fit = 0
+    let bytes = Buffer.byteLength(name)
+    while (fit < values.length && keptValues < bounds.maxParamsPerEntry) {
+      const withNext = bytes + Buffer.byteLength(values[fit] as string)
+      if (keptBytes + withNext > bounds.maxParamBytesPerEntry) break
+      bytes = withNext
+      fit++
+      keptValues++
+    }
+    dropped += values.length - fit
+    if (fit === 0) continue
+    // Sized to its values: an array grown by push() reserves room for 17 of them.
+    kept.push([detached(name), values.slice(0, fit).map(detached)])
+    keptBytes += bytes
+  }
+  entry.params = Object.fromEntries(kept)
+  if (dropped > 0) entry.droppedParams = dropped
+  return weight + keptBytes + keptValues * VALUE_OVERHEAD_BYTES
+}
+
+/** A copy of `text` that shares no memory with the string it came from (JSON round-trips any string exactly). */
+function detached(text: string): string {
+  return JSON.parse(JSON.stringify(text)) as string
 }
 
 function hasScope(entry: RequestLogEntry, scope: string): boolean {

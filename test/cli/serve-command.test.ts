@@ -95,3 +95,33 @@ test('serve without clients is a usage error (exit 2, one line on stderr)', asyn
   assert.equal(code, 2)
   assert.match(stderr, /give at least one --client/)
 })
+
+test('serve --log-limit: a count is accepted (0 turns the log off) and listed in --help; anything else is a usage error', async () => {
+  const { child, info } = await serve(['--client', 'svc:plain-secret', '--scope', 'api:read', '--log-limit', '0'])
+  try {
+    const client = new TokenClient({ tokenUrl: info.tokenUrl, clientId: 'svc', clientSecret: 'plain-secret' })
+    assert.equal((await client.getToken('api:read')).scope, 'api:read')
+    await client.close()
+  } finally {
+    child.kill('SIGTERM')
+    await once(child, 'exit')
+  }
+  const run = async (args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> => {
+    const cli = spawn(process.execPath, ['--import', 'tsx', bin, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    cli.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+    cli.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+    const [code] = (await once(cli, 'exit')) as [number | null]
+    return { code, stdout, stderr }
+  }
+  const help = await run(['--help'])
+  assert.match(help.stdout, /--log-limit N/)
+  const refused = await Promise.all(
+    ['-1', '1.5', 'ten', '', '1e3', '0x10'].map((value) => run(['--client', 'svc:plain-secret', `--log-limit=${value}`])),
+  )
+  for (const { code, stderr } of refused) {
+    assert.equal(code, 2, stderr)
+    assert.match(stderr, /--log-limit must be a whole number/)
+  }
+})
