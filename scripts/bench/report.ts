@@ -562,7 +562,7 @@ npm run bench -- --quick      # shorter rounds, prints only (add --write to writ
 npm run bench -- --only fresh,servers --clients token-client,floor
 \`\`\`
 
-The scripts are in [scripts/bench/](../scripts/bench/).
+The scripts are in \`scripts/bench/\` of the repository (not in the published package).
 `
 }
 

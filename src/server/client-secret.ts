@@ -62,7 +62,7 @@ export function digestsEqual(a: string, b: string): boolean {
  *
  * @example
  * const { secret, stored } = generateClientSecret()
- * // secret: 'kq1w...' (43 characters) -> the client's OAUTH_CLIENT_SECRET
+ * // secret: 'kq1w...' (43 characters) -> the client's OAUTH2_CLIENT_SECRET
  * // stored: 'sha256:Xy9...' -> { clientId: 'svc', secretHash: stored, scopes: ['api:read'] }
  */
 export function generateClientSecret(): GeneratedClientSecret {

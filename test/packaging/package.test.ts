@@ -123,9 +123,14 @@ describe('the tarball', () => {
   test('holds only what ships', () => {
     const paths = packed.files.map((file) => file.path).sort()
     for (const path of paths) {
-      assert.match(path, /^(package\.json|README\.md|LICENSE(\.md)?|docs\/[\w-]+\.md|dist\/[\w/-]+\.(js|js\.map|d\.ts|d\.ts\.map))$/, `${path} should not ship`)
+      assert.match(
+        path,
+        /^(package\.json|README\.md|LICENSE(\.md)?|docs\/[\w-]+\.(md|svg)|examples\/([\w-]+\.ts|README\.md)|dist\/[\w/-]+\.(js|js\.map|d\.ts|d\.ts\.map))$/,
+        `${path} should not ship`,
+      )
     }
-    for (const path of ['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'dist/server/index.js', 'dist/server/index.d.ts', 'dist/cli/bin.js']) {
+    // What README.md and docs/ link to ships too (test/packaging/docs-links.test.ts checks every link).
+    for (const path of ['package.json', 'README.md', 'docs/benchmarks.svg', 'examples/README.md', 'examples/service.ts', 'dist/index.js', 'dist/index.d.ts', 'dist/server/index.js', 'dist/server/index.d.ts', 'dist/cli/bin.js']) {
       assert.ok(paths.includes(path), `${path} ships`)
     }
     assert.ok(!paths.some((path) => /\.test\./.test(path)), 'no test files')
