@@ -7,7 +7,7 @@ import type { FormResponse } from '../http/post-form.js'
 import { headerValue } from '../http/post-form.js'
 import { printableText } from '../errors/printable-text.js'
 import { parseRetryAfter } from '../retry/retry-after.js'
-import { isBearerTokenSyntax } from './bearer-token-syntax.js'
+import { isBearerTokenSyntax, isGrantedScopeSyntax } from './token-syntax.js'
 import { decodeContentEncoding } from './content-encoding.js'
 import { jwtExpiry } from './jwt-expiry.js'
 
@@ -88,7 +88,7 @@ export function interpretTokenResponse(response: FormResponse, context: TokenRes
   }
 
   const scope = typeof fields.scope === 'string' ? fields.scope.trim() : context.requestedScope
-  if (!GRANTED_SCOPE.test(scope)) throw invalid(status, contentType, 'scope has characters outside printable ASCII (RFC 6749 §3.3)')
+  if (!isGrantedScopeSyntax(scope)) throw invalid(status, contentType, 'scope has characters outside printable ASCII (RFC 6749 §3.3)')
 
   const expiresIn = parseExpiresIn(fields.expires_in)
   if (expiresIn === 'invalid') throw invalid(status, contentType, 'expires_in is not a non-negative number of seconds')
@@ -128,9 +128,6 @@ type BodyFields = Record<string, unknown>
 export const MAX_LIFETIME_SECONDS = 2 ** 31 - 1
 
 const DEFAULT_MAX_BODY_BYTES = 1_048_576
-
-/** A granted scope as the client keeps and prints it: printable ASCII and spaces (NQCHAR tokens, leniently). */
-const GRANTED_SCOPE = /^[\x20-\x7E]*$/
 
 function parseBody(body: Buffer, contentType: string | undefined): BodyFields | undefined {
   const mediaType = contentType?.split(';')[0]?.trim().toLowerCase()
