@@ -4,13 +4,14 @@ import type { ClientCredentials } from '../auth/client-authentication.js'
 import { DEFAULT_REFRESH_POLICY, type RefreshPolicy } from '../cache/refresh-policy.js'
 import { monotonicClock, type Clock } from '../clock.js'
 import { invalidArgument } from '../errors/invalid-argument.js'
+import { refuseUnknownOptions } from '../errors/unknown-options.js'
 import { parseTokenUrl } from '../http/token-url.js'
 import { normalizeScope } from '../request/scope.js'
 import { normalizeParams, type NormalizedParams } from '../request/token-params.js'
-import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../retry/retry-policy.js'
+import { DEFAULT_RETRY_POLICY, type RetryOptions, type RetryPolicy } from '../retry/retry-policy.js'
 import { MAX_TIMER_DELAY_MS } from '../timer-limit.js'
 import { DEFAULT_USER_AGENT } from '../version.js'
-import type { TokenClientOptions } from './token-client-options.js'
+import type { CacheOptions, GetTokenOptions, TokenClientOptions } from './token-client-options.js'
 
 /** The defaults of the options that are not part of the retry or refresh policies. */
 export const DEFAULTS = Object.freeze({
@@ -18,6 +19,125 @@ export const DEFAULTS = Object.freeze({
   defaultLifetimeMs: 300_000,
   maxResponseBytes: 1_048_576,
 })
+
+// The names each options object knows, checked against its interface: a new option left out is a compile error.
+const CLIENT_OPTIONS = {
+  tokenUrl: true,
+  clientId: true,
+  clientSecret: true,
+  authMethod: true,
+  basicEncoding: true,
+  scope: true,
+  audience: true,
+  resource: true,
+  params: true,
+  allowInsecureHttp: true,
+  dispatcher: true,
+  userAgent: true,
+  maxResponseBytes: true,
+  cache: true,
+  retry: true,
+  onRefreshError: true,
+  clock: true,
+} as const satisfies Record<keyof TokenClientOptions, true>
+
+const CACHE_OPTIONS = {
+  maxEntries: true,
+  defaultLifetimeMs: true,
+  expiryBufferMs: true,
+  refreshRatio: true,
+  refreshJitter: true,
+} as const satisfies Record<keyof CacheOptions, true>
+
+const RETRY_OPTIONS = {
+  retries: true,
+  minDelayMs: true,
+  maxDelayMs: true,
+  factor: true,
+  attemptTimeoutMs: true,
+  deadlineMs: true,
+  maxRetryAfterMs: true,
+  onRetry: true,
+} as const satisfies Record<keyof RetryOptions, true>
+
+const GET_TOKEN_OPTIONS = {
+  forceRefresh: true,
+  signal: true,
+  audience: true,
+  resource: true,
+  params: true,
+} as const satisfies Record<keyof GetTokenOptions, true>
+
+// What users of other libraries type (openid-client, simple-oauth2, client-oauth2, p-retry, ky, lru-cache),
+// by what they mean here. Close misspellings need no entry: the nearest known name is suggested.
+const CLIENT_ALIASES = {
+  timeout: 'retry.attemptTimeoutMs',
+  timeoutMs: 'retry.attemptTimeoutMs',
+  requestTimeout: 'retry.attemptTimeoutMs',
+  deadline: 'retry.deadlineMs',
+  maxRetries: 'retry.retries',
+  scopes: 'scope',
+  secret: 'clientSecret',
+  id: 'clientId',
+  client: 'clientId and clientSecret',
+  url: 'tokenUrl',
+  endpoint: 'tokenUrl',
+  tokenEndpoint: 'tokenUrl',
+  accessTokenUri: 'tokenUrl',
+  tokenHost: 'tokenUrl',
+  tokenPath: 'tokenUrl',
+  auth: 'tokenUrl',
+  tokenEndpointAuthMethod: 'authMethod',
+  agent: 'dispatcher',
+  httpAgent: 'dispatcher',
+  httpsAgent: 'dispatcher',
+  ttl: 'cache.defaultLifetimeMs',
+  extraParams: 'params',
+  extraParameters: 'params',
+  additionalParameters: 'params',
+  body: 'params',
+}
+
+const CACHE_ALIASES = {
+  ttl: 'cache.defaultLifetimeMs',
+  maxAge: 'cache.defaultLifetimeMs',
+  lifetime: 'cache.defaultLifetimeMs',
+  max: 'cache.maxEntries',
+  size: 'cache.maxEntries',
+  maxSize: 'cache.maxEntries',
+  skew: 'cache.expiryBufferMs',
+  clockSkew: 'cache.expiryBufferMs',
+}
+
+const RETRY_ALIASES = {
+  maxRetries: 'retry.retries',
+  limit: 'retry.retries',
+  attempts: 'retry.retries',
+  minTimeout: 'retry.minDelayMs',
+  maxTimeout: 'retry.maxDelayMs',
+  backoffLimit: 'retry.maxDelayMs',
+  timeout: 'retry.attemptTimeoutMs',
+  onFailedAttempt: 'retry.onRetry',
+}
+
+const GET_TOKEN_ALIASES = {
+  scope: 'getToken(scope, options)',
+  scopes: 'getToken(scope, options)',
+  timeout: 'signal: AbortSignal.timeout(ms)',
+  abortSignal: 'signal',
+  force: 'forceRefresh',
+  refresh: 'forceRefresh',
+  skipCache: 'forceRefresh',
+  noCache: 'forceRefresh',
+}
+
+/**
+ * Refuses `getToken()` options that are not an object or hold a name `getToken()` does not know.
+ * Run on every call with options, never on one without.
+ */
+export function checkGetTokenOptions(options: unknown): void {
+  refuseUnknownOptions(options, GET_TOKEN_OPTIONS, { owner: 'getToken()', aliases: GET_TOKEN_ALIASES })
+}
 
 /** {@link TokenClientOptions} checked, with every default filled in. */
 export interface ResolvedOptions {
@@ -40,6 +160,22 @@ export interface ResolvedOptions {
 /** Checks every option, throwing a `TypeError` that names the one that is wrong. */
 export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw invalidArgument('options', 'must be an object')
+  refuseUnknownOptions(options, CLIENT_OPTIONS, {
+    owner: 'TokenClient',
+    aliases: CLIENT_ALIASES,
+    nested: { cache: CACHE_OPTIONS, retry: RETRY_OPTIONS },
+  })
+  if (options.cache !== undefined) {
+    refuseUnknownOptions(options.cache, CACHE_OPTIONS, { owner: 'TokenClient', path: 'cache', aliases: CACHE_ALIASES })
+  }
+  if (options.retry !== undefined && options.retry !== false) {
+    refuseUnknownOptions(options.retry, RETRY_OPTIONS, {
+      owner: 'TokenClient',
+      path: 'retry',
+      expected: 'an object or false',
+      aliases: RETRY_ALIASES,
+    })
+  }
   const tokenUrl = parseTokenUrl(options.tokenUrl, booleanOption('allowInsecureHttp', options.allowInsecureHttp, false))
   const clientId = requiredString('clientId', options.clientId)
   const clientSecret = requiredString('clientSecret', options.clientSecret)

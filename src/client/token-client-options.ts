@@ -73,9 +73,12 @@ export interface TokenClientOptions extends ExtraParamsOptions {
    */
   allowInsecureHttp?: boolean
   /**
-   * The undici dispatcher to send requests through, such as a `ProxyAgent`. The client does not close
-   * a dispatcher it was given, and sets no limit on it: bound its connections yourself (undici's
-   * `connections` option).
+   * The undici dispatcher to send requests through: a `ProxyAgent` for a proxy, an `EnvHttpProxyAgent`
+   * for the proxy that `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` name, an `Agent` or `Pool` with
+   * `connect: { ca }` to trust a private CA. The client reads no proxy variables itself: a request
+   * carrying the secret goes through a proxy only when the code says so. The client does not close a
+   * dispatcher it was given, and sets no limit on it: bound its connections yourself (undici's
+   * `connections` option). See "Proxies and custom CAs" in docs/getting-started.md.
    *
    * The default pool opens at most 16 connections to the token endpoint; requests beyond them wait in
    * its queue, so a cold start with thousands of distinct scopes opens 16 sockets, not thousands (the
@@ -83,6 +86,8 @@ export interface TokenClientOptions extends ExtraParamsOptions {
    * and then serves from the cache, so 16 is ample for a token endpoint.
    * @default a keep-alive undici `Pool` for the token URL's origin (at most 16 connections, idle ones closed after 30 s), owned by the client
    * @example new ProxyAgent('http://proxy.internal:3128')
+   * @example new EnvHttpProxyAgent({ connections: 16 }) // HTTPS_PROXY, HTTP_PROXY, NO_PROXY
+   * @example new Pool(new URL(tokenUrl).origin, { connections: 16, connect: { ca: readFileSync('corp-ca.pem', 'utf8') } })
    */
   dispatcher?: Dispatcher
   /**
@@ -130,6 +135,9 @@ export interface TokenClientOptions extends ExtraParamsOptions {
 
 /**
  * Options of one {@link TokenClient.getToken} call. The extra parameters replace the client's own.
+ * Any other name is refused: the call rejects with a `TypeError` (code `ERR_INVALID_ARG_VALUE`) naming
+ * it and, where one is close, the option meant (`audiance`: did you mean `audience`?), as does a value
+ * that is not an object (`getToken('a', 5000)`). The scope is the first argument, not an option.
  *
  * @example
  * await client.getToken('orders:read', { audience: 'https://orders.example.com', signal: AbortSignal.timeout(5_000) })

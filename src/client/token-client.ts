@@ -14,13 +14,13 @@ import {
 } from '../errors/token-client-error.js'
 import type { LazyAbortSignal } from '../http/lazy-abort-controller.js'
 import { formTarget, postForm, type FormTarget } from '../http/post-form.js'
-import { normalizeScope, type ScopeInput } from '../request/scope.js'
+import { givenScope, normalizeScope, type ScopeInput } from '../request/scope.js'
 import { normalizeParams, type ExtraParamsOptions } from '../request/token-params.js'
 import { tokenRequestBody } from '../request/token-request-body.js'
 import { interpretTokenResponse } from '../response/token-response.js'
 import { withRetries, type AttemptBudget } from '../retry/with-retries.js'
 import { AccessToken } from './access-token.js'
-import { resolveOptions, type ResolvedOptions } from './resolve-options.js'
+import { checkGetTokenOptions, resolveOptions, type ResolvedOptions } from './resolve-options.js'
 import type { GetTokenOptions, TokenClientOptions } from './token-client-options.js'
 
 /** What {@link TokenClient.options} shows of a client: everything but the secret. */
@@ -140,11 +140,19 @@ export class TokenClient {
    * An access token for `scope`: from the cache while it is fresh, otherwise from the token endpoint.
    *
    * @param scope A space-delimited scope or a list of scope tokens; order and repeats do not matter.
-   *   Without it, the client's `scope` option.
+   *   Without it, or with an empty one (`''`, `'  '`, `[]`: RFC 6749 has no empty scope), the client's
+   *   `scope` option, and the same cached token as `getToken()`; with neither, no `scope` parameter is
+   *   sent and the server picks its default.
+   * @param options Per-call choices ({@link GetTokenOptions}). A name it does not know (`audiance`,
+   *   `timeout`) or a value that is not an object rejects with a `TypeError` that names it and, where
+   *   one is close, the option meant.
    * @throws {TokenClientError} `OAUTH_ERROR`, `UNEXPECTED_STATUS`, `INVALID_RESPONSE`, `TRANSPORT_ERROR`,
-   *   `TIMEOUT`, `ABORTED` or `CLIENT_CLOSED`; a `TypeError` for a malformed scope or parameter.
+   *   `TIMEOUT`, `ABORTED` or `CLIENT_CLOSED`; a `TypeError` (code `ERR_INVALID_ARG_VALUE`) for a
+   *   malformed scope, parameter or option.
    * @example
    * const { accessToken } = await client.getToken(['orders:read', 'orders:write'])
+   * @example
+   * await client.getToken(process.env.ORDERS_SCOPE) // unset or empty: the client's `scope` option
    */
   getToken(scope?: ScopeInput, options?: GetTokenOptions): Promise<AccessToken> {
     if (options === undefined && typeof scope !== 'object' && !this.#closed) {
@@ -208,12 +216,16 @@ export class TokenClient {
 
   /** The prepared request of a call: remembered by scope text when the call adds no parameters. */
   #tokenRequest(scope: ScopeInput | undefined, options: ExtraParamsOptions | undefined): TokenRequest {
-    const hasParams =
-      options !== undefined && (options.audience !== undefined || options.resource !== undefined || options.params !== undefined)
-    if (hasParams || typeof scope === 'object') return this.#prepareRequest(scope, hasParams ? options : undefined)
+    let hasParams = false
+    if (options !== undefined) {
+      checkGetTokenOptions(options)
+      hasParams = options.audience !== undefined || options.resource !== undefined || options.params !== undefined
+    }
+    // An empty scope ('', [], ...) is the client's default; a string one is remembered by its text as any other.
+    if (hasParams || typeof scope === 'object') return this.#prepareRequest(givenScope(scope), hasParams ? options : undefined)
     let request = this.#requestsByScope.get(scope)
     if (request === undefined) {
-      request = this.#prepareRequest(scope, undefined)
+      request = this.#prepareRequest(givenScope(scope), undefined)
       if (this.#requestsByScope.size >= MAX_REMEMBERED_SCOPES) this.#requestsByScope.clear()
       this.#requestsByScope.set(scope, request)
     }

@@ -14,8 +14,10 @@ const brand = Symbol.for('oauth2-client-credentials.TokenClientError')
  * - `OAUTH_ERROR`: the server answered with an OAuth error (`invalid_client`, `invalid_scope`, ...). Never retried.
  * - `UNEXPECTED_STATUS`: a status other than 2xx without an OAuth error body, a redirect among them.
  * - `INVALID_RESPONSE`: a response that is not a usable token response (HTML, bad JSON, wrong `token_type`, too large...).
- * - `TRANSPORT_ERROR`: the connection failed (refused, reset, DNS, TLS); the original error is the `cause`.
- * - `TIMEOUT`: one attempt, or the whole operation, ran past its time limit.
+ * - `TRANSPORT_ERROR`: the connection failed (refused, reset, DNS, TLS); the original error is the `cause`;
+ *   `transient` says whether it could change (and was retried): an untrusted certificate cannot.
+ * - `TIMEOUT`: one attempt, or the whole operation, ran past its time limit; at the deadline, the last
+ *   attempt's failure is the `cause`.
  * - `ABORTED`: the caller's `AbortSignal` fired.
  * - `CLIENT_CLOSED`: `close()` was called.
  *
@@ -222,21 +224,38 @@ export class InvalidResponseError extends TokenClientError {
 }
 
 /**
- * The connection to the token endpoint failed; the original error is `cause`. Retried.
+ * The connection to the token endpoint failed; the original error is `cause`, its `code` says how
+ * (`ECONNREFUSED`, `UND_ERR_SOCKET`, `DEPTH_ZERO_SELF_SIGNED_CERT`...). Retried when {@link transient}:
+ * a network failure is, a certificate the client does not trust is not.
  *
  * @example
- * if (error instanceof TransportError) console.error('identity server unreachable', error.cause)
+ * if (error instanceof TransportError && !error.transient) console.error('fix the TLS or proxy set-up', error.cause)
  */
 export class TransportError extends TokenClientError {
   readonly code = 'TRANSPORT_ERROR' as const
+  /**
+   * True for a failure that may be gone on the next attempt (refused, reset, DNS, a socket timeout, a
+   * proxy answering 502/503/504 to its tunnel), which was retried; false for one that comes back every
+   * time, and was not: a certificate the client does not trust (expired, self-signed, another host's),
+   * a failed TLS handshake, a proxy refusing the tunnel (403, 407).
+   */
+  readonly transient: boolean
 
-  constructor(message: string, cause: unknown) {
+  /**
+   * @param message What failed; never a secret.
+   * @param cause The dispatcher's or the system's error.
+   * @param transient Whether sending the request again may succeed. @default true
+   */
+  constructor(message: string, cause: unknown, transient = true) {
     super(message, { cause })
+    this.transient = transient
   }
 }
 
 /**
- * One attempt or the whole operation took too long. An attempt timeout is retried; the deadline is final.
+ * One attempt or the whole operation took too long. An attempt timeout is retried; the deadline is
+ * final, and its `cause` is the last attempt's failure, so a deadline spent on a refused connection
+ * or a 503 still says so.
  *
  * @example
  * if (error instanceof TimeoutError && error.limit === 'deadline') console.error(`no token within ${error.ms} ms`)
@@ -244,16 +263,22 @@ export class TransportError extends TokenClientError {
 export class TimeoutError extends TokenClientError {
   readonly code = 'TIMEOUT' as const
 
+  /**
+   * @param options At the deadline, `cause` is the failure of the last attempt that failed before it
+   *   (a `TransportError`, a 503 `UnexpectedStatusError`, an attempt `TIMEOUT`...); none when no attempt had failed.
+   */
   constructor(
     /** Which limit ran out. */
     readonly limit: 'attempt' | 'deadline',
     /** The limit, in milliseconds. */
     readonly ms: number,
+    options: TokenClientErrorOptions = {},
   ) {
     super(
       limit === 'attempt'
         ? `token request attempt timed out after ${ms} ms`
         : `token request did not succeed within its ${ms} ms deadline`,
+      options,
     )
   }
 }

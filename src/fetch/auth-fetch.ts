@@ -1,8 +1,8 @@
 import { fetch as undiciFetch } from 'undici'
 import { invalidArgument } from '../errors/invalid-argument.js'
 import { raceAbort } from '../http/abort-race.js'
-import type { OriginsOption } from './bearer-policy.js'
-import { bearerSetup, type RetryOnUnauthorized } from './bearer-setup.js'
+import { publishBearerSkipped, type OriginsOption } from './bearer-policy.js'
+import { bearerSetup, type BearerOptions, type RetryOnUnauthorized } from './bearer-setup.js'
 import { isReplayableBody } from './replayable-body.js'
 import type { TokenSelection, TokenSource } from './token-source.js'
 import { isInvalidTokenChallenge } from './www-authenticate.js'
@@ -26,7 +26,8 @@ export type { RetryOnUnauthorized }
 export interface AuthFetchOptions extends TokenSelection {
   /**
    * The origins that receive the token: exact scheme, host and port, such as
-   * `['https://api.example.com']`, or a predicate. Every other request goes out without it.
+   * `['https://api.example.com']`, `https://*.example.com` for its subdomains (see {@link OriginsOption}),
+   * or a predicate. Every other request goes out without it.
    * @example ['https://api.example.com', 'https://files.example.com']
    */
   origins: OriginsOption
@@ -80,7 +81,11 @@ interface RequestParts {
  * const res = await authFetch('https://api.example.com/orders')
  */
 export function createAuthFetch(client: TokenSource, options: AuthFetchOptions): FetchLike {
-  const { mayCarry, retryOn, renewal } = bearerSetup(client, options)
+  const { mayCarry, retryOn, renewal } = bearerSetup(client, options, {
+    name: 'createAuthFetch()',
+    options: { fetch: true, maxRedirects: true } satisfies Record<Exclude<keyof AuthFetchOptions, keyof BearerOptions>, true>,
+    aliases: { maxRedirections: 'maxRedirects', redirects: 'maxRedirects', client: 'createAuthFetch(client, options)' },
+  })
   const send: FetchLike = options.fetch ?? (undiciFetch as unknown as FetchLike)
   if (typeof send !== 'function') throw invalidArgument('fetch', 'must be a function')
   const maxRedirects = options.maxRedirects ?? 20
@@ -88,7 +93,11 @@ export function createAuthFetch(client: TokenSource, options: AuthFetchOptions):
 
   return async function authFetch(input, init) {
     const request = await takeApart(input, init)
-    const inject = mayCarry(request.url) && !request.headers.has('authorization')
+    let inject = mayCarry(request.url)
+    if (inject && request.headers.has('authorization')) {
+      inject = false
+      publishBearerSkipped(request.url, 'has-authorization')
+    }
     if (!inject) return (await follow(send, request, undefined, maxRedirects)).response
 
     let token = (await renewal.current(request.signal)).accessToken

@@ -1,4 +1,5 @@
 import { invalidArgument } from '../errors/invalid-argument.js'
+import { refuseUnknownOptions, type KnownOptions } from '../errors/unknown-options.js'
 import { bearerPolicy, type BearerPolicy, type OriginsOption } from './bearer-policy.js'
 import { TokenRenewal, type TokenSelection, type TokenSource } from './token-source.js'
 
@@ -26,8 +27,46 @@ export interface BearerSetup {
   renewal: TokenRenewal
 }
 
-/** Checks the shared options, throwing a `TypeError` naming the one that is wrong. */
-export function bearerSetup(client: TokenSource, options: BearerOptions): BearerSetup {
+/** The shared options' names, checked against {@link BearerOptions}: a new option left out is a compile error. */
+const BEARER_OPTIONS = {
+  origins: true,
+  allowInsecureHttp: true,
+  retryOnUnauthorized: true,
+  scope: true,
+  audience: true,
+  resource: true,
+  params: true,
+} as const satisfies Record<keyof BearerOptions, true>
+
+// What users of other libraries type, by what they mean here; close misspellings need no entry.
+const BEARER_ALIASES = {
+  origin: 'origins',
+  allowedOrigins: 'origins',
+  hosts: 'origins',
+  allowedHosts: 'origins',
+  domains: 'origins',
+  urls: 'origins',
+  scopes: 'scope',
+  insecure: 'allowInsecureHttp',
+  retryOn401: 'retryOnUnauthorized',
+}
+
+/** Which helper the options are for: its name for messages, the options it adds to {@link BearerOptions}, its own aliases. */
+export interface BearerCaller {
+  name: 'createAuthFetch()' | 'tokenInterceptor()'
+  options: KnownOptions
+  aliases?: Readonly<Record<string, string>>
+}
+
+/**
+ * Checks the shared options, and refuses names neither they nor the caller's own options know,
+ * throwing a `TypeError` naming the one that is wrong.
+ */
+export function bearerSetup(client: TokenSource, options: BearerOptions, caller: BearerCaller): BearerSetup {
+  refuseUnknownOptions(options, { ...BEARER_OPTIONS, ...caller.options }, {
+    owner: caller.name,
+    aliases: { ...BEARER_ALIASES, ...caller.aliases },
+  })
   if (typeof client?.getToken !== 'function' || typeof client.invalidate !== 'function') {
     throw invalidArgument('client', 'must be a TokenClient')
   }

@@ -5,6 +5,7 @@ import {
   TokenClientError,
   TransportError,
 } from '../errors/token-client-error.js'
+import { transportFailure } from '../retry/retry-policy.js'
 import { AttemptAbort, type AttemptTimeout } from './attempt-abort.js'
 import type { LazyAbortSignal } from './lazy-abort-controller.js'
 import { readBody } from './read-body.js'
@@ -53,14 +54,19 @@ export function formTarget(url: URL): FormTarget {
 
 /**
  * POSTs a form body and reads the whole answer. Redirects are not followed (undici follows none
- * unless told). Every failure is a {@link TokenClientError}: aborts and timeouts by the signal's
- * reason, a response larger than the dispatcher parses (headers past its `maxHeaderSize`) as
- * `INVALID_RESPONSE`, connection failures as `TRANSPORT_ERROR`, each with the original as `cause`.
+ * unless told). Every failure but a bug is a {@link TokenClientError}: aborts and timeouts by the
+ * signal's reason, a response larger than the dispatcher parses (headers past its `maxHeaderSize`) as
+ * `INVALID_RESPONSE`, connection failures as `TRANSPORT_ERROR` (`transient` or not, as
+ * {@link transportFailure} says), each with the original as `cause`. A bug (an error without a code,
+ * a `TypeError`, undici refusing the arguments) is thrown as it is.
+ *
+ * `headers` may be shared and frozen: the dispatcher gets a copy of its own, as dispatchers write into
+ * the headers they are given (undici's `ProxyAgent` adds `host`).
  */
 export async function postForm(
   dispatcher: Dispatcher,
   target: FormTarget,
-  headers: Record<string, string>,
+  headers: Readonly<Record<string, string>>,
   body: string,
   limits: PostFormLimits,
   signal: LazyAbortSignal,
@@ -71,7 +77,8 @@ export async function postForm(
       origin: target.origin,
       path: target.path,
       method: 'POST',
-      headers,
+      // The one allocation this adds to a request: a dispatcher may change what it is handed.
+      headers: { ...headers },
       body,
       signal: abort,
     })
@@ -102,15 +109,25 @@ export async function postForm(
       throw reason instanceof TokenClientError ? reason : new AbortError(reason)
     }
     if (error instanceof TokenClientError) throw error
-    // undici refusing the request itself (a bad header, say) is a bug to surface, not a network failure to retry.
-    if ((error as { code?: unknown } | undefined)?.code === 'UND_ERR_INVALID_ARG') throw error
     // Headers larger than the dispatcher parses: the same answer again on every attempt, so not a
     // network failure to retry. No status was parsed, hence 0.
     if (isOversized(error)) throw refusedBySize(error, 0, undefined)
-    throw new TransportError(`token request failed: ${describe(error)}`, error)
+    const failure = transportFailure(error)
+    // A bug (ours, a dispatcher's, or undici refusing a bad header) surfaces as it is: wrapped as a
+    // network failure and retried, it would look like an outage.
+    if (failure === 'programming') throw error
+    const hint = failure === 'certificate' ? `; ${certificateHint(codeOf(error))}` : ''
+    throw new TransportError(`token request failed: ${describe(error)}${hint}`, error, failure === 'transient')
   } finally {
     abort.dispose()
   }
+}
+
+/** What a certificate the client does not trust means for the caller; the TLS error's own message says which check failed. */
+function certificateHint(code: unknown): string {
+  return code === 'ERR_TLS_CERT_ALTNAME_INVALID' || code === 'HOSTNAME_MISMATCH'
+    ? "the server's certificate names another host, which retrying cannot change"
+    : "the server's certificate is not trusted, which retrying cannot change: trust its CA with NODE_EXTRA_CA_CERTS or the dispatcher's connect: { ca }"
 }
 
 /** The first value of a header that may repeat. */

@@ -1,7 +1,7 @@
 import type { Dispatcher } from 'undici'
 import { invalidArgument } from '../errors/invalid-argument.js'
-import type { OriginsOption } from '../fetch/bearer-policy.js'
-import { bearerSetup, type RetryOnUnauthorized } from '../fetch/bearer-setup.js'
+import { bearerSkippedObserved, publishBearerSkipped, type BearerPolicy, type OriginsOption } from '../fetch/bearer-policy.js'
+import { bearerSetup, type BearerOptions, type RetryOnUnauthorized } from '../fetch/bearer-setup.js'
 import { isReplayableBody } from '../fetch/replayable-body.js'
 import type { TokenSelection, TokenSource } from '../fetch/token-source.js'
 import { BearerExchange, failDispatch } from './bearer-dispatch.js'
@@ -21,7 +21,8 @@ export interface TokenInterceptorOptions extends TokenSelection {
    */
   client: TokenSource
   /**
-   * The origins that receive the token (exact scheme, host and port), or a predicate.
+   * The origins that receive the token (exact scheme, host and port, or `https://*.example.com` for
+   * its subdomains: see {@link OriginsOption}), or a predicate.
    * @example ['https://api.example.com']
    */
   origins: OriginsOption
@@ -68,11 +69,23 @@ export interface TokenInterceptorOptions extends TokenSelection {
  * await pool.request({ path: '/orders', method: 'GET' }) // rejects: TypeError, code ERR_INVALID_ARG_VALUE
  */
 export function tokenInterceptor(options: TokenInterceptorOptions): Dispatcher.DispatcherComposeInterceptor {
-  const { mayCarry, retryOn, renewal } = bearerSetup(options.client, options)
+  // `options?.`: bearerSetup refuses options that are not an object, before it looks at the client.
+  const { mayCarry, retryOn, renewal } = bearerSetup(options?.client, options, {
+    name: 'tokenInterceptor()',
+    options: { client: true } satisfies Record<Exclude<keyof TokenInterceptorOptions, keyof BearerOptions>, true>,
+    aliases: {
+      tokenClient: 'client',
+      maxRedirects: 'interceptors.redirect({ maxRedirections }), after tokenInterceptor() in compose()',
+      maxRedirections: 'interceptors.redirect({ maxRedirections }), after tokenInterceptor() in compose()',
+    },
+  })
 
   return (dispatch) =>
     function bearerDispatch(opts, handler) {
-      if (hasAuthorization(opts.headers)) return dispatch(opts, handler)
+      if (hasAuthorization(opts.headers)) {
+        if (bearerSkippedObserved()) reportOwnAuthorization(opts, mayCarry)
+        return dispatch(opts, handler)
+      }
       const origin = dispatchOrigin(opts.origin)
       if (origin === undefined) {
         return failDispatch(
@@ -92,6 +105,16 @@ export function tokenInterceptor(options: TokenInterceptorOptions): Dispatcher.D
       }).start()
       return true
     }
+}
+
+/**
+ * For the skipped-bearer channel: a request with its own `Authorization` that would otherwise have
+ * carried the token is published as `has-authorization` (the policy publishes the other reasons).
+ */
+function reportOwnAuthorization(opts: Dispatcher.DispatchOptions, mayCarry: BearerPolicy): void {
+  const origin = dispatchOrigin(opts.origin)
+  const url = origin === undefined ? undefined : destination(origin, opts)
+  if (url !== undefined && mayCarry(url)) publishBearerSkipped(url, 'has-authorization')
 }
 
 /** The dispatch's `origin` as a URL, or undefined when it has none that undici could connect to. */

@@ -12,6 +12,23 @@ export type ScopeInput = string | readonly string[]
 
 // NQCHAR: %x21 / %x23-5B / %x5D-7E (RFC 6749 Appendix A.4)
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/
+// Nothing but the separator (one space, RFC 6749 §3.3): a part that holds no scope token.
+const NO_TOKEN = /^ *$/
+
+/**
+ * The scope a call asked for, or `undefined` when it names no scope token at all (`''`, `'  '`, `[]`,
+ * `['']`): RFC 6749 §3.3 has no empty scope, so an empty one means the same as none given. Anything
+ * else, malformed included, is returned as it is for {@link normalizeScope} to judge.
+ *
+ * @example
+ * givenScope('') // undefined: getToken('') asks for the client's `scope` option, as getToken() does
+ * givenScope(['a']) // ['a']
+ */
+export function givenScope(input: ScopeInput | undefined): ScopeInput | undefined {
+  if (typeof input === 'string') return NO_TOKEN.test(input) ? undefined : input
+  if (!Array.isArray(input)) return input
+  return input.every((part) => typeof part === 'string' && NO_TOKEN.test(part)) ? undefined : input
+}
 
 /**
  * Splits, deduplicates and sorts a scope (RFC 6749 §3.3: order and repeats carry no meaning),

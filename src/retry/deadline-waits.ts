@@ -37,3 +37,17 @@ export class DeadlineWaits {
     this.#parent.removeEventListener('abort', this.#onParentAbort)
   }
 }
+
+/**
+ * The deadline's `TIMEOUT` with the last attempt's failure as its `cause`, so that a deadline spent
+ * on a refused connection or a 503 still says so: whichever place noticed the deadline (a wait cut
+ * short, an attempt that would start after it, an attempt it cut short), none of which knows that
+ * failure. Any other error, or a `TIMEOUT` that has a cause already, comes back as it is.
+ *
+ * @example
+ * withLastFailure(new TimeoutError('deadline', 30_000), refused).cause === refused // true
+ */
+export function withLastFailure(error: unknown, lastFailure: unknown): unknown {
+  if (lastFailure === undefined || !(error instanceof TimeoutError) || error.limit !== 'deadline' || 'cause' in error) return error
+  return new TimeoutError('deadline', error.ms, { cause: lastFailure })
+}

@@ -100,11 +100,112 @@ export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
 export const TRANSIENT_STATUSES: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504])
 
 /**
- * Whether a failed attempt may succeed if sent again: network failures, attempt timeouts and the
- * {@link TRANSIENT_STATUSES} are; OAuth errors, invalid responses, redirects, aborts and the deadline are not.
+ * The codes of connection failures that may be gone a moment later: the system's (refused, reset,
+ * unreachable, DNS, timed out; an `AggregateError` of Node's Happy Eyeballs carries its first
+ * attempt's code) and undici's (socket closed, connect, headers or body timeout, a body cut short).
+ * `ENOTFOUND` is among them: at a service's start the name often resolves a moment later (DNS not up
+ * yet, a new service name), and a misspelt host costs the retries within the deadline, no more.
+ *
+ * @example
+ * TRANSIENT_NETWORK_CODES.has('ECONNREFUSED') // true
+ */
+export const TRANSIENT_NETWORK_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ENETRESET',
+  'EADDRNOTAVAIL',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'ERR_SOCKET_CONNECTION_TIMEOUT',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+])
+
+/**
+ * The codes of a server certificate the client does not trust: OpenSSL's verification errors as Node
+ * reports them, and Node's host name check (`ERR_TLS_CERT_ALTNAME_INVALID`). The same certificate
+ * comes back on every attempt, so these are final.
+ *
+ * @example
+ * CERTIFICATE_CODES.has('DEPTH_ZERO_SELF_SIGNED_CERT') // true
+ */
+export const CERTIFICATE_CODES: ReadonlySet<string> = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_NOT_YET_VALID',
+  'CERT_HAS_EXPIRED',
+  'ERROR_IN_CERT_NOT_BEFORE_FIELD',
+  'ERROR_IN_CERT_NOT_AFTER_FIELD',
+  'CERT_CHAIN_TOO_LONG',
+  'CERT_REVOKED',
+  'INVALID_CA',
+  'PATH_LENGTH_EXCEEDED',
+  'INVALID_PURPOSE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'HOSTNAME_MISMATCH',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+])
+
+/**
+ * What a failure below HTTP (the dispatcher, the socket, TLS) is:
+ * - `transient`: one of the {@link TRANSIENT_NETWORK_CODES}, or a proxy refusing the tunnel with one
+ *   of the {@link TRANSIENT_STATUSES}: sent again, it may succeed;
+ * - `certificate`: one of the {@link CERTIFICATE_CODES}: final;
+ * - `final`: any other coded failure (a TLS handshake failure, a proxy refusing the tunnel with 403
+ *   or 407, a dispatcher that was closed): the same again on every attempt;
+ * - `programming`: no code at all, a `TypeError` or `RangeError`, or undici refusing the request's
+ *   arguments (`UND_ERR_INVALID_ARG`): a bug, here or in a dispatcher, to surface as it is.
+ */
+export type TransportFailure = 'transient' | 'certificate' | 'final' | 'programming'
+
+/** undici names a proxy's refusal of a CONNECT only in its message (code `UND_ERR_ABORTED`). */
+const PROXY_REFUSAL = /^Proxy response \((\d{3})\) !== 200 when HTTP Tunneling$/
+
+/**
+ * Classifies a failure below HTTP; see {@link TransportFailure}.
+ *
+ * @example
+ * transportFailure(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' })) // 'transient'
+ * transportFailure(new TypeError('Cannot add property host, object is not extensible')) // 'programming'
+ */
+export function transportFailure(error: unknown): TransportFailure {
+  const code = (error as { code?: unknown } | null | undefined)?.code
+  if (typeof code !== 'string' || error instanceof TypeError || error instanceof RangeError || code === 'UND_ERR_INVALID_ARG') {
+    return 'programming'
+  }
+  if (TRANSIENT_NETWORK_CODES.has(code)) return 'transient'
+  if (CERTIFICATE_CODES.has(code)) return 'certificate'
+  if (code === 'UND_ERR_ABORTED' && error instanceof Error) {
+    const status = PROXY_REFUSAL.exec(error.message)?.[1]
+    if (status !== undefined && TRANSIENT_STATUSES.has(Number(status))) return 'transient'
+  }
+  return 'final'
+}
+
+/**
+ * Whether a failed attempt may succeed if sent again: transient network failures (see
+ * {@link TransportError.transient}), attempt timeouts and the {@link TRANSIENT_STATUSES} are; OAuth
+ * errors, invalid responses, redirects, untrusted certificates, aborts and the deadline are not.
  */
 export function isTransient(error: unknown): boolean {
-  if (error instanceof TransportError) return true
+  if (error instanceof TransportError) return error.transient
   if (error instanceof TimeoutError) return error.limit === 'attempt'
   if (error instanceof OAuthError || error instanceof UnexpectedStatusError) return TRANSIENT_STATUSES.has(error.status)
   return false

@@ -4,7 +4,7 @@ import type { Clock } from '../clock.js'
 import { AbortError, OAuthError, TimeoutError, TokenClientError, UnexpectedStatusError } from '../errors/token-client-error.js'
 import { callHook } from '../hooks/call-hook.js'
 import type { LazyAbortSignal } from '../http/lazy-abort-controller.js'
-import { DeadlineWaits } from './deadline-waits.js'
+import { DeadlineWaits, withLastFailure } from './deadline-waits.js'
 import { isTransient, retryAfterDecision, type RetryPolicy } from './retry-policy.js'
 
 /** How long one attempt may take, and which limit that is: its own timeout or what is left of the deadline. */
@@ -24,7 +24,8 @@ export type Attempt<T> = (attempt: number, signal: LazyAbortSignal, budget: Atte
  * the clock's `sleep` when it has one) and the overall deadline. The deadline needs no timer of its
  * own: each attempt's timeout is cut to what is left of it, p-retry's waits are capped by it
  * (`maxRetryTime`), and an attempt that would start after it fails at once with `TIMEOUT` (limit
- * `deadline`). Errors carry `attempts`.
+ * `deadline`). Errors carry `attempts`; the deadline's `TIMEOUT` carries the last transient failure
+ * as its `cause`.
  *
  * Most calls succeed at the first attempt, so that one runs without p-retry, whose setup (options,
  * promise chain, abort checks, a real `AbortSignal`) is then only paid once an attempt has failed.
@@ -40,6 +41,8 @@ export async function withRetries<T>(
   const startedAt = performance.now()
   let attempts = 0
   let waits: DeadlineWaits | undefined
+  /** The last failure that was worth another attempt: what the deadline's `TIMEOUT` keeps as its cause. */
+  let lastFailure: unknown
   try {
     signal.throwIfAborted()
     let firstFailure: unknown
@@ -72,6 +75,7 @@ export async function withRetries<T>(
       signal: waitSignal,
       shouldRetry: async ({ error }) => {
         if (!isTransient(error)) return false
+        lastFailure = error
         const retryAfterMs =
           error instanceof UnexpectedStatusError || error instanceof OAuthError ? error.retryAfterMs : undefined
         const decision = retryAfterDecision(retryAfterMs, policy.maxRetryAfterMs, remainingMs(policy, startedAt))
@@ -83,7 +87,7 @@ export async function withRetries<T>(
       },
     })
   } catch (error) {
-    const final = signal.aborted ? abortReason(signal.reason) : (waits?.stoppedByDeadline(error) ?? error)
+    const final = signal.aborted ? abortReason(signal.reason) : withLastFailure(waits?.stoppedByDeadline(error) ?? error, lastFailure)
     if (final instanceof TokenClientError) final.attempts = attempts
     throw final
   } finally {
