@@ -6,6 +6,7 @@ import { cacheKeyPrefix, tokenCacheKey } from '../cache/cache-key.js'
 import { scheduleToken } from '../cache/refresh-policy.js'
 import { TokenCache, type CacheEntry } from '../cache/token-cache.js'
 import { redact, REDACTED } from '../errors/redact.js'
+import { withRequestContext } from '../errors/request-context.js'
 import {
   AbortError,
   ClientClosedError,
@@ -20,6 +21,7 @@ import { tokenRequestBody } from '../request/token-request-body.js'
 import { interpretTokenResponse } from '../response/token-response.js'
 import { withRetries, type AttemptBudget } from '../retry/with-retries.js'
 import { AccessToken } from './access-token.js'
+import { countClosedClient, countOpenClient } from './client-census.js'
 import { checkGetTokenOptions, resolveOptions, type ResolvedOptions } from './resolve-options.js'
 import type { GetTokenOptions, TokenClientOptions } from './token-client-options.js'
 
@@ -80,6 +82,8 @@ export class TokenClient {
   readonly #authForm: string
   /** Where the token URL is POSTed to, worked out once. */
   readonly #target: FormTarget
+  /** What every request error names: the endpoint (origin and path, no query) and the client id. */
+  readonly #errorContext: { readonly endpoint: string; readonly clientId: string }
   /** Cleans server text of the secret in every form it travels in. */
   readonly #redact: (text: string) => string
   /**
@@ -98,7 +102,9 @@ export class TokenClient {
     // documented on the `dispatcher` option.
     this.#dispatcher = this.#options.dispatcher ?? new Pool(tokenUrl.origin, { connections: 16, keepAliveTimeout: 30_000 })
     this.#keyPrefix = cacheKeyPrefix(tokenUrl.href, credentials.clientId, credentials.authMethod)
+    countOpenClient(this.#keyPrefix)
     this.#target = formTarget(tokenUrl)
+    this.#errorContext = { endpoint: `${tokenUrl.origin}${tokenUrl.pathname}`, clientId: credentials.clientId }
     const { clientId, clientSecret: secret } = credentials
     const secrets = [
       secret,
@@ -200,6 +206,7 @@ export class TokenClient {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    countClosedClient(this.#keyPrefix)
     this.#cache.close(closedError)
     if (this.#options.dispatcher === undefined) await this.#dispatcher.destroy()
   }
@@ -246,14 +253,19 @@ export class TokenClient {
     }
   }
 
-  #requestToken(request: TokenRequest, signal: LazyAbortSignal): Promise<CacheEntry<AccessToken>> {
+  async #requestToken(request: TokenRequest, signal: LazyAbortSignal): Promise<CacheEntry<AccessToken>> {
     const { clock, retry } = this.#options
-    return withRetries(
-      (_attempt, attemptSignal, budget) => this.#attempt(request, attemptSignal, budget),
-      retry,
-      signal, // the cache's flight signal: it fires when nobody waits any more or close() is called
-      clock,
-    )
+    try {
+      return await withRetries(
+        (_attempt, attemptSignal, budget) => this.#attempt(request, attemptSignal, budget),
+        retry,
+        signal, // the cache's flight signal: it fires when nobody waits any more or close() is called
+        clock,
+      )
+    } catch (error) {
+      // Said once, where every caller of this request gets the error: which endpoint, which client.
+      throw withRequestContext(error, { ...this.#errorContext, hint: this.#hint(error) })
+    }
   }
 
   async #attempt(request: TokenRequest, signal: LazyAbortSignal, budget: AttemptBudget): Promise<CacheEntry<AccessToken>> {
@@ -267,9 +279,7 @@ export class TokenClient {
       { timeout: budget, maxResponseBytes: this.#options.maxResponseBytes },
       signal,
     )
-    let token
-    try {
-      token = interpretTokenResponse(response, {
+    const token = interpretTokenResponse(response, {
         url: tokenUrl,
         requestedScope: request.requestedScope,
         now: clock.wallNow?.() ?? clock.now(),
@@ -277,9 +287,6 @@ export class TokenClient {
         redact: this.#redact,
         maxBodyBytes: this.#options.maxResponseBytes,
       })
-    } catch (error) {
-      throw this.#withHint(error)
-    }
     const schedule = scheduleToken(sentAt, token.lifetimeMs, this.#options.refresh)
     return {
       value: new AccessToken(token.accessToken, new Date(schedule.expiresAt), token.scope),
@@ -288,20 +295,9 @@ export class TokenClient {
     }
   }
 
-  #withHint(error: unknown): unknown {
-    if (!(error instanceof OAuthError) || error.error !== 'invalid_client') return error
-    const hint = encodingMismatchHint(this.#options.credentials)
-    if (hint === undefined) return error
-    const withHint = new OAuthError(
-      {
-        status: error.status,
-        error: error.error,
-        errorDescription: error.errorDescription,
-        errorUri: error.errorUri,
-        retryAfterMs: error.retryAfterMs,
-      },
-      `${error.message}; ${hint}`,
-    )
-    return withHint
+  /** What to check when the server refused the client's credentials, if the client can tell. */
+  #hint(error: unknown): string | undefined {
+    if (!(error instanceof OAuthError) || error.error !== 'invalid_client') return undefined
+    return encodingMismatchHint(this.#options.credentials)
   }
 }

@@ -67,6 +67,13 @@ export abstract class TokenClientError extends Error {
   abstract readonly code: TokenClientErrorCode
   /** How many HTTP requests were sent before this error was final (0 when none was sent). */
   attempts = 0
+  /**
+   * The token endpoint the request went to, origin and path (never the query), when the error is
+   * about a request; set by the client, as it names it in the message.
+   */
+  endpoint: string | undefined = undefined
+  /** The client id the request was for, when the error is about a request. */
+  clientId: string | undefined = undefined
 
   constructor(message: string, options: TokenClientErrorOptions = {}) {
     super(message, 'cause' in options ? { cause: options.cause } : undefined)

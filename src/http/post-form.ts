@@ -164,10 +164,17 @@ function tooLarge(status: number, contentType: string | undefined, reason: strin
   return new InvalidResponseError(cause === undefined ? { status, contentType, reason } : { status, contentType, reason, cause })
 }
 
+/**
+ * A network failure in a few words, each said once: the message, with the code in front only when
+ * the message does not already name it (`connect ECONNREFUSED 127.0.0.1:443`, not
+ * `ECONNREFUSED connect ECONNREFUSED ...`). An `AggregateError` (every address of a host refused)
+ * has an empty message of its own: its first error speaks for it.
+ */
 function describe(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as Error & { code?: unknown }).code
-    return typeof code === 'string' ? `${code} ${error.message}` : error.message
-  }
-  return String(error)
+  if (!(error instanceof Error)) return String(error)
+  const first = error instanceof AggregateError && error.message === '' ? error.errors[0] : undefined
+  const message = first instanceof Error ? first.message : error.message
+  const code = (error as Error & { code?: unknown }).code
+  if (typeof code !== 'string' || message.includes(code)) return message || String(code ?? 'unknown error')
+  return message === '' ? code : `${code} ${message}`
 }

@@ -71,7 +71,7 @@ test('a short secret never mangles protocol fields or messages: error stays inva
     await client.close()
     assert.ok(isTokenClientError(error) && error.code === 'OAUTH_ERROR', String(error))
     assert.equal(error.error, 'invalid_client')
-    assert.match(error.message, /^token endpoint answered 401 invalid_client/)
+    assert.match(error.message, /^token endpoint http:\/\/127\.0\.0\.1:\d+\/token \(client svc\) answered 401 invalid_client/)
     assert.ok(!error.message.includes('[redacted]: [redacted]'), error.message)
   }
 })
