@@ -1,3 +1,4 @@
+import { channel } from 'node:diagnostics_channel'
 import { LRUCache } from 'lru-cache'
 import { monotonicClock, type Clock } from '../clock.js'
 import { AbortError } from '../errors/token-client-error.js'
@@ -66,10 +67,16 @@ const toAbortError = (reason: unknown): AbortError => new AbortError(reason)
 const valueOf = <T>(entry: CacheEntry<T>): T => entry.value
 /** The entry's value as one already-resolved promise, made on the first hit and shared by every later one. */
 const resolvedValue = <T>(entry: CacheEntry<T>): Promise<T> => (entry.resolved ??= Promise.resolve(entry.value))
-// Shared across calls, so never frozen: lru-cache writes its `status` into the options object it is given.
+// Options shared across calls, so that a lookup allocates nothing. lru-cache's get() writes a `status`
+// object into the options it is given while its `lru-cache:metrics` channel has subscribers (and
+// then keeps writing into it: the value found, the cache), so a shared object would hold the last
+// token handed out, of any client in the process: while anyone subscribes, get() gets a fresh copy.
 const PEEK_OPTIONS: { noDeleteOnStaleGet: true } = { noDeleteOnStaleGet: true }
 const PEEK_STALE_OPTIONS: { allowStale: true } = { allowStale: true }
 const STALE_OPTIONS: { allowStale: true; noDeleteOnStaleGet: true } = { allowStale: true, noDeleteOnStaleGet: true }
+const lruMetrics = channel('lru-cache:metrics')
+/** Shared `get()` options, or a copy of them while lru-cache would write into them (see above). */
+const getOptions = <O extends object>(shared: O): O => (lruMetrics.hasSubscribers ? { ...shared } : shared)
 
 /**
  * Token cache: lru-cache keeps the tokens (bounded, least recently used first out, each with a TTL
@@ -123,7 +130,7 @@ export class TokenCache<T extends object, C> {
   peek(key: string): Promise<T> | undefined {
     // Fresh to lru-cache means before the refresh point (the TTL is rounded down), which is never
     // after usableUntil: no clock read is needed here beyond lru-cache's own.
-    const entry = this.#lru.get(key, PEEK_OPTIONS)
+    const entry = this.#lru.get(key, getOptions(PEEK_OPTIONS))
     if (entry === undefined || entry.unusableOnArrival === true) return undefined
     return resolvedValue(entry)
   }
@@ -136,7 +143,7 @@ export class TokenCache<T extends object, C> {
     if (signal?.aborted) return Promise.reject(new AbortError(signal.reason))
     let flight = this.#flights.get(key)
     if (forceRefresh) {
-      flight ??= this.#start(key, context, this.#usable(this.#lru.get(key, STALE_OPTIONS)))
+      flight ??= this.#start(key, context, this.#usable(this.#lru.get(key, getOptions(STALE_OPTIONS))))
     } else if (flight === undefined || flight.refreshing) {
       // A usable token may be cached (with its refresh running beside it): that, at once.
       const status: LRUCache.Status<string, CacheEntry<T>> = {}
