@@ -78,3 +78,70 @@ export function encodingMismatchHint(credentials: ClientCredentials): string | u
     : "the client id or secret contains characters that RFC 6749 §2.3.1 requires to be form-encoded, " +
         "and basicEncoding is 'raw'; try basicEncoding: 'form' or authMethod: 'client_secret_post'"
 }
+
+/**
+ * When a server refuses these credentials with `invalid_client`, what most likely went wrong, in the
+ * order a new user meets the causes, or `undefined` when nothing points anywhere:
+ * 1. The answer is a `429` or carries `Retry-After`: the server is throttling the client id after failed
+ *    attempts (brute-force protection, RFC 6749 §2.3.1) and refuses even the right secret until then;
+ *    nothing about encoding, which cannot be the cause of this answer.
+ * 2. The id or secret begins or ends with whitespace, such as the newline a file or `echo` leaves.
+ * 3. The encoding mismatch of {@link encodingMismatchHint}, judged without that whitespace.
+ *
+ * Never includes the id or secret themselves.
+ *
+ * @param status The HTTP status of the answer (`OAuthError.status`).
+ * @param retryAfterMs The answer's `Retry-After` in milliseconds (`OAuthError.retryAfterMs`), if it had one.
+ * @example
+ * invalidClientHint(credentials, 429, 42_000)
+ * // 'the server is refusing this client id for now after failed attempts (brute-force protection),
+ * //  the right secret included; retry after 42 s'
+ * @example
+ * invalidClientHint({ ...credentials, clientSecret: 's3cret\n' }, 401, undefined)
+ * // 'the client secret begins or ends with whitespace (a newline from a file or an environment variable?); ...'
+ */
+export function invalidClientHint(
+  credentials: ClientCredentials,
+  status: number,
+  retryAfterMs: number | undefined,
+): string | undefined {
+  const padded = paddedCredentials(credentials)
+  if (status === 429 || retryAfterMs !== undefined) {
+    const wait =
+      retryAfterMs === undefined || !Number.isFinite(retryAfterMs)
+        ? 'retry later'
+        : `retry after ${Math.max(1, Math.ceil(retryAfterMs / 1000))} s`
+    const throttled =
+      'the server is refusing this client id for now after failed attempts (brute-force protection), ' +
+      `the right secret included; ${wait}`
+    return padded === undefined ? throttled : `${throttled}; ${padded}, which would explain the failed attempts`
+  }
+  const trimmed = { ...credentials, clientId: credentials.clientId.trim(), clientSecret: credentials.clientSecret.trim() }
+  const encoding = encodingMismatchHint(trimmed)
+  if (padded === undefined) return encoding
+  const whitespace = `${padded}; servers compare credentials exactly, so remove the whitespace`
+  return encoding === undefined ? whitespace : `${whitespace}; also, ${encoding}`
+}
+
+/**
+ * True when a value begins or ends with whitespace (a space, a tab, a newline, a byte-order mark):
+ * what reading a secret from a file or an environment variable often leaves behind.
+ *
+ * @example
+ * hasSurroundingWhitespace('s3cret\n') // true
+ * hasSurroundingWhitespace('s3 cret')  // false
+ */
+export function hasSurroundingWhitespace(value: string): boolean {
+  return /^\s|\s$/.test(value)
+}
+
+/** Which of id and secret begin or end with whitespace, said without their values. */
+function paddedCredentials(credentials: ClientCredentials): string | undefined {
+  const padded = [
+    hasSurroundingWhitespace(credentials.clientId) ? 'client id' : undefined,
+    hasSurroundingWhitespace(credentials.clientSecret) ? 'client secret' : undefined,
+  ].filter((name) => name !== undefined)
+  if (padded.length === 0) return undefined
+  const what = padded.length === 2 ? 'the client id and secret begin or end' : `the ${padded[0]} begins or ends`
+  return `${what} with whitespace (a newline from a file or an environment variable?)`
+}

@@ -1,6 +1,9 @@
 import { DEMO_HELP, demoCommand } from './demo-command.js'
 import { EXIT, exitCodeFor } from './exit-codes.js'
+import { GENERATE_SECRET_HELP, generateSecretCommand } from './generate-secret-command.js'
+import { HASH_SECRET_HELP, hashSecretCommand } from './hash-secret-command.js'
 import { processIo, type CommandIo } from './io.js'
+import { messageInFlags, SERVE_OPTION_FLAGS, TOKEN_OPTION_FLAGS, type OptionFlags } from './option-flags.js'
 import { SERVE_HELP, serveCommand } from './serve-command.js'
 import { TOKEN_HELP, tokenCommand } from './token-command.js'
 import { PACKAGE_VERSION } from '../version.js'
@@ -12,13 +15,26 @@ Commands:
   serve    run the reference token server, for tests in any language
   demo     show the client and the reference server working together
 
+Secrets for the reference server's --clients-file:
+  generate-secret  print a new client secret and the stored form the file takes
+  hash-secret      print the stored form of an existing secret (read from stdin or the environment)
+
 Run 'oauth2-client-credentials <command> --help' for a command's options.
 `
 
-const COMMANDS: Record<string, { help: string; run: (args: string[], io: CommandIo) => Promise<void> }> = {
-  token: { help: TOKEN_HELP, run: tokenCommand },
-  serve: { help: SERVE_HELP, run: serveCommand },
+interface Command {
+  help: string
+  run: (args: string[], io: CommandIo) => Promise<void>
+  /** How the library options the command sets are spelled as its flags, for its error messages. */
+  flags?: OptionFlags
+}
+
+const COMMANDS: Record<string, Command> = {
+  token: { help: TOKEN_HELP, run: tokenCommand, flags: TOKEN_OPTION_FLAGS },
+  serve: { help: SERVE_HELP, run: serveCommand, flags: SERVE_OPTION_FLAGS },
   demo: { help: DEMO_HELP, run: demoCommand },
+  'generate-secret': { help: GENERATE_SECRET_HELP, run: generateSecretCommand },
+  'hash-secret': { help: HASH_SECRET_HELP, run: hashSecretCommand },
 }
 
 /** Runs the command line `argv` (without node and the script) and resolves to the exit code. */
@@ -32,7 +48,7 @@ export async function main(argv: string[], io: CommandIo = processIo): Promise<n
     io.out(`${PACKAGE_VERSION}\n`)
     return EXIT.ok
   }
-  const command = COMMANDS[name]
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined
   if (command === undefined) {
     io.err(`oauth2-client-credentials: unknown command '${name}'; try --help\n`)
     return EXIT.usage
@@ -46,7 +62,7 @@ export async function main(argv: string[], io: CommandIo = processIo): Promise<n
     return EXIT.ok
   } catch (error) {
     const code = exitCodeFor(error)
-    const message = error instanceof Error ? error.message : String(error)
+    const message = messageInFlags(error, command.flags ?? {})
     io.err(`oauth2-client-credentials ${name}: ${message.split('\n')[0]}\n`)
     if (code === EXIT.usage) io.err(`run 'oauth2-client-credentials ${name} --help' for usage\n`)
     return code

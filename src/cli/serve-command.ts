@@ -1,24 +1,41 @@
 import { parseArgs } from 'node:util'
 import { startReferenceServer, type Quirk, type ReferenceServerOptions } from '../server/index.js'
+import { isLoopback } from '../server/reference-server.js'
 import { UsageError } from './exit-codes.js'
 import type { CommandIo } from './io.js'
+import { DEFAULT_SECRET_ENV } from './read-secret.js'
 
 export const SERVE_HELP = `Usage: oauth2-client-credentials serve [options]
 
 Runs the reference token server until SIGINT or SIGTERM, for integration tests in any language.
 Prints the issuer and the token URL (or, with --json, one JSON line) once it listens.
 
-  --client ID:SECRET           a client (the secret is everything after the first colon,
-                               so it may hold colons); may repeat
+Clients (at least one):
+  --client ID                  a client whose secret is in the ${DEFAULT_SECRET_ENV}
+                               environment variable; may repeat (they share the secret)
+  --client ID:SECRET           a client and its secret (everything after the first colon, so it
+                               may hold colons); may repeat. Accepted with a warning: the secret
+                               lands in shell history and the process list
   --scope SCOPE                a scope the --client clients may ask for; may repeat
-  --clients-file PATH          clients from a JSON file, each with its own scopes:
+  --clients-file PATH          clients from a JSON file, each with its own scopes (so not with
+                               --scope), secrets stored hashed (see generate-secret, hash-secret):
                                {"clients":[{"clientId":"svc","secretHash":"sha256:...",
                                "scopes":["api:read"]}]}
-  --host HOST                  address to listen on (default 127.0.0.1)
+
+Server:
+  --host HOST                  address to listen on (default 127.0.0.1); anything but loopback
+                               (0.0.0.0 for a container) serves plain http to the network
   --port PORT                  port (default 0: any free port)
+  --issuer URL                 the URL other hosts reach the server by, such as http://auth:8400
+                               from another container: the issuer, iss and endpoint URLs in the
+                               metadata (default http://HOST:PORT)
   --token-lifetime SECONDS     expires_in of issued tokens (default 3600)
   --token-format FORMAT        opaque (default) or jwt
   --signing-alg ALG            for jwt: ES256 (default), RS256 or EdDSA
+  --throttle MAX/SECONDS       brute-force protection: after MAX failed authentications within
+                               SECONDS, a client id is refused, the right secret included, until
+                               the window frees (default 5/60)
+  --no-throttle                no brute-force protection, for tests that try wrong secrets
   --log-limit N                requests the server's log keeps, the latest (default 10000);
                                0 turns the log off
   --quirk QUIRK                behave like servers that bend the rules; may repeat: errors-as-400,
@@ -26,14 +43,50 @@ Prints the issuer and the token URL (or, with --json, one JSON line) once it lis
                                raw-basic, form-response
   --json                       print {"issuer", "tokenUrl", ...} as one JSON line
 
-Example:
-  oauth2-client-credentials serve --port 8400 --client 'svc:s3cr:et%' --scope api:read --scope api:write
+Examples:
+  ${DEFAULT_SECRET_ENV}='s3cr:et%' oauth2-client-credentials serve --port 8400 --client svc \\
+    --scope api:read --scope api:write
+  oauth2-client-credentials serve --host 0.0.0.0 --port 8400 --issuer http://auth:8400 \\
+    --clients-file clients.json
 `
+
+/**
+ * A `--client` flag: `ID:SECRET` (see {@link parseClientFlag}), or `ID` alone, whose secret is in the
+ * `OAUTH2_CLIENT_SECRET` environment variable, out of shell history and the process list.
+ */
+export function clientFlag(flag: string, env: NodeJS.ProcessEnv): { clientId: string; clientSecret: string } {
+  if (flag.includes(':')) return parseClientFlag(flag)
+  if (flag === '') throw new UsageError('--client needs a client id: --client ID or --client ID:SECRET')
+  const clientSecret = env[DEFAULT_SECRET_ENV]
+  if (clientSecret === undefined || clientSecret === '') {
+    throw new UsageError(`--client ${flag}: no secret: set ${DEFAULT_SECRET_ENV}, or use --client ID:SECRET or a --clients-file`)
+  }
+  return { clientId: flag, clientSecret }
+}
+
+/**
+ * Parses `--throttle MAX/SECONDS`: at most MAX failed authentications per client id within SECONDS.
+ *
+ * @example
+ * parseThrottleFlag('5/60') // { maxFailures: 5, windowMs: 60_000 }
+ */
+export function parseThrottleFlag(flag: string): { maxFailures: number; windowMs: number } {
+  const [max, seconds, extra] = flag.split('/')
+  const problem = '--throttle must be MAX/SECONDS, two whole numbers above 0, such as 5/60'
+  if (max === undefined || seconds === undefined || extra !== undefined) throw new UsageError(problem)
+  const maxFailures = integer('--throttle', max, problem)
+  const windowSeconds = integer('--throttle', seconds, problem)
+  if (maxFailures === 0 || windowSeconds === 0) throw new UsageError(problem)
+  return { maxFailures, windowMs: windowSeconds * 1000 }
+}
+
+// Listening on these is listening on every interface; as an issuer they name no host.
+const WILDCARD_HOSTS: ReadonlySet<string> = new Set(['0.0.0.0', '::', '0:0:0:0:0:0:0:0'])
 
 /** Parses `ID:SECRET`: the id ends at the first colon; the secret is the rest, colons and all. */
 export function parseClientFlag(flag: string): { clientId: string; clientSecret: string } {
   const colon = flag.indexOf(':')
-  if (colon <= 0) throw new UsageError('--client must be ID:SECRET')
+  if (colon <= 0) throw new UsageError('--client must be ID or ID:SECRET, and the ID not empty')
   const clientSecret = flag.slice(colon + 1)
   if (clientSecret === '') throw new UsageError(`--client ${flag.slice(0, colon)}: the secret is empty`)
   return { clientId: flag.slice(0, colon), clientSecret }
@@ -51,18 +104,34 @@ export async function serveCommand(args: string[], io: CommandIo, stopSignal?: A
       'clients-file': { type: 'string' },
       host: { type: 'string' },
       port: { type: 'string' },
+      issuer: { type: 'string' },
       'token-lifetime': { type: 'string' },
       'token-format': { type: 'string' },
       'signing-alg': { type: 'string' },
+      throttle: { type: 'string' },
+      'no-throttle': { type: 'boolean' },
       'log-limit': { type: 'string' },
       quirk: { type: 'string', multiple: true },
       json: { type: 'boolean' },
     },
   })
+  const warn = (line: string) => io.err(`${line}\n`)
+  if (values.scope !== undefined && values['clients-file'] !== undefined) {
+    throw new UsageError(
+      '--scope sets the scopes of --client clients only; the clients of --clients-file take theirs from the file, so give each its "scopes" there',
+    )
+  }
   const scopes = (values.scope ?? []).flatMap((scope) => scope.split(' ')).filter((scope) => scope !== '')
-  const clients = (values.client ?? []).map((flag) => ({ ...parseClientFlag(flag), scopes }))
+  const flags = values.client ?? []
+  const clients = flags.map((flag) => ({ ...clientFlag(flag, io.env), scopes }))
   if (clients.length === 0 && values['clients-file'] === undefined) {
-    throw new UsageError('give at least one --client ID:SECRET or a --clients-file')
+    throw new UsageError(`give at least one --client ID (secret in ${DEFAULT_SECRET_ENV}), --client ID:SECRET or a --clients-file`)
+  }
+  if (flags.some((flag) => flag.includes(':'))) {
+    warn(
+      'warning: --client ID:SECRET puts the secret in your shell history and process list; prefer --client ID ' +
+        `with the secret in ${DEFAULT_SECRET_ENV}, or a --clients-file of hashed secrets (see hash-secret and generate-secret)`,
+    )
   }
   const options: ReferenceServerOptions = { clients }
   if (values['clients-file'] !== undefined) options.clientsFile = values['clients-file']
@@ -71,19 +140,27 @@ export async function serveCommand(args: string[], io: CommandIo, stopSignal?: A
     options.allowNonLoopback = true
   }
   if (values.port !== undefined) options.port = integer('--port', values.port)
+  if (values.issuer !== undefined) options.issuer = values.issuer
   if (values['token-lifetime'] !== undefined) options.tokenLifetime = integer('--token-lifetime', values['token-lifetime'])
   if (values['token-format'] !== undefined) options.tokenFormat = values['token-format'] as 'opaque'
   if (values['signing-alg'] !== undefined) options.signingAlgorithm = values['signing-alg'] as 'ES256'
+  if (values['no-throttle'] && values.throttle !== undefined) throw new UsageError('use --throttle or --no-throttle, not both')
+  if (values['no-throttle']) options.throttle = false
+  if (values.throttle !== undefined) options.throttle = parseThrottleFlag(values.throttle)
   if (values['log-limit'] !== undefined) options.logLimit = integer('--log-limit', values['log-limit'])
   if (values.quirk !== undefined) options.quirks = values.quirk as Quirk[]
 
   const server = await startReferenceServer(options)
-  if (values.json) {
-    io.out(`${JSON.stringify({ issuer: server.issuer, tokenUrl: server.tokenUrl, port: server.port })}\n`)
-  } else {
-    io.out(`issuer:    ${server.issuer}\ntoken URL: ${server.tokenUrl}\n`)
+  if (values.host !== undefined && !isLoopback(values.host)) {
+    const everywhere = WILDCARD_HOSTS.has(values.host)
+    const where = everywhere ? `on all interfaces (${values.host})` : `on ${values.host}, which other hosts can reach`
+    warn(`warning: listening ${where} over plain http: client secrets and tokens cross the network in cleartext; for containers and test networks only`)
+    if (everywhere && values.issuer === undefined) {
+      warn(`note: the issuer is ${server.issuer}, which other hosts cannot use; --issuer http://NAME:PORT publishes the name they reach this server by`)
+    }
   }
-  await new Promise<void>((resolve) => {
+  // Listening for the signals before the ready line: a script may send one as soon as it reads it.
+  const stopped = new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop)
       process.off('SIGTERM', stop)
@@ -94,12 +171,18 @@ export async function serveCommand(args: string[], io: CommandIo, stopSignal?: A
     process.once('SIGTERM', stop)
     stopSignal?.addEventListener('abort', stop, { once: true })
   })
+  if (values.json) {
+    io.out(`${JSON.stringify({ issuer: server.issuer, tokenUrl: server.tokenUrl, port: server.port })}\n`)
+  } else {
+    io.out(`issuer:    ${server.issuer}\ntoken URL: ${server.tokenUrl}\n`)
+  }
+  await stopped
   await server.close()
 }
 
 // Digits only: Number() would also take '', ' 7', '1e3' and '0x10'.
-function integer(flag: string, text: string): number {
+function integer(flag: string, text: string, problem = `${flag} must be a whole number`): number {
   const value = Number(text)
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value)) throw new UsageError(`${flag} must be a whole number`)
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value)) throw new UsageError(problem)
   return value
 }

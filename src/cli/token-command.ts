@@ -18,6 +18,8 @@ Gets a client-credentials access token and prints it.
   --basic-encoding ENCODING  form (default, RFC 6749) or raw, for servers that do not decode
   --allow-insecure-http      allow plain http to a non-loopback token URL
   --timeout MS               give up after this long (default 30000)
+  --no-retry                 a single attempt: no retry after a network failure, a timeout,
+                             408, 429 or 5xx
 
 The client secret, from one of (in this order of preference):
   --client-secret-env NAME   an environment variable (default ${DEFAULT_SECRET_ENV})
@@ -55,6 +57,7 @@ export async function tokenCommand(args: string[], io: CommandIo): Promise<void>
       'basic-encoding': { type: 'string' },
       'allow-insecure-http': { type: 'boolean' },
       timeout: { type: 'string' },
+      'no-retry': { type: 'boolean' },
       'client-secret-env': { type: 'string' },
       'client-secret-file': { type: 'string' },
       'client-secret-stdin': { type: 'boolean' },
@@ -92,7 +95,9 @@ export async function tokenCommand(args: string[], io: CommandIo): Promise<void>
     ...(values['allow-insecure-http'] !== undefined && { allowInsecureHttp: values['allow-insecure-http'] }),
     ...(values.audience !== undefined && { audience: values.audience }),
     ...(values.resource !== undefined && { resource: values.resource }),
-    retry: { deadlineMs: timeout, attemptTimeoutMs: Math.min(timeout, 10_000) },
+    retry: values['no-retry']
+      ? { retries: 0, deadlineMs: timeout, attemptTimeoutMs: timeout }
+      : { deadlineMs: timeout, attemptTimeoutMs: Math.min(timeout, 10_000) },
   })
   try {
     const token = await client.getToken(values.scope ?? undefined)

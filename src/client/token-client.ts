@@ -1,6 +1,6 @@
 import { inspect } from 'node:util'
 import { Pool, type Dispatcher } from 'undici'
-import { authenticationParts, basicAuthorization, encodingMismatchHint } from '../auth/client-authentication.js'
+import { authenticationParts, basicAuthorization, invalidClientHint } from '../auth/client-authentication.js'
 import { formEncode } from '../auth/form-encoding.js'
 import { cacheKeyPrefix, tokenCacheKey } from '../cache/cache-key.js'
 import { scheduleToken } from '../cache/refresh-policy.js'
@@ -298,6 +298,6 @@ export class TokenClient {
   /** What to check when the server refused the client's credentials, if the client can tell. */
   #hint(error: unknown): string | undefined {
     if (!(error instanceof OAuthError) || error.error !== 'invalid_client') return undefined
-    return encodingMismatchHint(this.#options.credentials)
+    return invalidClientHint(this.#options.credentials, error.status, error.retryAfterMs)
   }
 }

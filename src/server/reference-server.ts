@@ -102,6 +102,22 @@ export interface ReferenceServerOptions {
    */
   allowNonLoopback?: boolean
   /**
+   * The issuer identifier to publish instead of the origin the server listens on: the URL other
+   * hosts reach it by, say `http://auth:8400` in a container network. It becomes `issuer` and every
+   * endpoint URL in the metadata (`token_endpoint`, `jwks_uri`, ...), the `iss` of JWT access tokens
+   * and introspection, the default `aud`, and `server.issuer`, `server.tokenUrl` and the other URLs
+   * of the server (`server.url` stays the origin listened on). An absolute `http:` or `https:` URL
+   * with no path, query, fragment or credentials (the server answers at its root, and discovery
+   * needs an issuer without a path to be found at the same place under RFC 8414 and OpenID Connect),
+   * written as the URL parser writes an origin: `http://Auth:80/` becomes `http://auth`. The
+   * server does not listen on it; make it point at `host` and `port`.
+   *
+   * @default the origin listened on, `http://<host>:<port>`
+   * @example
+   * { host: '0.0.0.0', allowNonLoopback: true, port: 8400, issuer: 'http://auth:8400' }
+   */
+  issuer?: string
+  /**
    * The port; 0 picks a free one (read it from `server.port`).
    *
    * @default 0
@@ -193,11 +209,11 @@ export interface ReferenceServerOptions {
 
 /** A running reference server; see {@link startReferenceServer}. */
 export interface ReferenceServer {
-  /** The token endpoint, e.g. `http://127.0.0.1:41234/token`. */
+  /** The token endpoint, `<issuer>/token`, e.g. `http://127.0.0.1:41234/token`. */
   readonly tokenUrl: string
   /**
-   * The issuer identifier: the origin, e.g. `http://127.0.0.1:41234` or `http://[::1]:41234`;
-   * identical to `issuer` in the metadata and to the `iss` of JWT access tokens.
+   * The issuer identifier: the origin, e.g. `http://127.0.0.1:41234` or `http://[::1]:41234`, or
+   * the `issuer` option; identical to `issuer` in the metadata and to the `iss` of JWT access tokens.
    */
   readonly issuer: string
   /**
@@ -247,7 +263,10 @@ export interface ReferenceServer {
    * const kid = await server.rotateKeys()
    */
   rotateKeys(): Promise<string>
-  /** The origin of the server, the same as `issuer`. */
+  /**
+   * The origin the server listens on, e.g. `http://127.0.0.1:41234`: the same as `issuer` unless
+   * the `issuer` option publishes another.
+   */
   readonly url: string
   /** The port listened on. */
   readonly port: number
@@ -304,6 +323,7 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
     audience,
     host = DEFAULT_HOST,
     allowNonLoopback = false,
+    issuer,
     port = 0,
     tokenLifetime = DEFAULT_TOKEN_LIFETIME,
     maxBodyBytes = DEFAULT_MAX_BODY_BYTES,
@@ -318,6 +338,7 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
   if (!allowNonLoopback && !isLoopback(host)) {
     throw invalidArgument('options.host', 'must be a loopback address for plain HTTP unless allowNonLoopback is set')
   }
+  const publishedIssuer = issuer === undefined ? undefined : issuerOrigin(issuer)
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw invalidArgument('options.port', 'must be an integer from 0 to 65535')
   }
@@ -350,6 +371,7 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
 
   const instance = new ReferenceTokenServer(
     host,
+    publishedIssuer,
     {
       registry,
       throttle: failureThrottle,
@@ -394,6 +416,7 @@ class ReferenceTokenServer implements ReferenceServer {
   readonly faults: FaultScript
   readonly tokens: TokenStore
   readonly #host: string
+  readonly #publishedIssuer: string | undefined
   readonly #server: Server
   readonly #context: ServerContext
   readonly #keys: SigningKeys
@@ -401,8 +424,9 @@ class ReferenceTokenServer implements ReferenceServer {
   #closed: Promise<void> | undefined
   #issuerAudience: readonly string[] = Object.freeze([''])
 
-  constructor(host: string, settings: ContextSettings, log: RequestLog) {
+  constructor(host: string, publishedIssuer: string | undefined, settings: ContextSettings, log: RequestLog) {
     this.#host = host
+    this.#publishedIssuer = publishedIssuer
     // The issuer is known only once the server listens; endpoints read it per request.
     const issuer = (): string => this.issuer
     const issuerAudience = (): readonly string[] => this.#issuerAudience
@@ -441,8 +465,8 @@ class ReferenceTokenServer implements ReferenceServer {
       server.listen({ host: this.#host, port }, () => {
         server.off('error', onError)
         this.port = (server.address() as AddressInfo).port
-        this.issuer = `http://${this.#host.includes(':') ? `[${this.#host}]` : this.#host}:${this.port}`
-        this.url = this.issuer
+        this.url = `http://${this.#host.includes(':') ? `[${this.#host}]` : this.#host}:${this.port}`
+        this.issuer = this.#publishedIssuer ?? this.url
         this.#issuerAudience = Object.freeze([this.issuer])
         this.tokenUrl = this.issuer + TOKEN_PATH
         this.jwksUri = this.issuer + JWKS_PATH
@@ -505,7 +529,29 @@ class ReferenceTokenServer implements ReferenceServer {
   }
 }
 
-function isLoopback(host: string): boolean {
+/**
+ * The `issuer` option as the issuer identifier: an http(s) origin as the URL parser writes it
+ * (lower-case host, no default port, no trailing slash), or a `TypeError` naming the option.
+ */
+function issuerOrigin(issuer: unknown): string {
+  const problem = 'must be an absolute http: or https: URL with no path, query, fragment or credentials, such as http://auth:8400'
+  if (typeof issuer !== 'string' || !URL.canParse(issuer)) throw invalidArgument('options.issuer', problem)
+  const url = new URL(issuer)
+  // '?' and '#' are checked in the text: the parser drops an empty query or fragment.
+  const bare = url.pathname === '/' && !issuer.includes('?') && !issuer.includes('#') && url.username === '' && url.password === ''
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !bare) throw invalidArgument('options.issuer', problem)
+  return url.origin
+}
+
+/**
+ * True for a host to listen on that only this machine can reach: `localhost`, 127.0.0.0/8 and `::1`
+ * (also IPv4-mapped). Plain HTTP is allowed there without `allowNonLoopback`.
+ *
+ * @example
+ * isLoopback('127.0.0.1') // true
+ * isLoopback('0.0.0.0')   // false
+ */
+export function isLoopback(host: string): boolean {
   const lower = host.toLowerCase()
   return (
     lower === 'localhost' ||

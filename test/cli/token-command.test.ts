@@ -104,3 +104,58 @@ test('the binary runs as a process: curl -H "$(... --header)" style output', asy
   assert.equal(stderr, '')
   assert.match(stdout, /^Authorization: Bearer \S+\n$/)
 })
+
+test("TokenClient's option errors are printed in the token command's flags (exit 2)", async () => {
+  const env = { OAUTH2_CLIENT_SECRET: SECRET }
+  const rows: Array<[string, string[], RegExp]> = [
+    [
+      'plain http to a non-loopback host',
+      ['--token-url', 'http://id.example.com/token', '--client-id', 'svc'],
+      /^oauth2-client-credentials token: --token-url must use https: \(plain http is allowed only to loopback hosts, or with --allow-insecure-http\)\n/,
+    ],
+    ['a token URL with credentials', ['--token-url', 'https://u:p@id.example.com/token', '--client-id', 'svc'], /--token-url must not carry credentials; use --client-id and the client secret\n/],
+    ['a colon in the id with raw Basic', ['--token-url', server.tokenUrl, '--client-id', 'a:b', '--basic-encoding', 'raw'], /: --client-id cannot contain ':' with --basic-encoding raw \(Basic would split it\)\n/],
+    ['an unknown auth method', ['--token-url', server.tokenUrl, '--client-id', 'svc', '--auth-method', 'private_key_jwt'], /: --auth-method must be one of 'client_secret_basic', 'client_secret_post'\n/],
+    ['an unknown Basic encoding', ['--token-url', server.tokenUrl, '--client-id', 'svc', '--basic-encoding', 'utf8'], /: --basic-encoding must be one of 'form', 'raw'\n/],
+    ['a scope outside NQCHAR', ['--token-url', server.tokenUrl, '--client-id', 'svc', '--scope', 'api:"read"'], /: --scope has a scope token with a character RFC 6749/],
+    ['a resource that is not an absolute URI', ['--token-url', server.tokenUrl, '--client-id', 'svc', '--resource', 'not a uri'], /: --resource must be an absolute URI/],
+  ]
+  for (const [name, args, expected] of rows) {
+    const { code, err } = await run(['token', ...args], env)
+    assert.equal(code, 2, `${name}: ${err}`)
+    assert.match(err, expected, name)
+    assert.doesNotMatch(err, /tokenUrl|clientId|clientSecret|basicEncoding|authMethod|allowInsecureHttp/, name)
+    assert.match(err, /run 'oauth2-client-credentials token --help' for usage\n$/, name)
+  }
+})
+
+test("the invalid_client hint names the token command's flags, not TokenClient options", async () => {
+  const refused = await run(base(), { OAUTH2_CLIENT_SECRET: 'wrong:secret%' })
+  assert.equal(refused.code, 3)
+  assert.match(refused.err, /invalid_client/)
+  assert.match(refused.err, /--basic-encoding raw or --auth-method client_secret_post/)
+  assert.doesNotMatch(refused.err, /basicEncoding|authMethod/)
+  assert.ok(!refused.err.includes('wrong:secret%'))
+})
+
+test('--no-retry makes a single attempt; without it a 503 is retried', async () => {
+  const env = { OAUTH2_CLIENT_SECRET: SECRET }
+  const requests = () => server.log.tokenRequests().length
+  try {
+    server.faults.add({ type: 'status', status: 503, headers: { 'retry-after': '0' } })
+    let before = requests()
+    const once = await run([...base(), '--no-retry'], env)
+    assert.equal(once.code, 3, once.err)
+    assert.match(once.err, /503/)
+    assert.equal(requests() - before, 1, 'one attempt')
+
+    server.faults.add({ type: 'status', status: 503, headers: { 'retry-after': '0' } })
+    before = requests()
+    const retried = await run(base(), env)
+    assert.equal(retried.code, 0, retried.err)
+    assert.equal(requests() - before, 2, 'the 503, then the token')
+  } finally {
+    server.faults.clear()
+  }
+  assert.match((await run(['token', '--help'])).out, /--no-retry +a single attempt/)
+})

@@ -59,3 +59,18 @@ test('an OAuth error and an invalid response name the endpoint and client too', 
   const invalid = await failure(client, 'api:write')
   assert.match(invalid.message, /^token endpoint http:\/\/127\.0\.0\.1:\d+\/token \(client svc\) answered 200 \(text\/html\) something that is not a token response: /)
 })
+
+test('after five wrong secrets the right one is refused for a while, and the error says so, not encoding', async () => {
+  const locked = await startFixture()
+  try {
+    const wrong = locked.makeClient({ clientSecret: 'wrong:secret%', retry: false })
+    for (let i = 0; i < 5; i++) await failure(wrong)
+    const right = locked.makeClient({ retry: false })
+    const error = await failure(right)
+    assert.equal(error.code, 'OAUTH_ERROR')
+    assert.match(error.message, /answered 429 invalid_client: too many failed attempts; the server is refusing this client id for now/)
+    assert.doesNotMatch(error.message, /basicEncoding|form-encode/)
+  } finally {
+    await locked.close()
+  }
+})
