@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util'
 import { startReferenceServer, type Quirk, type ReferenceServerOptions } from '../server/index.js'
-import { isLoopback } from '../server/reference-server.js'
+import { isLoopbackHost } from '../protocol/loopback.js'
 import { UsageError } from './exit-codes.js'
 import type { CommandIo } from './io.js'
 import { DEFAULT_SECRET_ENV } from './read-secret.js'
@@ -151,7 +151,7 @@ export async function serveCommand(args: string[], io: CommandIo, stopSignal?: A
   if (values.quirk !== undefined) options.quirks = values.quirk as Quirk[]
 
   const server = await startReferenceServer(options)
-  if (values.host !== undefined && !isLoopback(values.host)) {
+  if (values.host !== undefined && !isLoopbackHost(values.host)) {
     const everywhere = WILDCARD_HOSTS.has(values.host)
     const where = everywhere ? `on all interfaces (${values.host})` : `on ${values.host}, which other hosts can reach`
     warn(`warning: listening ${where} over plain http: client secrets and tokens cross the network in cleartext; for containers and test networks only`)

@@ -1,6 +1,6 @@
 import { channel } from 'node:diagnostics_channel'
 import { invalidArgument } from '../errors/invalid-argument.js'
-import { isLoopbackHost } from '../http/token-url.js'
+import { isLoopbackHost } from '../protocol/loopback.js'
 
 /**
  * Where a bearer token may be sent: a list of origins, or a predicate of your own.

@@ -1,4 +1,5 @@
 import { invalidArgument } from '../errors/invalid-argument.js'
+import { isScopeToken } from '../protocol/scope-token.js'
 
 /**
  * A scope as callers give it: space-delimited text, or a list of scope tokens. Order and repeats do
@@ -10,8 +11,6 @@ import { invalidArgument } from '../errors/invalid-argument.js'
  */
 export type ScopeInput = string | readonly string[]
 
-// NQCHAR: %x21 / %x23-5B / %x5D-7E (RFC 6749 Appendix A.4)
-const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/
 // Nothing but the separator (one space, RFC 6749 §3.3): a part that holds no scope token.
 const NO_TOKEN = /^ *$/
 
@@ -48,7 +47,7 @@ export function normalizeScope(input: ScopeInput | undefined, name = 'scope'): s
     if (typeof part !== 'string') throw invalidArgument(name, 'must be a string or an array of strings')
     for (const token of part.split(' ')) {
       if (token === '') continue
-      if (!SCOPE_TOKEN.test(token)) {
+      if (!isScopeToken(token)) {
         throw invalidArgument(
           name,
           `has a scope token with a character RFC 6749 §3.3 does not allow (only %x21, %x23-5B and %x5D-7E): ${JSON.stringify(token)}`,

@@ -8,7 +8,7 @@ import { inspect } from 'node:util'
 import { invalidArgument } from '../errors/invalid-argument.js'
 import { digestsEqual, parseSecretHash, sha256Digest } from './client-secret.js'
 import { checkQuirks, type Quirk } from './quirks.js'
-import { isScopeToken } from './scope.js'
+import { isScopeToken } from '../protocol/scope-token.js'
 import { isTokenFormat, type TokenFormat } from './token-format.js'
 
 /** One secret of a {@link ReferenceClient}: exactly one of `secret` and `secretHash`. */

@@ -7,6 +7,7 @@
  * Checks run in this order: the form and the caller's authentication as at the token endpoint
  * (405, 413, 400, 401, 429) → `token` present (400 `invalid_request`) → 200.
  */
+import { epochSeconds } from '../protocol/epoch-seconds.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { findActiveToken } from './active-token.js'
 import {
@@ -74,8 +75,8 @@ export async function handleIntrospectionRequest(
     active: true,
     client_id: record.clientId,
     token_type: 'Bearer',
-    exp: Math.floor(record.expiresAt / 1000),
-    iat: Math.floor(record.issuedAt / 1000),
+    exp: epochSeconds(record.expiresAt),
+    iat: epochSeconds(record.issuedAt),
     sub: record.clientId,
     aud: audienceClaim(record.audience),
     iss: context.issuer,

@@ -8,6 +8,7 @@
  * error) / malformed or repeated (400 `invalid_request`) → token active (401 `invalid_token`) →
  * required scope granted (403 `insufficient_scope`) → 200.
  */
+import { epochSeconds } from '../protocol/epoch-seconds.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { hasRepeatedAuthorization } from './authenticated-form.js'
 import { bearerChallenge, parseBearerAuthorization, type BearerChallenge } from './bearer-authorization.js'
@@ -115,7 +116,7 @@ export async function handleResourceRequest(
     sub: record.clientId,
     scope: record.scope.join(' '),
     aud: audienceClaim(record.audience),
-    exp: Math.floor(record.expiresAt / 1000),
+    exp: epochSeconds(record.expiresAt),
     method: req.method ?? '',
     bodyLength: body.length,
   }

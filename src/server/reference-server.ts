@@ -3,6 +3,7 @@
  * authorization server on `node:http`, for tests and benchmarks. It serves the token endpoint,
  * metadata, a JWK Set, introspection, revocation and a protected resource; every other path is 404.
  */
+import { isLoopbackHost } from '../protocol/loopback.js'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { monotonicClock, type Clock } from '../clock.js'
@@ -335,7 +336,7 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
     quirks = [],
   } = options
   if (typeof host !== 'string' || host === '') throw invalidArgument('options.host', 'must be a non-empty string')
-  if (!allowNonLoopback && !isLoopback(host)) {
+  if (!allowNonLoopback && !isLoopbackHost(host)) {
     throw invalidArgument('options.host', 'must be a loopback address for plain HTTP unless allowNonLoopback is set')
   }
   const publishedIssuer = issuer === undefined ? undefined : issuerOrigin(issuer)
@@ -541,22 +542,4 @@ function issuerOrigin(issuer: unknown): string {
   const bare = url.pathname === '/' && !issuer.includes('?') && !issuer.includes('#') && url.username === '' && url.password === ''
   if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !bare) throw invalidArgument('options.issuer', problem)
   return url.origin
-}
-
-/**
- * True for a host to listen on that only this machine can reach: `localhost`, 127.0.0.0/8 and `::1`
- * (also IPv4-mapped). Plain HTTP is allowed there without `allowNonLoopback`.
- *
- * @example
- * isLoopback('127.0.0.1') // true
- * isLoopback('0.0.0.0')   // false
- */
-export function isLoopback(host: string): boolean {
-  const lower = host.toLowerCase()
-  return (
-    lower === 'localhost' ||
-    lower === '::1' ||
-    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(lower) ||
-    /^::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(lower)
-  )
 }

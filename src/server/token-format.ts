@@ -4,6 +4,7 @@
  * server's current key. Either way the server keeps a record of it, for introspection, revocation
  * and the protected resource.
  */
+import { epochSeconds } from '../protocol/epoch-seconds.js'
 import { randomUUID } from 'node:crypto'
 import type { SigningKeys } from './signing-keys.js'
 import { randomToken, type IssuedToken } from './token-store.js'
@@ -94,8 +95,8 @@ export function accessTokenClaims(record: IssuedToken & { readonly jti: string }
     iss: issuer,
     sub: record.clientId,
     aud: audienceClaim(record.audience),
-    exp: Math.floor(record.expiresAt / 1000),
-    iat: Math.floor(record.issuedAt / 1000),
+    exp: epochSeconds(record.expiresAt),
+    iat: epochSeconds(record.issuedAt),
     jti: record.jti,
     client_id: record.clientId,
   }
@@ -132,7 +133,7 @@ export function mintAccessToken(
     }
     return { token: randomToken(), record }
   }
-  const issuedAt = Math.floor(now / 1000) * 1000
+  const issuedAt = epochSeconds(now) * 1000
   const record: IssuedToken & { jti: string } = {
     clientId: grant.clientId,
     scope: grant.scope,

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { isResourceIndicator } from '../../src/server/resource-indicator.js'
-import { isScopeToken, parseScope } from '../../src/server/scope.js'
+import { isScopeToken } from '../../src/protocol/scope-token.js'
+import { parseScope } from '../../src/server/scope.js'
 
 test('parseScope splits on single spaces, dedupes, refuses anything outside the grammar', () => {
   const table: [string, string[] | undefined][] = [
