@@ -1,9 +1,9 @@
-// Runs every cell of the fault matrix (test/reliability/support/fault-cells.ts) and prints what was
+// Runs every cell of the fault matrix (scripts/soak/fault-cells.ts) and prints what was
 // measured as a markdown table, for docs/reliability.md. Exits 1 when a cell disagrees with what
 // the test expects.
 //
 //   npx tsx scripts/soak/fault-matrix-table.ts > /tmp/matrix.md
-import { CELLS, MATRIX_RETRY, mismatches, outcomeText } from '../../test/reliability/support/fault-cells.js'
+import { CELLS, MATRIX_RETRY, mismatches, outcomeText } from './fault-cells.js'
 
 const GROUP_TITLES = {
   connection: 'Connection',

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { Pool } from 'undici'
 import { formEncode } from '../../src/auth/form-encoding.js'
+import { onJsonLines } from './json-lines.js'
 
 const { values } = parseArgs({
   options: {
@@ -30,16 +31,10 @@ const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(
 })
 const serverStats: Array<{ rss: number; heapUsed: number; sockets: number; tokens: number }> = []
 const port = await new Promise<number>((resolve, reject) => {
-  let buffered = ''
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    buffered += chunk
-    let newline: number
-    while ((newline = buffered.indexOf('\n')) !== -1) {
-      const message = JSON.parse(buffered.slice(0, newline)) as { port?: number; rss: number; heapUsed: number; sockets: number; tokens: number }
-      buffered = buffered.slice(newline + 1)
-      if (message.port !== undefined) resolve(message.port)
-      else serverStats.push(message)
-    }
+  onJsonLines(child.stdout, (line) => {
+    const message = line as { port?: number; rss: number; heapUsed: number; sockets: number; tokens: number }
+    if (message.port !== undefined) resolve(message.port)
+    else serverStats.push(message)
   })
   child.once('exit', () => reject(new Error('the server process exited')))
 })

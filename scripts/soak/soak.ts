@@ -2,6 +2,7 @@
 // reports. Used by scripts/soak/run.ts (minutes) and test/reliability/soak-short.test.ts (seconds).
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { onJsonLines } from './json-lines.js'
 
 /** What the worker is asked to do. */
 export interface SoakConfig {
@@ -138,21 +139,14 @@ export async function runSoak(overrides: Partial<SoakConfig> = {}, exitGraceMs =
   let summary: SoakSummary | undefined
   let summaryAt: number | undefined
   let stderr = ''
-  let buffered = ''
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    buffered += chunk
-    let newline: number
-    while ((newline = buffered.indexOf('\n')) !== -1) {
-      const line = buffered.slice(0, newline)
-      buffered = buffered.slice(newline + 1)
-      const message = JSON.parse(line) as SoakSample | SoakSummary | { type: 'crash'; error: string }
-      if (message.type === 'sample') samples.push(message)
-      else if (message.type === 'summary') {
-        summary = message
-        summaryAt = performance.now()
-      } else stderr += `worker crashed: ${message.error}\n`
-    }
+  onJsonLines(child.stdout, (line) => {
+    const message = line as SoakSample | SoakSummary | { type: 'crash'; error: string }
+    if (message.type === 'sample') samples.push(message)
+    else if (message.type === 'summary') {
+      summary = message
+      summaryAt = performance.now()
+    } else stderr += `worker crashed: ${message.error}\n`
   })
   const hardLimitMs = (config.seconds + 60) * 1_000
   const { exitCode, exitedAt } = await new Promise<{ exitCode: number | null; exitedAt: number }>((resolve) => {

@@ -28,10 +28,13 @@ export interface ClientCredentials {
   readonly basicEncoding: BasicEncoding
 }
 
+/** Form parameters that authenticate a token request in its body, in the order they are sent. */
+export type AuthParams = ReadonlyArray<readonly [string, string]>
+
 /** What authentication adds to a token request: a header, or body parameters. */
 export interface AuthenticationParts {
   readonly authorization: string | undefined
-  readonly bodyParams: ReadonlyArray<readonly [string, string]>
+  readonly bodyParams: AuthParams
 }
 
 /**

@@ -3,8 +3,8 @@ import { LRUCache } from 'lru-cache'
 import { monotonicClock, type Clock } from '../clock.js'
 import { AbortError } from '../errors/token-client-error.js'
 import { callHook } from '../hooks/call-hook.js'
-import { raceAbort } from '../http/abort-race.js'
-import { LazyAbortController, type LazyAbortSignal } from '../http/lazy-abort-controller.js'
+import { LazyAbortController, type LazyAbortSignal } from '../abort/lazy-abort-controller.js'
+import { raceAbort } from '../abort/race-abort.js'
 
 /** A token in the cache, with the moments that govern it (clock milliseconds). */
 export interface CacheEntry<T> {

@@ -7,14 +7,14 @@ import { invalidArgument } from '../errors/invalid-argument.js'
 import { refuseUnknownOptions } from '../errors/unknown-options.js'
 import { parseTokenUrl } from '../http/token-url.js'
 import { normalizeScope } from '../request/scope.js'
-import { normalizeParams, type NormalizedParams } from '../request/token-params.js'
+import { EXTRA_PARAMS_OPTIONS, normalizeParams, type NormalizedParams } from '../request/token-params.js'
 import { DEFAULT_RETRY_POLICY, type RetryOptions, type RetryPolicy } from '../retry/retry-policy.js'
 import { MAX_TIMER_DELAY_MS } from '../timer-limit.js'
 import { DEFAULT_USER_AGENT } from '../version.js'
 import type { CacheOptions, GetTokenOptions, TokenClientOptions } from './token-client-options.js'
 
 /** The defaults of the options that are not part of the retry or refresh policies. */
-export const DEFAULTS = Object.freeze({
+const DEFAULTS = Object.freeze({
   maxEntries: 1000,
   defaultLifetimeMs: 300_000,
   maxResponseBytes: 1_048_576,
@@ -28,9 +28,7 @@ const CLIENT_OPTIONS = {
   authMethod: true,
   basicEncoding: true,
   scope: true,
-  audience: true,
-  resource: true,
-  params: true,
+  ...EXTRA_PARAMS_OPTIONS,
   allowInsecureHttp: true,
   dispatcher: true,
   userAgent: true,
@@ -63,9 +61,7 @@ const RETRY_OPTIONS = {
 const GET_TOKEN_OPTIONS = {
   forceRefresh: true,
   signal: true,
-  audience: true,
-  resource: true,
-  params: true,
+  ...EXTRA_PARAMS_OPTIONS,
 } as const satisfies Record<keyof GetTokenOptions, true>
 
 // What users of other libraries type (openid-client, simple-oauth2, client-oauth2, p-retry, ky, lru-cache),

@@ -1,6 +1,8 @@
 import { inspect } from 'node:util'
 import { Pool, type Dispatcher } from 'undici'
-import { authenticationParts, basicAuthorization, invalidClientHint } from '../auth/client-authentication.js'
+import type { LazyAbortSignal } from '../abort/lazy-abort-controller.js'
+import type { TimeLimit } from '../abort/timed-abort.js'
+import { authenticationParts, basicAuthorization, invalidClientHint, type AuthParams } from '../auth/client-authentication.js'
 import { formEncode } from '../auth/form-encoding.js'
 import { cacheKeyPrefix, tokenCacheKey } from '../cache/cache-key.js'
 import { scheduleToken } from '../cache/refresh-policy.js'
@@ -13,13 +15,12 @@ import {
   OAuthError,
   TokenClientError,
 } from '../errors/token-client-error.js'
-import type { LazyAbortSignal } from '../http/lazy-abort-controller.js'
 import { formTarget, postForm, type FormTarget } from '../http/post-form.js'
 import { givenScope, normalizeScope, type ScopeInput } from '../request/scope.js'
 import { normalizeParams, type ExtraParamsOptions } from '../request/token-params.js'
 import { tokenRequestBody } from '../request/token-request-body.js'
 import { interpretTokenResponse } from '../response/token-response.js'
-import { withRetries, type AttemptBudget } from '../retry/with-retries.js'
+import { withRetries } from '../retry/with-retries.js'
 import { AccessToken } from './access-token.js'
 import { countClosedClient, countOpenClient } from './client-census.js'
 import { checkGetTokenOptions, resolveOptions, type ResolvedOptions } from './resolve-options.js'
@@ -44,17 +45,17 @@ const closedError = (): ClientClosedError => new ClientClosedError()
 const MAX_REMEMBERED_SCOPES = 1024
 
 /**
- * One token request, prepared once: its cache key and form body. It is the context the cache hands
- * back to the client to request a token, and it holds no secret: the client adds its authentication
- * parameters when it sends the form.
+ * One token request, prepared once: its cache key and its whole form body, the client's
+ * authentication parameters included. It is the context the cache hands back to the client to
+ * request a token; it never leaves the client.
  */
 interface TokenRequest {
   readonly key: string
   readonly scopes: readonly string[]
   /** The scopes space-joined: the granted scope when the server echoes none. */
   readonly requestedScope: string
-  /** `grant_type`, `scope` and the extra parameters, form-encoded. */
-  readonly form: string
+  /** The form-encoded body: `grant_type`, `scope`, the extra parameters, the authentication parameters. */
+  readonly body: string
 }
 
 /**
@@ -76,10 +77,10 @@ export class TokenClient {
   readonly #dispatcher: Dispatcher
   readonly #keyPrefix: string
   readonly #cache: TokenCache<AccessToken, TokenRequest>
-  /** The request headers and authentication parameters, the same for every token request: built once. */
+  /** The request headers, the same for every token request: built once. */
   readonly #headers: Readonly<Record<string, string>>
-  /** The authentication parameters sent in the body (`client_secret_post`), form-encoded; `''` with Basic. */
-  readonly #authForm: string
+  /** The authentication parameters sent in the body (`client_secret_post`); none with Basic. */
+  readonly #authParams: AuthParams
   /** Where the token URL is POSTed to, worked out once. */
   readonly #target: FormTarget
   /** What every request error names: the endpoint (origin and path, no query) and the client id. */
@@ -115,7 +116,7 @@ export class TokenClient {
     ]
     this.#redact = (text) => redact(text, secrets)
     const auth = authenticationParts(credentials)
-    this.#authForm = new URLSearchParams(auth.bodyParams as Array<[string, string]>).toString()
+    this.#authParams = auth.bodyParams
     this.#headers = Object.freeze({
       accept: 'application/json',
       'content-type': 'application/x-www-form-urlencoded',
@@ -249,7 +250,7 @@ export class TokenClient {
       key: tokenCacheKey(this.#keyPrefix, scopes, params),
       scopes,
       requestedScope: scopes.join(' '),
-      form: tokenRequestBody(scopes, params, []),
+      body: tokenRequestBody(scopes, params, this.#authParams),
     }
   }
 
@@ -257,7 +258,7 @@ export class TokenClient {
     const { clock, retry } = this.#options
     try {
       return await withRetries(
-        (_attempt, attemptSignal, budget) => this.#attempt(request, attemptSignal, budget),
+        (_attempt, attemptSignal, timeout) => this.#attempt(request, attemptSignal, timeout),
         retry,
         signal, // the cache's flight signal: it fires when nobody waits any more or close() is called
         clock,
@@ -268,15 +269,15 @@ export class TokenClient {
     }
   }
 
-  async #attempt(request: TokenRequest, signal: LazyAbortSignal, budget: AttemptBudget): Promise<CacheEntry<AccessToken>> {
+  async #attempt(request: TokenRequest, signal: LazyAbortSignal, timeout: TimeLimit): Promise<CacheEntry<AccessToken>> {
     const { tokenUrl, clock } = this.#options
     const sentAt = clock.now()
     const response = await postForm(
       this.#dispatcher,
       this.#target,
       this.#headers,
-      this.#authForm === '' ? request.form : `${request.form}&${this.#authForm}`,
-      { timeout: budget, maxResponseBytes: this.#options.maxResponseBytes },
+      request.body,
+      { timeout, maxResponseBytes: this.#options.maxResponseBytes },
       signal,
     )
     const token = interpretTokenResponse(response, {

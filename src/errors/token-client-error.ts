@@ -80,6 +80,14 @@ export abstract class TokenClientError extends Error {
     Object.defineProperty(this, brand, { value: true })
   }
 
+  /**
+   * `instanceof TokenClientError` holds for any of the package's errors, also one created by another
+   * copy of the package (two versions of it in `node_modules`, say).
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasInstance(this, TokenClientError, value)
+  }
+
   /** The class name, such as `OAuthError`, also for an error from another copy of the package. */
   override get name(): string {
     return this.constructor.name
@@ -94,6 +102,17 @@ export abstract class TokenClientError extends Error {
  */
 export function isTokenClientError(value: unknown): value is AnyTokenClientError {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true
+}
+
+/**
+ * `instanceof` for one of the package's error classes, as undici's errors do it: by the brand every
+ * {@link TokenClientError} carries and, for a concrete class, its `code`, so that an error from another
+ * copy of the package passes. For a caller's own subclass (`this` is not the package's class), the
+ * prototype chain decides, as it does without `Symbol.hasInstance`.
+ */
+function hasInstance(target: Function, own: Function, value: unknown, code?: TokenClientErrorCode): boolean {
+  if (target !== own) return Function.prototype[Symbol.hasInstance].call(target, value)
+  return isTokenClientError(value) && (code === undefined || value.code === code)
 }
 
 /** The fields of an OAuth 2.0 error response (RFC 6749 §5.2). */
@@ -145,6 +164,11 @@ export class OAuthError extends TokenClientError {
     this.status = fields.status
     this.retryAfterMs = fields.retryAfterMs
   }
+
+  /** `instanceof OAuthError` holds for an `OAUTH_ERROR` error, also one created by another copy of the package. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasInstance(this, OAuthError, value, 'OAUTH_ERROR')
+  }
 }
 
 /** Fields of an {@link UnexpectedStatusError}. */
@@ -190,6 +214,11 @@ export class UnexpectedStatusError extends TokenClientError {
     this.redirectOrigin = fields.redirectOrigin
     this.retryAfterMs = fields.retryAfterMs
   }
+
+  /** `instanceof UnexpectedStatusError` holds for an `UNEXPECTED_STATUS` error, also one created by another copy of the package. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasInstance(this, UnexpectedStatusError, value, 'UNEXPECTED_STATUS')
+  }
 }
 
 /** Fields of an {@link InvalidResponseError}. */
@@ -228,6 +257,11 @@ export class InvalidResponseError extends TokenClientError {
     this.contentType = fields.contentType
     this.reason = fields.reason
   }
+
+  /** `instanceof InvalidResponseError` holds for an `INVALID_RESPONSE` error, also one created by another copy of the package. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasInstance(this, InvalidResponseError, value, 'INVALID_RESPONSE')
+  }
 }
 
 /**
@@ -256,6 +290,11 @@ export class TransportError extends TokenClientError {
   constructor(message: string, cause: unknown, transient = true) {
     super(message, { cause })
     this.transient = transient
+  }
+
+  /** `instanceof TransportError` holds for a `TRANSPORT_ERROR` error, also one created by another copy of the package. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasInstance(this, TransportError, value, 'TRANSPORT_ERROR')
   }
 }
 
@@ -288,6 +327,11 @@ export class TimeoutError extends TokenClientError {
       options,
     )
   }
+
+  /** `instanceof TimeoutError` holds for a `TIMEOUT` error, also one created by another copy of the package. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasInstance(this, TimeoutError, value, 'TIMEOUT')
+  }
 }
 
 /**
@@ -301,6 +345,11 @@ export class AbortError extends TokenClientError {
 
   constructor(reason: unknown) {
     super('token request aborted', { cause: reason })
+  }
+
+  /** `instanceof AbortError` holds for an `ABORTED` error, also one created by another copy of the package. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasInstance(this, AbortError, value, 'ABORTED')
   }
 }
 
@@ -316,6 +365,11 @@ export class ClientClosedError extends TokenClientError {
 
   constructor() {
     super('token client is closed')
+  }
+
+  /** `instanceof ClientClosedError` holds for a `CLIENT_CLOSED` error, also one created by another copy of the package. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasInstance(this, ClientClosedError, value, 'CLIENT_CLOSED')
   }
 }
 

@@ -1,6 +1,6 @@
 import { fetch as undiciFetch } from 'undici'
 import { invalidArgument } from '../errors/invalid-argument.js'
-import { raceAbort } from '../http/abort-race.js'
+import { raceAbort } from '../abort/race-abort.js'
 import { publishBearerSkipped, type OriginsOption } from './bearer-policy.js'
 import { bearerSetup, type BearerOptions, type RetryOnUnauthorized } from './bearer-setup.js'
 import { isReplayableBody } from './replayable-body.js'

@@ -1,5 +1,6 @@
 import { invalidArgument } from '../errors/invalid-argument.js'
 import { refuseUnknownOptions, type KnownOptions } from '../errors/unknown-options.js'
+import { EXTRA_PARAMS_OPTIONS } from '../request/token-params.js'
 import { bearerPolicy, type BearerPolicy, type OriginsOption } from './bearer-policy.js'
 import { TokenRenewal, type TokenSelection, type TokenSource } from './token-source.js'
 
@@ -33,9 +34,7 @@ const BEARER_OPTIONS = {
   allowInsecureHttp: true,
   retryOnUnauthorized: true,
   scope: true,
-  audience: true,
-  resource: true,
-  params: true,
+  ...EXTRA_PARAMS_OPTIONS,
 } as const satisfies Record<keyof BearerOptions, true>
 
 // What users of other libraries type, by what they mean here; close misspellings need no entry.

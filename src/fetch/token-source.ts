@@ -1,4 +1,4 @@
-import { raceAbort } from '../http/abort-race.js'
+import { raceAbort } from '../abort/race-abort.js'
 import type { ScopeInput } from '../request/scope.js'
 import type { ExtraParamsOptions } from '../request/token-params.js'
 

@@ -1,13 +1,9 @@
 import { Dispatcher } from 'undici'
-import {
-  AbortError,
-  InvalidResponseError,
-  TokenClientError,
-  TransportError,
-} from '../errors/token-client-error.js'
+import { abortFailure } from '../abort/abort-failure.js'
+import type { LazyAbortSignal } from '../abort/lazy-abort-controller.js'
+import { TimedAbort, type TimeLimit } from '../abort/timed-abort.js'
+import { InvalidResponseError, TokenClientError, TransportError } from '../errors/token-client-error.js'
 import { transportFailure } from '../retry/retry-policy.js'
-import { AttemptAbort, type AttemptTimeout } from './attempt-abort.js'
-import type { LazyAbortSignal } from './lazy-abort-controller.js'
 import { readBody } from './read-body.js'
 
 /** A response read in full, within the size cap; the body of an error status past the cap is empty. */
@@ -34,7 +30,7 @@ const requestApi = Dispatcher.prototype.request
 /** Limits of one POST. */
 export interface PostFormLimits {
   /** The attempt fails with a `TIMEOUT` error after `timeout.timeoutMs`. */
-  timeout: AttemptTimeout
+  timeout: TimeLimit
   /**
    * A larger response body is not read further: a 2xx then fails with `INVALID_RESPONSE`, any other
    * status is answered with an empty body, so that its status alone classifies it.
@@ -71,7 +67,7 @@ export async function postForm(
   limits: PostFormLimits,
   signal: LazyAbortSignal,
 ): Promise<FormResponse> {
-  const abort = new AttemptAbort(signal, limits.timeout)
+  const abort = new TimedAbort(signal, limits.timeout)
   try {
     const response = await requestApi.call(dispatcher, {
       origin: target.origin,
@@ -104,10 +100,7 @@ export async function postForm(
       ? tooLarge(status, contentType, `body is larger than ${limits.maxResponseBytes} bytes`)
       : refusedBySize(refused, status, contentType)
   } catch (error) {
-    if (abort.aborted) {
-      const reason = abort.reason
-      throw reason instanceof TokenClientError ? reason : new AbortError(reason)
-    }
+    if (abort.aborted) throw abortFailure(abort.reason)
     if (error instanceof TokenClientError) throw error
     // Headers larger than the dispatcher parses: the same answer again on every attempt, so not a
     // network failure to retry. No status was parsed, hence 0.

@@ -38,6 +38,16 @@ export interface ExtraParamsOptions {
   params?: TokenParams | undefined
 }
 
+/**
+ * The names {@link ExtraParamsOptions} knows, for the unknown-option checks of every options object
+ * that extends it (the client's, `getToken()`'s, the fetch wrapper's and the interceptor's).
+ */
+export const EXTRA_PARAMS_OPTIONS = {
+  audience: true,
+  resource: true,
+  params: true,
+} as const satisfies Record<keyof ExtraParamsOptions, true>
+
 /** Extra parameters after normalisation: sorted by name, values sorted, empty values dropped. */
 export type NormalizedParams = ReadonlyArray<readonly [string, readonly string[]]>
 

@@ -1,3 +1,4 @@
+import type { TimeLimit } from '../abort/timed-abort.js'
 import {
   OAuthError,
   TimeoutError,
@@ -229,4 +230,33 @@ export function retryAfterDecision(
   if (retryAfterMs === undefined) return { retry: true, waitMs: 0 }
   if (retryAfterMs > maxRetryAfterMs || retryAfterMs >= remainingMs) return { retry: false }
   return { retry: true, waitMs: retryAfterMs }
+}
+
+/**
+ * The time limit of the next attempt: its own timeout, or what is left of the deadline when that is
+ * less (rounded up to a whole millisecond, at least 1); `undefined` when nothing is left, and the
+ * attempt should fail with the deadline's `TIMEOUT` instead of starting.
+ *
+ * @example
+ * attemptTimeout({ attemptTimeoutMs: 10_000, deadlineMs: 30_000 }, 4_200.5) // { timeoutMs: 4201, limit: 'deadline', limitMs: 30000 }
+ */
+export function attemptTimeout(
+  policy: Pick<RetryPolicy, 'attemptTimeoutMs' | 'deadlineMs'>,
+  remainingMs: number,
+): TimeLimit | undefined {
+  if (remainingMs <= 0) return undefined
+  return remainingMs < policy.attemptTimeoutMs
+    ? { timeoutMs: Math.max(1, Math.ceil(remainingMs)), limit: 'deadline', limitMs: policy.deadlineMs }
+    : { timeoutMs: policy.attemptTimeoutMs, limit: 'attempt', limitMs: policy.attemptTimeoutMs }
+}
+
+/**
+ * The `Retry-After` a failed attempt carries, in milliseconds: an OAuth error's or an unexpected
+ * status's, when the server sent one.
+ *
+ * @example
+ * retryAfterOf(new UnexpectedStatusError({ status: 503, retryAfterMs: 2_000 })) // 2000
+ */
+export function retryAfterOf(error: unknown): number | undefined {
+  return error instanceof UnexpectedStatusError || error instanceof OAuthError ? error.retryAfterMs : undefined
 }

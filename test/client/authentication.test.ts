@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { OAuthError } from '../../src/index.js'
-import { CLIENT_ID, RESERVED_SECRET, startFixture, type Fixture } from '../helpers/fixtures.js'
+import { CLIENT_ID, startFixture, type Fixture } from '../helpers/fixtures.js'
+import { PLAIN_SECRET, RESERVED_SECRET, SPACE_PLUS_SECRET } from '../helpers/secrets.js'
 
 let f: Fixture
 before(async () => {
@@ -42,18 +43,18 @@ test('no scope asks for none (the server grants its default); the client default
 })
 
 test('raw Basic credentials to a decoding server: invalid_client whose message names the encoding options', async () => {
-  const client = f.makeClient({ clientId: 'plain', clientSecret: 'a b+c', basicEncoding: 'raw' })
+  const client = f.makeClient({ clientId: 'plain', clientSecret: SPACE_PLUS_SECRET, basicEncoding: 'raw' })
   await assert.rejects(client.getToken('audit'), (error: unknown) => {
     assert.ok(error instanceof OAuthError)
     assert.equal(error.error, 'invalid_client')
     assert.equal(error.status, 401)
     assert.match(error.message, /basicEncoding: 'form'/)
     assert.match(error.message, /client_secret_post/)
-    assert.equal(error.message.includes('a b+c'), false)
+    assert.equal(error.message.includes(SPACE_PLUS_SECRET), false)
     assert.equal(error.attempts, 1, 'an OAuth error is not retried')
     return true
   })
-  const fixed = f.makeClient({ clientId: 'plain', clientSecret: 'a b+c' })
+  const fixed = f.makeClient({ clientId: 'plain', clientSecret: SPACE_PLUS_SECRET })
   assert.equal((await fixed.getToken('audit')).scope, 'audit')
 })
 
@@ -72,7 +73,7 @@ test('a wrong secret with reserved characters: invalid_client hints at raw encod
 
 test('a client not allowed client_credentials gets unauthorized_client, and an unknown scope invalid_scope', async () => {
   await assert.rejects(
-    f.makeClient({ clientId: 'no-cc', clientSecret: 'secret-for-no-cc' }).getToken('audit'),
+    f.makeClient({ clientId: 'no-cc', clientSecret: PLAIN_SECRET }).getToken('audit'),
     (error: unknown) => error instanceof OAuthError && error.error === 'unauthorized_client' && error.status === 400,
   )
   await assert.rejects(

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { MANY_CLIENTS_WARNING, TokenClient } from '../../src/index.js'
 import { recordWarnings } from '../helpers/process-warnings.js'
-import { startFixture, type Fixture, CLIENT_ID, RESERVED_SECRET } from '../helpers/fixtures.js'
+import { startFixture, type Fixture, CLIENT_ID } from '../helpers/fixtures.js'
+import { RESERVED_SECRET, SPACE_PLUS_SECRET } from '../helpers/secrets.js'
 
 let f: Fixture
 before(async () => {
@@ -26,7 +27,7 @@ test('a client per request (many of one configuration open at once) warns once, 
     clients.push(new TokenClient({ tokenUrl: f.server.tokenUrl, clientId: CLIENT_ID, clientSecret: RESERVED_SECRET }))
   }
   // Another configuration is counted on its own.
-  clients.push(new TokenClient({ tokenUrl: f.server.tokenUrl, clientId: 'plain', clientSecret: 'a b+c' }))
+  clients.push(new TokenClient({ tokenUrl: f.server.tokenUrl, clientId: 'plain', clientSecret: SPACE_PLUS_SECRET }))
   const seen = (await warnings.stop()).filter((w) => (w as { code?: string }).code === MANY_CLIENTS_WARNING)
   await Promise.all(clients.map((client) => client.close()))
   assert.equal(seen.length, 1)

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { givenScope, normalizeScope, type ScopeInput } from '../../src/request/scope.js'
 import { startFixture } from '../helpers/fixtures.js'
+import { SPACE_PLUS_SECRET } from '../helpers/secrets.js'
 
 const EMPTY: ScopeInput[] = ['', ' ', '   ', [], [''], ['', '  ']]
 
@@ -25,7 +26,7 @@ test("an empty scope asks for the client's scope option and shares getToken()'s 
     assert.equal(await client.getToken([]), forced, 'the refreshed default token')
 
     // Without a `scope` option, no scope parameter is sent, as for getToken().
-    const bare = f.makeClient({ clientId: 'plain', clientSecret: 'a b+c' })
+    const bare = f.makeClient({ clientId: 'plain', clientSecret: SPACE_PLUS_SECRET })
     await bare.getToken('')
     await bare.getToken([])
     await bare.getToken()

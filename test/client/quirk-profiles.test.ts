@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { OAuthError, TokenClient, type TokenClientOptions } from '../../src/index.js'
 import { QUIRKS, startReferenceServer, type Quirk, type ReferenceServer } from '../../src/server/index.js'
-import { RESERVED_SECRET } from '../helpers/fixtures.js'
+import { RESERVED_SECRET } from '../helpers/secrets.js'
 import { TestClock } from '../helpers/test-clock.js'
 
 const CLIENT_ID = 'svc' // no ':' in the id: raw Basic cannot carry one

@@ -11,7 +11,8 @@ import {
   UnexpectedStatusError,
   type RetryEvent,
 } from '../../src/index.js'
-import { CLIENT_ID, RESERVED_SECRET, startFixture, type Fixture } from '../helpers/fixtures.js'
+import { CLIENT_ID, startFixture, type Fixture } from '../helpers/fixtures.js'
+import { RESERVED_SECRET } from '../helpers/secrets.js'
 import { TestClock } from '../helpers/test-clock.js'
 
 let f: Fixture

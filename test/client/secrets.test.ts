@@ -3,7 +3,8 @@ import { after, before, test } from 'node:test'
 import { inspect } from 'node:util'
 import { formEncode } from '../../src/auth/form-encoding.js'
 import { isTokenClientError, TokenClient } from '../../src/index.js'
-import { CLIENT_ID, RESERVED_SECRET, startFixture, type Fixture } from '../helpers/fixtures.js'
+import { CLIENT_ID, startFixture, type Fixture } from '../helpers/fixtures.js'
+import { RESERVED_SECRET } from '../helpers/secrets.js'
 
 let f: Fixture
 before(async () => {

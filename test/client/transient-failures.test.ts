@@ -8,7 +8,8 @@ import { after, before, test } from 'node:test'
 import { Agent, type Dispatcher } from 'undici'
 import { TimeoutError, TokenClient, TransportError, UnexpectedStatusError } from '../../src/index.js'
 import { isTransient, transportFailure, type TransportFailure } from '../../src/retry/retry-policy.js'
-import { CLIENT_ID, RESERVED_SECRET } from '../helpers/fixtures.js'
+import { CLIENT_ID } from '../helpers/fixtures.js'
+import { RESERVED_SECRET } from '../helpers/secrets.js'
 import { selfSignedCertificate, startTlsTokenServer, type Certificate, type TlsTokenServer } from '../helpers/tls-server.js'
 
 const coded = (code: string, message = code): Error => Object.assign(new Error(message), { code })

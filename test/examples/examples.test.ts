@@ -7,16 +7,16 @@ import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { promisify } from 'node:util'
 import { startReferenceServer, type ReferenceServer } from '../../src/server/index.js'
+import { RESERVED_SECRET } from '../helpers/secrets.js'
 import { REPO, ensureBuilt } from '../packaging/ensure-build.js'
 
 const run = promisify(execFile)
-const SECRET = 'ex:ample% +&=/' // reserved characters on purpose
 let server: ReferenceServer
 
 before(async () => {
   await ensureBuilt() // the examples import 'oauth2-client-credentials', which resolves to dist/
   server = await startReferenceServer({
-    clients: [{ clientId: 'orders-service', clientSecret: SECRET, scopes: ['orders:read', 'orders:write'] }],
+    clients: [{ clientId: 'orders-service', clientSecret: RESERVED_SECRET, scopes: ['orders:read', 'orders:write'] }],
     throttle: false,
   })
 })
@@ -28,7 +28,7 @@ async function example(file: string, nodeArgs: string[] = []): Promise<{ stdout:
     ...process.env,
     OAUTH2_TOKEN_URL: server.tokenUrl,
     OAUTH2_CLIENT_ID: 'orders-service',
-    OAUTH2_CLIENT_SECRET: SECRET,
+    OAUTH2_CLIENT_SECRET: RESERVED_SECRET,
     API_URL: server.resourceUrl,
   }
   // Set by node --test for its own children; an example that uses node:test must report on its own.
@@ -38,7 +38,7 @@ async function example(file: string, nodeArgs: string[] = []): Promise<{ stdout:
     env,
     timeout: 30_000,
   })
-  assert.ok(!result.stdout.includes(SECRET) && !result.stderr.includes(SECRET), 'no example prints the secret')
+  assert.ok(!result.stdout.includes(RESERVED_SECRET) && !result.stderr.includes(RESERVED_SECRET), 'no example prints the secret')
   return result
 }
 

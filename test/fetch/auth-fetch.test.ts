@@ -7,9 +7,9 @@ import { AbortError, createAuthFetch, OAuthError, TokenClient } from '../../src/
 import { startReferenceServer, type ReferenceServer } from '../../src/server/index.js'
 import { startEchoServer } from '../helpers/echo-server.js'
 import { recordWarnings } from '../helpers/process-warnings.js'
+import { RESERVED_SECRET } from '../helpers/secrets.js'
 import { TestClock } from '../helpers/test-clock.js'
 
-const SECRET = 's3cr:et% +&=/x'
 let server: ReferenceServer
 let serverClock: TestClock
 const clients: TokenClient[] = []
@@ -17,7 +17,7 @@ const clients: TokenClient[] = []
 before(async () => {
   serverClock = new TestClock()
   server = await startReferenceServer({
-    clients: [{ clientId: 'svc', clientSecret: SECRET, scopes: ['api:read', 'api:write'] }],
+    clients: [{ clientId: 'svc', clientSecret: RESERVED_SECRET, scopes: ['api:read', 'api:write'] }],
     clock: serverClock,
     throttle: false,
   })
@@ -28,7 +28,7 @@ after(async () => {
 })
 
 function newClient(options: Partial<ConstructorParameters<typeof TokenClient>[0]> = {}): TokenClient {
-  const client = new TokenClient({ tokenUrl: server.tokenUrl, clientId: 'svc', clientSecret: SECRET, retry: { minDelayMs: 1, maxDelayMs: 2 }, ...options })
+  const client = new TokenClient({ tokenUrl: server.tokenUrl, clientId: 'svc', clientSecret: RESERVED_SECRET, retry: { minDelayMs: 1, maxDelayMs: 2 }, ...options })
   clients.push(client)
   return client
 }
@@ -182,7 +182,7 @@ test('a revoked token is renewed the same way', async () => {
   const token = (await client.getToken('api:read', { params: { case: 'revoked' } })).accessToken
   const revoke = await fetch(new URL('/revoke', server.issuer), {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`svc:${encodeURIComponent(SECRET).replace(/%20/g, '+')}`).toString('base64')}` },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`svc:${encodeURIComponent(RESERVED_SECRET).replace(/%20/g, '+')}`).toString('base64')}` },
     body: new URLSearchParams({ token }),
   })
   assert.equal(revoke.status, 200)

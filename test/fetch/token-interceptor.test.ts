@@ -5,9 +5,9 @@ import { Agent, fetch as undiciFetch, interceptors, request, stream } from 'undi
 import { OAuthError, TokenClient, tokenInterceptor } from '../../src/index.js'
 import { startReferenceServer, type ReferenceServer } from '../../src/server/index.js'
 import { startEchoServer } from '../helpers/echo-server.js'
+import { RESERVED_SECRET } from '../helpers/secrets.js'
 import { TestClock } from '../helpers/test-clock.js'
 
-const SECRET = 'inter:ceptor% secret'
 let server: ReferenceServer
 let serverClock: TestClock
 const closers: Array<() => Promise<unknown>> = []
@@ -15,7 +15,7 @@ const closers: Array<() => Promise<unknown>> = []
 before(async () => {
   serverClock = new TestClock()
   server = await startReferenceServer({
-    clients: [{ clientId: 'svc', clientSecret: SECRET, scopes: ['api:read', 'api:write'] }],
+    clients: [{ clientId: 'svc', clientSecret: RESERVED_SECRET, scopes: ['api:read', 'api:write'] }],
     clock: serverClock,
     throttle: false,
   })
@@ -25,7 +25,7 @@ after(async () => {
   await server.close()
 })
 
-function setup(extra: Partial<Parameters<typeof tokenInterceptor>[0]> = {}, clientSecret = SECRET) {
+function setup(extra: Partial<Parameters<typeof tokenInterceptor>[0]> = {}, clientSecret = RESERVED_SECRET) {
   const client = new TokenClient({ tokenUrl: server.tokenUrl, clientId: 'svc', clientSecret, retry: false })
   const agent = new Agent()
   closers.push(() => client.close(), () => agent.close())
@@ -117,7 +117,7 @@ test('with the redirect interceptor, a redirect to another origin loses the bear
   const target = await startEchoServer()
   const origin = await startEchoServer({ '/away': { status: 302, headers: { location: `${target.origin}/landing` } } })
   closers.push(() => target.close(), () => origin.close())
-  const client = new TokenClient({ tokenUrl: server.tokenUrl, clientId: 'svc', clientSecret: SECRET })
+  const client = new TokenClient({ tokenUrl: server.tokenUrl, clientId: 'svc', clientSecret: RESERVED_SECRET })
   const agent = new Agent()
   closers.push(() => client.close(), () => agent.close())
   for (const dispatcher of [

@@ -1,18 +1,21 @@
 import { TokenClient, type TokenClientOptions } from '../../src/index.js'
 import { startReferenceServer, type ReferenceServer } from '../../src/server/index.js'
+import { PLAIN_SECRET, RESERVED_SECRET, SPACE_PLUS_SECRET } from './secrets.js'
 
-/** A secret with every character that Basic form-encoding changes: `:` `%` `+` `&` `=` `/` and a space. */
-export const RESERVED_SECRET = 's3cr:et% +&=/x'
 export const CLIENT_ID = 'svc'
 export const SCOPES = ['api:read', 'api:write', 'audit']
 
-/** A reference server with the standard test client, and a factory for clients of it. */
+/**
+ * A reference server with the standard test client (`svc`, {@link RESERVED_SECRET}), `plain`
+ * ({@link SPACE_PLUS_SECRET}) and `no-cc` ({@link PLAIN_SECRET}, not allowed client_credentials), and a
+ * factory for clients of `svc`.
+ */
 export async function startFixture(extra: Partial<Parameters<typeof startReferenceServer>[0]> = {}) {
   const server = await startReferenceServer({
     clients: [
       { clientId: CLIENT_ID, clientSecret: RESERVED_SECRET, scopes: SCOPES },
-      { clientId: 'plain', clientSecret: 'a b+c', scopes: SCOPES },
-      { clientId: 'no-cc', clientSecret: 'secret-for-no-cc', scopes: SCOPES, grantTypes: ['authorization_code'] },
+      { clientId: 'plain', clientSecret: SPACE_PLUS_SECRET, scopes: SCOPES },
+      { clientId: 'no-cc', clientSecret: PLAIN_SECRET, scopes: SCOPES, grantTypes: ['authorization_code'] },
     ],
     ...extra,
   })

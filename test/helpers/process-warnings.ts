@@ -1,12 +1,12 @@
-import { setImmediate as tick } from 'node:timers/promises'
+import { flushPromises } from './wait-for.js'
 
 /**
  * Records the warnings the process emits (`MaxListenersExceededWarning`, `TimeoutOverflowWarning`...)
- * from now until `stop()`, which waits one turn for warnings still on their way (Node emits them on
- * the next tick) and returns them.
+ * from now until `stop()`, which waits for warnings still on their way (Node emits them on the next
+ * tick: {@link flushPromises} outlasts it) and returns them.
  */
 export function recordWarnings(): { stop: () => Promise<Error[]> } {
-  return recordProcessEvents<Error>('warning', () => tick())
+  return recordProcessEvents<Error>('warning', flushPromises)
 }
 
 /**

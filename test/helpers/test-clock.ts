@@ -1,6 +1,10 @@
 import type { Clock } from '../../src/clock.js'
 
-/** A clock a test moves by hand. `sleep` records the wait and advances time instead of waiting. */
+/**
+ * The clock of every test that moves time: of a client, of the reference server, of a part of either
+ * (the failure throttle, the token cache). The test moves it by hand; `sleep` records the wait and
+ * advances time instead of waiting.
+ */
 export class TestClock implements Clock {
   time: number
   readonly sleeps: number[] = []

@@ -13,11 +13,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { promisify } from 'node:util'
+import { RESERVED_SECRET } from '../helpers/secrets.js'
 import { REPO, ensureBuilt } from './ensure-build.js'
 
 const exec = promisify(execFile)
 const TSC = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc')
-const SECRET = 'pack:secret% +&=/'
 
 interface PackedFile {
   path: string
@@ -200,7 +200,7 @@ describe('installed in a project', { concurrency: true }, () => {
 
   test('the installed CLI: serve, then token against it', async () => {
     const bin = join(project, 'node_modules', '.bin', 'oauth2-client-credentials')
-    const serve = spawn(bin, ['serve', '--json', '--client', `svc:${SECRET}`, '--scope', 'api:read'], {
+    const serve = spawn(bin, ['serve', '--json', '--client', `svc:${RESERVED_SECRET}`, '--scope', 'api:read'], {
       cwd: project,
       env: childEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -221,7 +221,7 @@ describe('installed in a project', { concurrency: true }, () => {
       const { stdout, stderr } = await exec(
         'npx',
         ['--offline', '--no', '--', 'oauth2-client-credentials', 'token', '--token-url', tokenUrl, '--client-id', 'svc', '--scope', 'api:read', '--header'],
-        { cwd: project, env: childEnv({ OAUTH2_CLIENT_SECRET: SECRET }), timeout: 30_000 },
+        { cwd: project, env: childEnv({ OAUTH2_CLIENT_SECRET: RESERVED_SECRET }), timeout: 30_000 },
       )
       assert.match(stdout, /^Authorization: Bearer [\w-]{20,}\n$/)
       assert.equal(stderr, '')

@@ -1,10 +1,10 @@
-// The fault matrix (issue 5, item 1): one test per way the token endpoint can fail. Each asserts the
+// The fault matrix: one test per way the token endpoint can fail. Each asserts the
 // client's outcome (a token after N attempts within the deadline, or a typed error at once), how many
 // requests the server saw, and so that nothing final is ever retried. The cells live in
-// support/fault-cells.ts; `npx tsx scripts/soak/fault-matrix-table.ts` prints them as a table.
+// scripts/soak/fault-cells.ts; `npx tsx scripts/soak/fault-matrix-table.ts` prints them as a table.
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { CELLS, mismatches } from './support/fault-cells.js'
+import { CELLS, mismatches } from '../../scripts/soak/fault-cells.js'
 
 const GROUPS = {
   connection: 'connection faults',

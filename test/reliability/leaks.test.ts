@@ -26,19 +26,20 @@ import {
   type TokenClientOptions,
 } from '../../src/index.js'
 import { startReferenceServer, type Fault, type ReferenceServer } from '../../src/server/index.js'
-import { freePort } from './support/fault-cells.js'
+import { LEAK_PROBE_SECRET } from '../helpers/secrets.js'
+import { waitFor } from '../helpers/wait-for.js'
+import { freePort } from '../../scripts/soak/fault-cells.js'
 
-const SECRET = 'Leak-Probe:s3cr%t +&=/Zq9'
 const CLIENT_ID = 'leaky'
 const basicCredentials = (id: string, secret: string, encode: boolean): string =>
   Buffer.from(encode ? `${formEncode(id)}:${formEncode(secret)}` : `${id}:${secret}`).toString('base64')
 /** The secret in every form it is sent or might be echoed in. */
 const SECRET_FORMS = [
-  SECRET,
-  formEncode(SECRET),
-  encodeURIComponent(SECRET),
-  basicCredentials(CLIENT_ID, SECRET, true),
-  basicCredentials(CLIENT_ID, SECRET, false),
+  LEAK_PROBE_SECRET,
+  formEncode(LEAK_PROBE_SECRET),
+  encodeURIComponent(LEAK_PROBE_SECRET),
+  basicCredentials(CLIENT_ID, LEAK_PROBE_SECRET, true),
+  basicCredentials(CLIENT_ID, LEAK_PROBE_SECRET, false),
 ]
 /** Access tokens seen in this file; every one is looked for everywhere. */
 const tokens = new Set<string>()
@@ -47,7 +48,7 @@ let server: ReferenceServer
 before(async () => {
   server = await startReferenceServer({
     throttle: false,
-    clients: [{ clientId: CLIENT_ID, clientSecret: SECRET, scopes: ['api:read', 'api:write'] }],
+    clients: [{ clientId: CLIENT_ID, clientSecret: LEAK_PROBE_SECRET, scopes: ['api:read', 'api:write'] }],
   })
 })
 after(() => server.close())
@@ -61,7 +62,7 @@ function client(options: Partial<TokenClientOptions> = {}): TokenClient {
   const created = new TokenClient({
     tokenUrl: server.tokenUrl,
     clientId: CLIENT_ID,
-    clientSecret: SECRET,
+    clientSecret: LEAK_PROBE_SECRET,
     retry: { retries: 1, minDelayMs: 1, maxDelayMs: 2, attemptTimeoutMs: 200, deadlineMs: 2_000 },
     ...options,
   })
@@ -132,11 +133,11 @@ async function failure(promise: Promise<unknown>, what = 'the call'): Promise<To
 test('the checker finds a secret or token wherever it hides', () => {
   tokens.add('probe-token-0123456789abcdefghijklmnopqrstu')
   const hidden: unknown[] = [
-    { deep: { deeper: [{ value: SECRET }] } },
-    new Error('outer', { cause: new Error('inner', { cause: { header: `Basic ${basicCredentials(CLIENT_ID, SECRET, true)}` } }) }),
-    Object.defineProperty({}, 'hidden', { value: formEncode(SECRET), enumerable: false }),
+    { deep: { deeper: [{ value: LEAK_PROBE_SECRET }] } },
+    new Error('outer', { cause: new Error('inner', { cause: { header: `Basic ${basicCredentials(CLIENT_ID, LEAK_PROBE_SECRET, true)}` } }) }),
+    Object.defineProperty({}, 'hidden', { value: formEncode(LEAK_PROBE_SECRET), enumerable: false }),
     Object.defineProperty({}, 'lazy', { get: () => 'probe-token-0123456789abcdefghijklmnopqrstu', enumerable: true }),
-    new Map([['k', encodeURIComponent(SECRET)]]),
+    new Map([['k', encodeURIComponent(LEAK_PROBE_SECRET)]]),
   ]
   for (const value of hidden) assert.throws(() => assertNoLeak('probe', value), /shows/)
   tokens.delete('probe-token-0123456789abcdefghijklmnopqrstu')
@@ -184,23 +185,23 @@ describe('nothing shows the secret or a token', () => {
   })
 
   test('every error path: OAuth errors echoing the secret, statuses, bad bodies, transport, timeouts, aborts, close', async () => {
-    const echoBasic = basicCredentials(CLIENT_ID, SECRET, true)
+    const echoBasic = basicCredentials(CLIENT_ID, LEAK_PROBE_SECRET, true)
     const echoed = JSON.stringify({
       error: 'invalid_client',
-      error_description: `bad secret ${SECRET} (form ${formEncode(SECRET)}, Basic ${echoBasic})`,
-      error_uri: `https://errors.example/?secret=${encodeURIComponent(SECRET)}`,
+      error_description: `bad secret ${LEAK_PROBE_SECRET} (form ${formEncode(LEAK_PROBE_SECRET)}, Basic ${echoBasic})`,
+      error_uri: `https://errors.example/?secret=${encodeURIComponent(LEAK_PROBE_SECRET)}`,
     })
     const faults: Array<[string, Fault]> = [
       ['401 echoing the secret', { type: 'status', status: 401, body: echoed }],
       ['200 error echoing the secret', { type: 'body', body: echoed }],
-      ['400 with the secret as the error code', { type: 'status', status: 400, body: JSON.stringify({ error: SECRET }) }],
-      ['token_type set to the secret', { type: 'token', fields: { token_type: SECRET } }],
+      ['400 with the secret as the error code', { type: 'status', status: 400, body: JSON.stringify({ error: LEAK_PROBE_SECRET }) }],
+      ['token_type set to the secret', { type: 'token', fields: { token_type: LEAK_PROBE_SECRET } }],
       ['token_type set to the Basic credentials', { type: 'token', fields: { token_type: echoBasic } }],
-      ['503 page', { type: 'status', status: 503, body: `<html>${SECRET}</html>`, contentType: 'text/html' }],
-      ['redirect carrying the secret', { type: 'status', status: 302, headers: { location: `https://idp.example/login?secret=${encodeURIComponent(SECRET)}` } }],
-      ['HTML 200', { type: 'body', body: `<p>${SECRET}</p>`, contentType: 'text/html' }],
-      ['invalid JSON', { type: 'body', body: `{"access_token":"${SECRET}"` }],
-      ['bad expires_in', { type: 'token', fields: { expires_in: SECRET } }],
+      ['503 page', { type: 'status', status: 503, body: `<html>${LEAK_PROBE_SECRET}</html>`, contentType: 'text/html' }],
+      ['redirect carrying the secret', { type: 'status', status: 302, headers: { location: `https://idp.example/login?secret=${encodeURIComponent(LEAK_PROBE_SECRET)}` } }],
+      ['HTML 200', { type: 'body', body: `<p>${LEAK_PROBE_SECRET}</p>`, contentType: 'text/html' }],
+      ['invalid JSON', { type: 'body', body: `{"access_token":"${LEAK_PROBE_SECRET}"` }],
+      ['bad expires_in', { type: 'token', fields: { expires_in: LEAK_PROBE_SECRET } }],
       ['drop', { type: 'drop' }],
       ['truncate', { type: 'truncate' } as Fault],
       ['slow body', { type: 'delay', ms: 1_000, when: 'body' } as Fault],
@@ -213,7 +214,7 @@ describe('nothing shows the secret or a token', () => {
       assertNoLeak(`${name} → ${error.code}`, error)
     }
     // invalid_client with a secret whose forms differ: the hint names options, never the secret.
-    const wrong = client({ clientSecret: `${SECRET}-wrong`, retry: false })
+    const wrong = client({ clientSecret: `${LEAK_PROBE_SECRET}-wrong`, retry: false })
     const hinted = await failure(wrong.getToken('api:read'))
     assert.ok(hinted instanceof OAuthError && /basicEncoding/.test(hinted.message))
     assertNoLeak('invalid_client with the hint', hinted)
@@ -274,10 +275,10 @@ describe('nothing shows the secret or a token', () => {
     })
     const token = await c.getToken('api:read', { params: { case: 'refresh' } })
     tokens.add(token.accessToken)
-    server.faults.add({ type: 'status', status: 401, body: JSON.stringify({ error: 'invalid_client', error_description: SECRET }) })
+    server.faults.add({ type: 'status', status: 401, body: JSON.stringify({ error: 'invalid_client', error_description: LEAK_PROBE_SECRET }) })
     await new Promise((resolve) => setTimeout(resolve, 2))
     assert.equal(await c.getToken('api:read', { params: { case: 'refresh' } }), token)
-    for (let i = 0; i < 100 && refreshErrors.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5))
+    await waitFor(() => refreshErrors.length > 0)
     assert.ok(refreshErrors.length > 0)
     for (const error of refreshErrors) assertNoLeak('onRefreshError error', error)
     server.faults.clear()
@@ -285,21 +286,21 @@ describe('nothing shows the secret or a token', () => {
 
   test('option errors never quote the secret', () => {
     const attempts: Array<Partial<TokenClientOptions>> = [
-      { tokenUrl: `https://${CLIENT_ID}:${encodeURIComponent(SECRET)}@id.example/token` },
-      { tokenUrl: `http://id.example/token?secret=${encodeURIComponent(SECRET)}` },
-      { tokenUrl: SECRET },
+      { tokenUrl: `https://${CLIENT_ID}:${encodeURIComponent(LEAK_PROBE_SECRET)}@id.example/token` },
+      { tokenUrl: `http://id.example/token?secret=${encodeURIComponent(LEAK_PROBE_SECRET)}` },
+      { tokenUrl: LEAK_PROBE_SECRET },
       { clientSecret: '' },
-      { clientId: `a:${SECRET}`, basicEncoding: 'raw' },
-      { userAgent: `x\n${SECRET}` },
-      { authMethod: SECRET as 'client_secret_post' },
+      { clientId: `a:${LEAK_PROBE_SECRET}`, basicEncoding: 'raw' },
+      { userAgent: `x\n${LEAK_PROBE_SECRET}` },
+      { authMethod: LEAK_PROBE_SECRET as 'client_secret_post' },
       { retry: { retries: -1 } },
-      { params: { client_secret: SECRET } },
-      { resource: `not a uri ${SECRET}` },
+      { params: { client_secret: LEAK_PROBE_SECRET } },
+      { resource: `not a uri ${LEAK_PROBE_SECRET}` },
     ]
     for (const options of attempts) {
       let thrown: unknown
       try {
-        new TokenClient({ tokenUrl: server.tokenUrl, clientId: CLIENT_ID, clientSecret: SECRET, ...options })
+        new TokenClient({ tokenUrl: server.tokenUrl, clientId: CLIENT_ID, clientSecret: LEAK_PROBE_SECRET, ...options })
       } catch (error) {
         thrown = error
       }
@@ -318,7 +319,7 @@ describe('nothing shows the secret or a token', () => {
     assert.equal(response.status, 200)
     assertNoLeak('the response', response)
     await response.text()
-    server.faults.add({ type: 'status', status: 400, body: JSON.stringify({ error: 'invalid_scope', error_description: SECRET }) }, { scope: 'api:write' })
+    server.faults.add({ type: 'status', status: 400, body: JSON.stringify({ error: 'invalid_scope', error_description: LEAK_PROBE_SECRET }) }, { scope: 'api:write' })
     const failing = createAuthFetch(c, { scope: 'api:write', origins: [server.issuer] })
     const error = await failing(server.resourceUrl).then(() => undefined, (reason: unknown) => reason)
     assert.ok(error instanceof OAuthError)
@@ -328,21 +329,21 @@ describe('nothing shows the secret or a token', () => {
   test('the reference server object, its log and its entries, after every kind of request', async () => {
     // Requests that carry the secret or a token in every place a client might put one.
     const form = { 'content-type': 'application/x-www-form-urlencoded' }
-    const basic = `Basic ${basicCredentials(CLIENT_ID, SECRET, true)}`
+    const basic = `Basic ${basicCredentials(CLIENT_ID, LEAK_PROBE_SECRET, true)}`
     const token = [...tokens][0] as string
     const sends: Array<[string, RequestInit]> = [
-      [server.tokenUrl, { method: 'POST', headers: form, body: `grant_type=client_credentials&client_id=${CLIENT_ID}&client_secret=${formEncode(SECRET)}` }],
-      [`${server.tokenUrl}?client_secret=${formEncode(SECRET)}`, { method: 'POST', headers: { ...form, authorization: basic }, body: 'grant_type=client_credentials' }],
-      [server.tokenUrl, { method: 'POST', headers: { ...form, authorization: basic }, body: `grant_type=client_credentials&client_secret=${formEncode(SECRET)}&client_secret=x` }],
-      [server.tokenUrl, { method: 'POST', headers: { ...form, authorization: `Basic ${basicCredentials(CLIENT_ID, SECRET, false)}` }, body: 'grant_type=client_credentials' }],
+      [server.tokenUrl, { method: 'POST', headers: form, body: `grant_type=client_credentials&client_id=${CLIENT_ID}&client_secret=${formEncode(LEAK_PROBE_SECRET)}` }],
+      [`${server.tokenUrl}?client_secret=${formEncode(LEAK_PROBE_SECRET)}`, { method: 'POST', headers: { ...form, authorization: basic }, body: 'grant_type=client_credentials' }],
+      [server.tokenUrl, { method: 'POST', headers: { ...form, authorization: basic }, body: `grant_type=client_credentials&client_secret=${formEncode(LEAK_PROBE_SECRET)}&client_secret=x` }],
+      [server.tokenUrl, { method: 'POST', headers: { ...form, authorization: `Basic ${basicCredentials(CLIENT_ID, LEAK_PROBE_SECRET, false)}` }, body: 'grant_type=client_credentials' }],
       [server.introspectionUrl, { method: 'POST', headers: { ...form, authorization: basic }, body: `token=${token}` }],
       [server.revocationUrl, { method: 'POST', headers: { ...form, authorization: basic }, body: `token=${encodeURIComponent([...tokens][1] as string)}` }],
       [`${server.resourceUrl}?access_token=${token}`, { headers: { authorization: `Bearer ${token}` } }],
       [server.resourceUrl, { headers: { authorization: `Bearer ${token}` } }],
-      [`${server.url}/nowhere?client_secret=${formEncode(SECRET)}&token=${token}`, {}],
+      [`${server.url}/nowhere?client_secret=${formEncode(LEAK_PROBE_SECRET)}&token=${token}`, {}],
     ]
     for (const [url, init] of sends) await (await fetch(url, init)).arrayBuffer()
-    server.faults.add({ type: 'body', body: `{"secret":"${SECRET}"}` }, { clientId: 'nobody' })
+    server.faults.add({ type: 'body', body: `{"secret":"${LEAK_PROBE_SECRET}"}` }, { clientId: 'nobody' })
     assertNoLeak('the server', server)
     assertNoLeak('server.log', server.log)
     assertNoLeak('server.log.entries', server.log.entries)

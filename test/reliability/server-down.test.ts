@@ -8,10 +8,11 @@ import { createServer, type Server, type Socket } from 'node:net'
 import { after, test } from 'node:test'
 import { TimeoutError, TokenClient, TransportError, type TokenClientError } from '../../src/index.js'
 import { startReferenceServer, type ReferenceServer } from '../../src/server/index.js'
+import { RESERVED_SECRET } from '../helpers/secrets.js'
 import { TestClock } from '../helpers/test-clock.js'
+import { waitFor } from '../helpers/wait-for.js'
 
-const SECRET = 's3cr:et% +&=/x'
-const CLIENTS = [{ clientId: 'svc', clientSecret: SECRET, scopes: ['api:read', 'api:write'] }]
+const CLIENTS = [{ clientId: 'svc', clientSecret: RESERVED_SECRET, scopes: ['api:read', 'api:write'] }]
 const DEADLINE_MS = 600
 const ATTEMPT_TIMEOUT_MS = 200
 const SCOPE = 'api:read'
@@ -44,14 +45,6 @@ async function startBlackHole(port: number): Promise<{ server: Server; requests:
   }
 }
 
-async function until(condition: () => boolean, timeoutMs = 2_000): Promise<void> {
-  const started = performance.now()
-  while (!condition()) {
-    if (performance.now() - started > timeoutMs) throw new Error('condition not met in time')
-    await new Promise((resolve) => setTimeout(resolve, 2))
-  }
-}
-
 /** Calls getToken from `n` concurrent callers; resolves with each outcome and the time the slowest took. */
 async function concurrently(client: TokenClient, n: number) {
   const started = performance.now()
@@ -68,7 +61,7 @@ test('server down: the valid token is served, a refresh fails quietly, then type
   const client = new TokenClient({
     tokenUrl: server.tokenUrl,
     clientId: 'svc',
-    clientSecret: SECRET,
+    clientSecret: RESERVED_SECRET,
     clock,
     retry: { retries: 3, minDelayMs: 1, maxDelayMs: 5, attemptTimeoutMs: ATTEMPT_TIMEOUT_MS, deadlineMs: DEADLINE_MS },
     onRefreshError: (error) => refreshErrors.push(error),
@@ -90,7 +83,7 @@ test('server down: the valid token is served, a refresh fails quietly, then type
   // refresh runs, fails after its retries, and is reported.
   clock.advance(3_000_000)
   assert.equal(await client.getToken(SCOPE), held)
-  await until(() => refreshErrors.length === 1)
+  await waitFor(() => refreshErrors.length === 1)
   assert.ok(refreshErrors[0] instanceof TransportError)
   assert.match(refreshErrors[0].message, /ECONNREFUSED/)
   assert.equal(refreshErrors[0].attempts, 4)
@@ -100,7 +93,7 @@ test('server down: the valid token is served, a refresh fails quietly, then type
   assert.equal(refreshErrors.length, 1, 'no refresh per call while backing off')
   clock.advance(1_500)
   assert.equal(await client.getToken(SCOPE), held)
-  await until(() => refreshErrors.length === 2)
+  await waitFor(() => refreshErrors.length === 2)
 
   // Down, token no longer usable (past 3540 s): 50 callers get one typed error, at once.
   clock.advance(600_000)
@@ -143,7 +136,7 @@ test('a black-holed server with only the timeouts set: the caller is answered by
   const client = new TokenClient({
     tokenUrl: `http://127.0.0.1:${port}/token`,
     clientId: 'svc',
-    clientSecret: SECRET,
+    clientSecret: RESERVED_SECRET,
     retry: { attemptTimeoutMs: 100, deadlineMs: 300 },
   })
   cleanups.push(() => client.close())

@@ -11,9 +11,9 @@ import fc from 'fast-check'
 import { Pool } from 'undici'
 import { formEncode } from '../../src/auth/form-encoding.js'
 import { startReferenceServer, type ReferenceServer } from '../../src/server/index.js'
+import { RESERVED_SECRET } from '../helpers/secrets.js'
 import { sendRaw, type RawOutcome } from './support/raw-http.js'
 
-const SECRET = 'p:a%s+s&w=o/r d'
 const SCOPES = ['api:read', 'api:write'] as const
 const MAX_BODY = 4_096
 const LOG_LIMIT = 500
@@ -25,7 +25,7 @@ before(async () => {
     throttle: false,
     maxBodyBytes: MAX_BODY,
     logLimit: LOG_LIMIT,
-    clients: [{ clientId: 'svc', clientSecret: SECRET, scopes: [...SCOPES] }],
+    clients: [{ clientId: 'svc', clientSecret: RESERVED_SECRET, scopes: [...SCOPES] }],
   })
 })
 after(() => server.close())
@@ -99,18 +99,18 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
     .map((contentType) => m(`content-type ${String(contentType)}`, error(400, 'invalid_request'), (req) => void (req.contentType = contentType))),
   // Client authentication
   fc.constant(m('no credentials', error(401, 'invalid_client'), (req) => void (req.auth = { kind: 'none' }))),
-  fc.string({ minLength: 1, maxLength: 20 }).filter((secret) => secret !== SECRET).map((secret) => m('wrong secret', error(401, 'invalid_client'), (req) => void (req.auth = { kind: 'basic', id: 'svc', secret, encode: true }))),
-  fc.constantFrom('nobody', 'SVC', ' svc').map((id) => m(`unknown client ${JSON.stringify(id)}`, error(401, 'invalid_client'), (req) => void (req.auth = { kind: 'basic', id, secret: SECRET, encode: true }))),
+  fc.string({ minLength: 1, maxLength: 20 }).filter((secret) => secret !== RESERVED_SECRET).map((secret) => m('wrong secret', error(401, 'invalid_client'), (req) => void (req.auth = { kind: 'basic', id: 'svc', secret, encode: true }))),
+  fc.constantFrom('nobody', 'SVC', ' svc').map((id) => m(`unknown client ${JSON.stringify(id)}`, error(401, 'invalid_client'), (req) => void (req.auth = { kind: 'basic', id, secret: RESERVED_SECRET, encode: true }))),
   fc.constantFrom('Basic !!!', 'Basic ' + Buffer.from('no-colon').toString('base64'), 'Bearer abc', 'Digest x', 'Basic', 'Basic c3ZjOnBhc3M')
     .map((value) => m(`authorization ${value}`, error(401, 'invalid_client'), (req) => void (req.auth = { kind: 'headers', values: [value] }))),
-  fc.constant(m('two Authorization headers', error(400, 'invalid_request'), (req) => void (req.auth = { kind: 'headers', values: [basic('svc', SECRET), basic('svc', SECRET)] }))),
-  fc.constant(m('Basic not form-encoded (bad escape)', error(400, 'invalid_request'), (req) => void (req.auth = { kind: 'basic', id: 'svc', secret: SECRET, encode: false }))),
+  fc.constant(m('two Authorization headers', error(400, 'invalid_request'), (req) => void (req.auth = { kind: 'headers', values: [basic('svc', RESERVED_SECRET), basic('svc', RESERVED_SECRET)] }))),
+  fc.constant(m('Basic not form-encoded (bad escape)', error(400, 'invalid_request'), (req) => void (req.auth = { kind: 'basic', id: 'svc', secret: RESERVED_SECRET, encode: false }))),
   fc.constant(m('Basic and client_secret', error(400, 'invalid_request'), (req) => {
-    req.auth = { kind: 'basic', id: 'svc', secret: SECRET, encode: true }
-    setParam(req, 'client_secret', [SECRET])
+    req.auth = { kind: 'basic', id: 'svc', secret: RESERVED_SECRET, encode: true }
+    setParam(req, 'client_secret', [RESERVED_SECRET])
   })),
   fc.constant(m('Basic and another client_id', error(400, 'invalid_request'), (req) => {
-    req.auth = { kind: 'basic', id: 'svc', secret: SECRET, encode: true }
+    req.auth = { kind: 'basic', id: 'svc', secret: RESERVED_SECRET, encode: true }
     setParam(req, 'client_id', ['other'])
   })),
   // grant_type
@@ -173,7 +173,7 @@ const validRequest: fc.Arbitrary<Req> = fc
       query: [],
       version: 'HTTP/1.1',
       contentType,
-      auth: post ? { kind: 'post', id: 'svc', secret: SECRET } : { kind: 'basic', id: 'svc', secret: SECRET, encode: true },
+      auth: post ? { kind: 'post', id: 'svc', secret: RESERVED_SECRET } : { kind: 'basic', id: 'svc', secret: RESERVED_SECRET, encode: true },
       params,
       rawSuffix: '',
       headers: [],
@@ -310,7 +310,7 @@ async function send(c: Case): Promise<RawOutcome> {
 
 async function stillServes(): Promise<void> {
   const outcome = await sendRaw(server.port, Buffer.from(
-    `POST /token HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: ${basic('svc', SECRET)}\r\n` +
+    `POST /token HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: ${basic('svc', RESERVED_SECRET)}\r\n` +
       'Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 29\r\n\r\ngrant_type=client_credentials',
   ))
   assert.equal(outcome.kind === 'answer' ? outcome.answer.status : outcome.kind, 200)
@@ -362,7 +362,7 @@ test('slow and stalled senders do not hold up anyone else, and close() still end
   // 200 connections stopped in the middle of their headers, 100 in the middle of their body.
   await Promise.all([
     ...Array.from({ length: 200 }, () => open('POST /token HTTP/1.1\r\nHost: x\r\nContent-Ty')),
-    ...Array.from({ length: 100 }, () => open(`POST /token HTTP/1.1\r\nHost: x\r\nAuthorization: ${basic('svc', SECRET)}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ngrant_type=cl`)),
+    ...Array.from({ length: 100 }, () => open(`POST /token HTTP/1.1\r\nHost: x\r\nAuthorization: ${basic('svc', RESERVED_SECRET)}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ngrant_type=cl`)),
   ])
   const started = performance.now()
   for (let i = 0; i < 20; i++) await stillServes()
@@ -371,7 +371,7 @@ test('slow and stalled senders do not hold up anyone else, and close() still end
   // A sender that trickles a valid request byte by byte is answered once it is complete.
   const trickled = serialize({
     method: 'POST', path: '/token', query: [], version: 'HTTP/1.1', contentType: 'application/x-www-form-urlencoded',
-    auth: { kind: 'basic', id: 'svc', secret: SECRET, encode: true }, params: [['grant_type', 'client_credentials']],
+    auth: { kind: 'basic', id: 'svc', secret: RESERVED_SECRET, encode: true }, params: [['grant_type', 'client_credentials']],
     rawSuffix: '', headers: [], framing: 'length', chunkSize: 16,
   })
   const outcome = await sendRaw(server.port, trickled, { splitAt: Array.from({ length: 40 }, (_, i) => (i + 1) / 41), pauseMs: 5 })
@@ -380,7 +380,7 @@ test('slow and stalled senders do not hold up anyone else, and close() still end
 })
 
 test('close() ends stalled connections at once', async () => {
-  const own = await startReferenceServer({ clients: [{ clientId: 'svc', clientSecret: SECRET, scopes: [...SCOPES] }] })
+  const own = await startReferenceServer({ clients: [{ clientId: 'svc', clientSecret: RESERVED_SECRET, scopes: [...SCOPES] }] })
   const sockets = await Promise.all(
     Array.from({ length: 50 }, () => new Promise<Socket>((resolve) => {
       const socket = connect({ host: '127.0.0.1', port: own.port }, () => {
@@ -398,7 +398,7 @@ test('close() ends stalled connections at once', async () => {
 })
 
 test('a throttled flood of wrong secrets and unknown client ids: JSON 401s, then 429s with Retry-After', async () => {
-  const own = await startReferenceServer({ clients: [{ clientId: 'svc', clientSecret: SECRET, scopes: [...SCOPES] }], logLimit: 100 })
+  const own = await startReferenceServer({ clients: [{ clientId: 'svc', clientSecret: RESERVED_SECRET, scopes: [...SCOPES] }], logLimit: 100 })
   try {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.tuple(fc.constantFrom('svc', 'ghost'), fc.string({ maxLength: 12 })), { minLength: 1, maxLength: 30 }), async (attempts) => {
@@ -437,7 +437,7 @@ test('CONNECT /token is answered 405 with Allow: POST (checklist item 1)', async
 test('load (light): 200 keep-alive connections held at once, 5 token requests each, every one answered 200', async () => {
   const connections = 200
   const pool = new Pool(server.url, { connections, pipelining: 1 })
-  const authorization = basic('svc', SECRET)
+  const authorization = basic('svc', RESERVED_SECRET)
   const latencies: number[] = []
   try {
     await Promise.all(

@@ -6,15 +6,15 @@ import { after, before, test } from 'node:test'
 import { createAuthFetch, TokenClient } from '../../src/index.js'
 import { startReferenceServer, type ReferenceServer } from '../../src/server/index.js'
 import { startEchoServer } from '../helpers/echo-server.js'
+import { RESERVED_SECRET } from '../helpers/secrets.js'
 
-const SECRET = 'hops-secret-0123456789'
 let server: ReferenceServer
 let api: Awaited<ReturnType<typeof startEchoServer>>
 let thirdParty: Awaited<ReturnType<typeof startEchoServer>>
 const clients: TokenClient[] = []
 
 before(async () => {
-  server = await startReferenceServer({ clients: [{ clientId: 'svc', clientSecret: SECRET, scopes: ['api:read'] }], throttle: false })
+  server = await startReferenceServer({ clients: [{ clientId: 'svc', clientSecret: RESERVED_SECRET, scopes: ['api:read'] }], throttle: false })
   api = await startEchoServer()
   thirdParty = await startEchoServer()
 })
@@ -24,7 +24,7 @@ after(async () => {
 })
 
 function setup() {
-  const client = new TokenClient({ tokenUrl: server.tokenUrl, clientId: 'svc', clientSecret: SECRET, retry: false })
+  const client = new TokenClient({ tokenUrl: server.tokenUrl, clientId: 'svc', clientSecret: RESERVED_SECRET, retry: false })
   clients.push(client)
   api.seen.length = 0
   thirdParty.seen.length = 0

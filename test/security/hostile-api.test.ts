@@ -6,16 +6,16 @@ import { parseChallenges, isInvalidTokenChallenge } from '../../src/fetch/www-au
 import { createAuthFetch, TokenClient } from '../../src/index.js'
 import { startReferenceServer, type ReferenceServer } from '../../src/server/index.js'
 import { startEchoServer } from '../helpers/echo-server.js'
+import { RESERVED_SECRET } from '../helpers/secrets.js'
 
-const SECRET = 'hostile-api-secret-0123'
 let server: ReferenceServer
 let api: Awaited<ReturnType<typeof startEchoServer>>
 let client: TokenClient
 
 before(async () => {
-  server = await startReferenceServer({ clients: [{ clientId: 'svc', clientSecret: SECRET, scopes: ['api:read'] }], throttle: false })
+  server = await startReferenceServer({ clients: [{ clientId: 'svc', clientSecret: RESERVED_SECRET, scopes: ['api:read'] }], throttle: false })
   api = await startEchoServer()
-  client = new TokenClient({ tokenUrl: server.tokenUrl, clientId: 'svc', clientSecret: SECRET, retry: false })
+  client = new TokenClient({ tokenUrl: server.tokenUrl, clientId: 'svc', clientSecret: RESERVED_SECRET, retry: false })
 })
 after(async () => {
   await client.close()

@@ -9,15 +9,15 @@ import { Agent, interceptors, Pool, type Dispatcher } from 'undici'
 import { TokenClient, tokenInterceptor } from '../../src/index.js'
 import { startReferenceServer, type ReferenceServer } from '../../src/server/index.js'
 import { startEchoServer } from '../helpers/echo-server.js'
+import { RESERVED_SECRET } from '../helpers/secrets.js'
 
-const SECRET = 'origins:secret%'
 const SCOPE = 'api:read'
 const INVALID_TOKEN = { 'www-authenticate': 'Bearer error="invalid_token"' }
 let server: ReferenceServer
 const closers: Array<() => Promise<unknown>> = []
 
 before(async () => {
-  server = await startReferenceServer({ clients: [{ clientId: 'svc', clientSecret: SECRET, scopes: [SCOPE] }], throttle: false })
+  server = await startReferenceServer({ clients: [{ clientId: 'svc', clientSecret: RESERVED_SECRET, scopes: [SCOPE] }], throttle: false })
 })
 after(async () => {
   for (const close of closers.reverse()) await close()
@@ -28,7 +28,7 @@ const tokenRequests = () => server.log.count({ path: '/token' })
 
 /** A token client whose token for SCOPE is already cached, so that any later token request is a renewal. */
 async function warmClient(): Promise<{ client: TokenClient; token: string }> {
-  const client = new TokenClient({ tokenUrl: server.tokenUrl, clientId: 'svc', clientSecret: SECRET, retry: false })
+  const client = new TokenClient({ tokenUrl: server.tokenUrl, clientId: 'svc', clientSecret: RESERVED_SECRET, retry: false })
   closers.push(() => client.close())
   return { client, token: (await client.getToken(SCOPE)).accessToken }
 }

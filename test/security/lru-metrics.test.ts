@@ -6,6 +6,7 @@ import assert from 'node:assert/strict'
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { after, before, test } from 'node:test'
 import { startFixture, type Fixture } from '../helpers/fixtures.js'
+import { SPACE_PLUS_SECRET } from '../helpers/secrets.js'
 
 let f: Fixture
 before(async () => {
@@ -17,7 +18,7 @@ test('with lru-cache:metrics subscribed, no lookup of one client reports (or kee
   const statuses: Array<Record<string, unknown>> = []
   const listener = (status: unknown) => statuses.push(status as Record<string, unknown>)
   const a = f.makeClient()
-  const b = f.makeClient({ clientId: 'plain', clientSecret: 'a b+c' })
+  const b = f.makeClient({ clientId: 'plain', clientSecret: SPACE_PLUS_SECRET })
   subscribe('lru-cache:metrics', listener)
   try {
     const tokenA = await a.getToken('api:read')

@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test'
 import { startFixture, type Fixture } from '../helpers/fixtures.js'
 import { recordUnhandledRejections, recordWarnings } from '../helpers/process-warnings.js'
 import { TestClock } from '../helpers/test-clock.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 // A hook reports on an outcome and must not change it: what `retry.onRetry` or `onRefreshError`
 // throws neither replaces the result nor stops a retry or a refresh. Each throw is one process
@@ -103,7 +104,7 @@ test('a throwing onRefreshError: the cached token stays, one warning, and the ne
   // usable until 3540 s, refresh at 0.8 of that: 2832 s. Past it, the token at once and one refresh, which fails.
   clock.advance(2_833_000)
   assert.equal(await client.getToken(scope), first)
-  for (let i = 0; i < 500 && thrown.length === 0; i++) await new Promise((r) => setTimeout(r, 2))
+  await waitFor(() => thrown.length > 0)
   const warnings = hookWarnings(await recording.stop())
   assert.equal(thrown.length, 1, 'onRefreshError was called')
   assert.equal(warnings.length, 1, 'one warning for the throw')

@@ -11,7 +11,8 @@ import { Readable } from 'node:stream'
 import { AccessToken, InvalidResponseError, OAuthError, TokenClient, UnexpectedStatusError } from '../../src/index.js'
 import { main } from '../../src/cli/main.js'
 import type { CommandIo } from '../../src/cli/io.js'
-import { startFixture, RESERVED_SECRET, CLIENT_ID, type Fixture } from '../helpers/fixtures.js'
+import { startFixture, CLIENT_ID, type Fixture } from '../helpers/fixtures.js'
+import { RESERVED_SECRET } from '../helpers/secrets.js'
 
 let f: Fixture
 before(async () => {

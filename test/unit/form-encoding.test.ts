@@ -3,6 +3,7 @@ import { test } from 'node:test'
 import fc from 'fast-check'
 import { basicAuthorization, encodingMismatchHint } from '../../src/auth/client-authentication.js'
 import { formDecode, formEncode, formEncodingChanges } from '../../src/auth/form-encoding.js'
+import { PLAIN_SECRET, RESERVED_SECRET, SPACE_PLUS_SECRET } from '../helpers/secrets.js'
 
 test('form encoding table (RFC 6749 Appendix B with the WHATWG character set)', () => {
   const rows: Array<[string, string]> = [
@@ -61,11 +62,11 @@ test('Basic header: form-encoded by default, raw on request', () => {
 
 test('the invalid_client hint appears only when encoding changes the credentials, and never holds them', () => {
   const base = { clientId: 'svc', authMethod: 'client_secret_basic', basicEncoding: 'form' } as const
-  assert.equal(encodingMismatchHint({ ...base, clientSecret: 'plainSecret123' }), undefined)
-  const hint = encodingMismatchHint({ ...base, clientSecret: 's3cr:et%' })
+  assert.equal(encodingMismatchHint({ ...base, clientSecret: PLAIN_SECRET }), undefined)
+  const hint = encodingMismatchHint({ ...base, clientSecret: RESERVED_SECRET })
   assert.match(hint ?? '', /basicEncoding: 'raw'/)
   assert.match(hint ?? '', /client_secret_post/)
   assert.ok(!hint?.includes('s3cr'))
-  assert.match(encodingMismatchHint({ ...base, basicEncoding: 'raw', clientSecret: 'a b' }) ?? '', /basicEncoding: 'form'/)
-  assert.equal(encodingMismatchHint({ ...base, authMethod: 'client_secret_post', clientSecret: 'a b' }), undefined)
+  assert.match(encodingMismatchHint({ ...base, basicEncoding: 'raw', clientSecret: SPACE_PLUS_SECRET }) ?? '', /basicEncoding: 'form'/)
+  assert.equal(encodingMismatchHint({ ...base, authMethod: 'client_secret_post', clientSecret: SPACE_PLUS_SECRET }), undefined)
 })

@@ -5,12 +5,13 @@ import { test } from 'node:test'
 import fc from 'fast-check'
 import { encodingMismatchHint, invalidClientHint, type ClientCredentials } from '../../src/auth/client-authentication.js'
 import { formEncode } from '../../src/auth/form-encoding.js'
+import { PLAIN_SECRET, RESERVED_SECRET, SPACE_PLUS_SECRET } from '../helpers/secrets.js'
 
-const base: ClientCredentials = { clientId: 'svc', clientSecret: 'plainSecret123', authMethod: 'client_secret_basic', basicEncoding: 'form' }
+const base: ClientCredentials = { clientId: 'svc', clientSecret: PLAIN_SECRET, authMethod: 'client_secret_basic', basicEncoding: 'form' }
 const THROTTLED = 'the server is refusing this client id for now after failed attempts (brute-force protection), the right secret included'
 
 test('a 429, or any answer with Retry-After, is the throttle: how long to wait, and nothing about encoding', () => {
-  const reserved = { ...base, clientSecret: 's3cr:et% +&=/' }
+  const reserved = { ...base, clientSecret: RESERVED_SECRET }
   const rows: Array<[string, ClientCredentials, number, number | undefined, string]> = [
     ['429 with Retry-After: 60', reserved, 429, 60_000, `${THROTTLED}; retry after 60 s`],
     ['429, Retry-After in ms rounds up to whole seconds', reserved, 429, 41_200, `${THROTTLED}; retry after 42 s`],
@@ -54,15 +55,15 @@ test('whitespace around the secret or id comes first, even though form-encoding 
 })
 
 test('whitespace and reserved characters: the whitespace first, then the encoding hint', () => {
-  const hint = invalidClientHint({ ...base, clientSecret: 's3cr:et%\n' }, 401, undefined) ?? ''
+  const hint = invalidClientHint({ ...base, clientSecret: `${RESERVED_SECRET}\n` }, 401, undefined) ?? ''
   assert.match(hint, /^the client secret begins or ends with whitespace .*; also, the client id or secret contains characters/)
   assert.match(hint, /basicEncoding: 'raw'/)
   // Neither: the encoding hint exactly as encodingMismatchHint gives it, or nothing.
   const rows: ClientCredentials[] = [
     base,
-    { ...base, clientSecret: 's3cr:et%' },
-    { ...base, clientSecret: 'a b', basicEncoding: 'raw' },
-    { ...base, clientSecret: 'a b', authMethod: 'client_secret_post' },
+    { ...base, clientSecret: RESERVED_SECRET },
+    { ...base, clientSecret: SPACE_PLUS_SECRET, basicEncoding: 'raw' },
+    { ...base, clientSecret: SPACE_PLUS_SECRET, authMethod: 'client_secret_post' },
     { ...base, clientId: 'my client' },
   ]
   for (const credentials of rows) {

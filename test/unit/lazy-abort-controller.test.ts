@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { LazyAbortController, type AbortListener } from '../../src/http/lazy-abort-controller.js'
+import { LazyAbortController, type AbortListener } from '../../src/abort/lazy-abort-controller.js'
 
 function recorder(calls: string[], name: string): AbortListener {
   return { handleEvent: () => calls.push(name) }

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { setImmediate as tick } from 'node:timers/promises'
 import fc from 'fast-check'
-import { TokenCache, type CacheEntry } from '../../src/cache/token-cache.js'
+import { TokenCache, type CacheEntry, type EntryFetcher } from '../../src/cache/token-cache.js'
 import { AbortError } from '../../src/errors/token-client-error.js'
-import type { LazyAbortSignal } from '../../src/http/lazy-abort-controller.js'
 import { recordUnhandledRejections } from '../helpers/process-warnings.js'
 import { TestClock } from '../helpers/test-clock.js'
+import { flushPromises } from '../helpers/wait-for.js'
 
 // Random sequences of calls, answers, failures, aborts, clock moves, deletes and clears against
 // TokenCache, checking after every step what must always hold: one request per key at a time, no
@@ -48,7 +47,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 
 interface Request {
   readonly key: Key
-  readonly signal: LazyAbortSignal
+  readonly signal: Parameters<EntryFetcher<Token, Key>>[1]
   readonly resolve: (entry: CacheEntry<Token>) => void
   readonly reject: (error: Error) => void
   /** A delete or clear of its key came after it started: a new request for the key may run beside it. */
@@ -60,11 +59,6 @@ interface Call {
   readonly key: Key
   settled: boolean
   readonly outcome: Promise<void>
-}
-
-/** Lets the promise jobs and the immediates of one step run out. */
-async function settle(): Promise<void> {
-  for (let turn = 0; turn < 4; turn++) await tick()
 }
 
 async function run(steps: readonly Step[]): Promise<void> {
@@ -147,7 +141,7 @@ async function run(steps: readonly Step[]): Promise<void> {
         cache.clear()
         break
     }
-    await settle()
+    await flushPromises() // every promise job of the step has run: the checks see where it ended
     // An aborted request is over as far as the cache is concerned, even before its fetcher settles.
     for (const request of open()) if (request.signal.aborted) request.settled = true
     for (const name of KEYS) {
@@ -163,7 +157,7 @@ async function run(steps: readonly Step[]): Promise<void> {
       const now = clock.now()
       request.resolve({ value: { key: request.key, usableUntil: now + 1_000 }, refreshAt: now + 500, usableUntil: now + 1_000 })
     }
-    await settle()
+    await flushPromises() // every caller these answers reach has heard by now; a new request is answered next round
   }
   assert.deepEqual(calls.filter((call) => !call.settled).map((call) => call.key), [], 'every caller answered')
   await Promise.all(calls.map((call) => call.outcome))

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { setImmediate as tick } from 'node:timers/promises'
 import { AbortError } from '../../src/errors/token-client-error.js'
-import { harness, settle } from '../helpers/token-cache-harness.js'
+import { harness } from '../helpers/token-cache-harness.js'
+import { flushPromises, waitFor } from '../helpers/wait-for.js'
 
 test('concurrent gets for one key share one fetch; a hit makes none', async () => {
   const h = harness()
   const gets = Array.from({ length: 100 }, () => h.cache.get('k', 'ctx', false))
   assert.equal(h.fetches(), 1)
-  h.pending[0]?.resolve(h.entry(1, 800, 1000))
+  h.answer(0, h.entry(1, 800, 1000))
   const values = await Promise.all(gets)
   assert.ok(values.every((value) => value.n === 1))
   assert.equal((await h.cache.get('k', 'ctx', false)).n, 1)
@@ -18,10 +18,10 @@ test('concurrent gets for one key share one fetch; a hit makes none', async () =
 test('callers arriving during a cold fetch, forced refreshes among them, share it; after it, a hit', async () => {
   const h = harness()
   const first = h.cache.get('k', 'ctx', false)
-  await tick() // the fetch is under way when the others arrive
+  await h.requested(0) // the fetch is under way when the others arrive
   const joiners = Array.from({ length: 10 }, (_, index) => h.cache.get('k', 'ctx', index % 3 === 0))
   assert.equal(h.fetches(), 1)
-  h.pending[0]?.resolve(h.entry(1, 800, 1000))
+  h.answer(0, h.entry(1, 800, 1000))
   assert.deepEqual((await Promise.all([first, ...joiners])).map((value) => value.n), Array(11).fill(1))
   assert.equal((await h.cache.get('k', 'ctx', false)).n, 1)
   assert.equal(h.fetches(), 1)
@@ -30,12 +30,12 @@ test('callers arriving during a cold fetch, forced refreshes among them, share i
 test('a delete during a cold fetch: the next caller starts a new request, and its value is the one cached', async () => {
   const h = harness()
   const first = h.cache.get('k', 'ctx', false)
-  await tick()
+  await h.requested(0)
   h.cache.delete('k')
   const second = h.cache.get('k', 'ctx', false)
   assert.equal(h.fetches(), 2)
-  h.pending[0]?.resolve(h.entry(1, 800, 1000))
-  h.pending[1]?.resolve(h.entry(2, 800, 1000))
+  h.answer(0, h.entry(1, 800, 1000))
+  h.answer(1, h.entry(2, 800, 1000))
   assert.equal((await first).n, 1)
   assert.equal((await second).n, 2)
   assert.equal((await h.cache.get('k', 'ctx', false)).n, 2)
@@ -45,7 +45,7 @@ test('a delete during a cold fetch: the next caller starts a new request, and it
 test('close() aborts every fetch in flight, also one whose entry was dropped while it ran', async () => {
   const h = harness()
   const first = h.cache.get('k', 'ctx', false)
-  await tick()
+  await h.requested(0)
   h.cache.clear()
   const second = h.cache.get('k', 'ctx', false)
   const reasons: Error[] = []
@@ -65,14 +65,14 @@ test('close() aborts every fetch in flight, also one whose entry was dropped whi
 test('past the refresh point: the current value at once, one background fetch, then the new value', async () => {
   const h = harness()
   const first = h.cache.get('k', 'ctx', false)
-  h.pending[0]?.resolve(h.entry(1, 800, 1000))
+  h.answer(0, h.entry(1, 800, 1000))
   await first
   h.clock.advance(801)
   const during = await Promise.all([h.cache.get('k', 'ctx', false), h.cache.get('k', 'ctx', false)])
   assert.deepEqual(during.map((v) => v.n), [1, 1])
   assert.equal(h.fetches(), 2, 'one background refresh for both callers')
-  h.pending[1]?.resolve(h.entry(2, 800, 1000))
-  await tick()
+  h.answer(1, h.entry(2, 800, 1000))
+  await waitFor(() => h.cache.peek('k') !== undefined) // the refreshed token is cached
   assert.equal((await h.cache.get('k', 'ctx', false)).n, 2)
   assert.equal(h.fetches(), 2)
 })
@@ -80,12 +80,12 @@ test('past the refresh point: the current value at once, one background fetch, t
 test('a failed background refresh keeps the still-usable value, is reported, and a call after the backoff tries again', async () => {
   const h = harness()
   const first = h.cache.get('k', 'ctx', false)
-  h.pending[0]?.resolve(h.entry(1, 800, 1000))
+  h.answer(0, h.entry(1, 800, 1000))
   await first
   h.clock.advance(801)
   assert.equal((await h.cache.get('k', 'ctx', false)).n, 1)
-  h.pending[1]?.reject(new Error('refresh failed'))
-  await tick()
+  h.fail(1, new Error('refresh failed'))
+  await waitFor(() => h.refreshErrors.length > 0)
   assert.equal(h.refreshErrors.length, 1)
   assert.equal((await h.cache.get('k', 'ctx', false)).n, 1, 'still served')
   assert.equal(h.fetches(), 2, 'not at once: the next refresh waits for the backoff')
@@ -94,9 +94,9 @@ test('a failed background refresh keeps the still-usable value, is reported, and
   assert.equal(h.fetches(), 2)
   h.clock.advance(100)
   const next = h.cache.get('k', 'ctx', false)
-  await tick()
+  await h.requested(2)
   assert.equal(h.fetches(), 3, 'once the token is no longer usable, callers wait for a new request')
-  h.pending[2]?.resolve(h.entry(3, 800, 1000))
+  h.answer(2, h.entry(3, 800, 1000))
   assert.equal((await next).n, 3)
   assert.equal((await h.cache.get('k', 'ctx', false)).n, 3)
 })
@@ -104,7 +104,7 @@ test('a failed background refresh keeps the still-usable value, is reported, and
 test('a value in its last moments is never handed out: callers wait for the refresh', async () => {
   const h = harness()
   const first = h.cache.get('k', 'ctx', false)
-  h.pending[0]?.resolve(h.entry(1, 800, 1000))
+  h.answer(0, h.entry(1, 800, 1000))
   await first
   h.clock.advance(1000)
   let settled = false
@@ -112,10 +112,11 @@ test('a value in its last moments is never handed out: callers wait for the refr
     settled = true
     return value
   })
-  await tick()
+  await h.requested(1)
+  await flushPromises() // a token handed out would have settled the call by now
   assert.equal(settled, false)
   assert.equal(h.fetches(), 2)
-  h.pending[1]?.resolve(h.entry(2, 800, 1000))
+  h.answer(1, h.entry(2, 800, 1000))
   assert.equal((await waiting).n, 2)
 })
 
@@ -123,14 +124,14 @@ test('a failed cold fetch rejects every waiter with the same error and caches no
   const h = harness()
   const gets = Array.from({ length: 5 }, () => h.cache.get('k', 'ctx', false))
   const failure = new Error('boom')
-  h.pending[0]?.reject(failure)
+  h.fail(0, failure)
   const results = await Promise.allSettled(gets)
   assert.ok(results.every((r) => r.status === 'rejected' && r.reason === failure))
   assert.equal(h.cache.size, 0)
   assert.equal(h.refreshErrors.length, 0, 'a cold failure is not a background refresh failure')
   const again = h.cache.get('k', 'ctx', false)
   assert.equal(h.fetches(), 2)
-  h.pending[1]?.resolve(h.entry(2, 800, 1000))
+  h.answer(1, h.entry(2, 800, 1000))
   assert.equal((await again).n, 2)
 })
 
@@ -144,7 +145,7 @@ test('one caller aborting rejects only that caller; the fetch is aborted only wh
   a.abort(new Error('a gave up'))
   await assert.rejects(first, (error: unknown) => error instanceof AbortError && (error.cause as Error).message === 'a gave up')
   assert.equal(h.pending[0]?.signal.aborted, false)
-  h.pending[0]?.resolve(h.entry(1, 800, 1000))
+  h.answer(0, h.entry(1, 800, 1000))
   assert.equal((await second).n, 1)
   assert.equal((await third).n, 1)
 
@@ -158,16 +159,16 @@ test('one caller aborting rejects only that caller; the fetch is aborted only wh
 test('forceRefresh fetches even when fresh; delete and clear drop entries', async () => {
   const h = harness()
   const first = h.cache.get('k', 'ctx', false)
-  h.pending[0]?.resolve(h.entry(1, 800, 1000))
+  h.answer(0, h.entry(1, 800, 1000))
   await first
   const forced = h.cache.get('k', 'ctx', true)
   assert.equal(h.fetches(), 2)
-  h.pending[1]?.resolve(h.entry(2, 800, 1000))
+  h.answer(1, h.entry(2, 800, 1000))
   assert.equal((await forced).n, 2)
   h.cache.delete('k')
   assert.equal(h.cache.size, 0)
   const again = h.cache.get('k', 'ctx', false)
-  h.pending[2]?.resolve(h.entry(3, 800, 1000))
+  h.answer(2, h.entry(3, 800, 1000))
   assert.equal((await again).n, 3)
   h.cache.clear()
   assert.equal(h.cache.size, 0)
@@ -177,20 +178,20 @@ test('the cache is bounded: the least recently used entry goes first', async () 
   const h = harness(2)
   for (const [i, key] of ['a', 'b', 'c'].entries()) {
     const get = h.cache.get(key, 'ctx', false)
-    h.pending[i]?.resolve(h.entry(i, 800, 1000))
+    h.answer(i, h.entry(i, 800, 1000))
     await get
   }
   assert.equal(h.cache.size, 2)
   const a = h.cache.get('a', 'ctx', false)
   assert.equal(h.fetches(), 4, 'a was evicted')
-  h.pending[3]?.resolve(h.entry(9, 800, 1000))
+  h.answer(3, h.entry(9, 800, 1000))
   assert.equal((await a).n, 9)
 })
 
 test('a value whose lifetime is already over when it arrives is still handed to its waiters', async () => {
   const h = harness()
   const get = h.cache.get('k', 'ctx', false)
-  h.pending[0]?.resolve(h.entry(1, 0, 0))
+  h.answer(0, h.entry(1, 0, 0))
   assert.equal((await get).n, 1)
   assert.equal(h.fetches(), 1)
 })
@@ -198,29 +199,28 @@ test('a value whose lifetime is already over when it arrives is still handed to 
 test('an entry whose usable time is over is not served even before lru-cache calls it stale', async () => {
   const h = harness()
   const first = h.cache.get('k', 'ctx', false)
-  h.pending[0]?.resolve(h.entry(1, -5, 0)) // arrived already past its refresh point and usable time
+  h.answer(0, h.entry(1, -5, 0)) // arrived already past its refresh point and usable time
   assert.equal((await first).n, 1, 'its own waiters get it')
   assert.equal(h.cache.peek('k'), undefined)
   const next = h.cache.get('k', 'ctx', false)
-  await tick()
+  await h.requested(1)
   assert.equal(h.fetches(), 2, 'the next caller waits for a new one')
-  h.pending[1]?.resolve(h.entry(2, 800, 1000))
+  h.answer(1, h.entry(2, 800, 1000))
   assert.equal((await next).n, 2)
 })
 
 test('an abort while waiting for the refresh of an unusable entry is a typed abort, and a failing refresh crashes nothing', async () => {
   const h = harness()
   const first = h.cache.get('k', 'ctx', false)
-  h.pending[0]?.resolve(h.entry(1, 800, 1000))
+  h.answer(0, h.entry(1, 800, 1000))
   await first
   h.clock.advance(1000)
   const controller = new AbortController()
   const waiting = h.cache.get('k', 'ctx', false, controller.signal)
   controller.abort(new Error('gave up'))
   await assert.rejects(waiting, (error: unknown) => error instanceof AbortError)
-  h.pending[1]?.reject(new Error('refresh failed'))
-  await tick()
-  await tick()
+  h.fail(1, new Error('refresh failed'))
+  await flushPromises() // a rejection left unhandled would crash the process by now
 })
 
 test('callers without a signal share one promise of a cold fetch\'s value, the first caller included', async () => {
@@ -229,7 +229,7 @@ test('callers without a signal share one promise of a cold fetch\'s value, the f
   const joiners = Array.from({ length: 1_000 }, () => h.cache.get('k', 'ctx', false))
   assert.ok(joiners.every((joiner) => joiner === joiners[0]), 'one promise for every joiner')
   assert.equal(joiners[0], first)
-  h.pending[0]?.resolve(h.entry(1, 800, 1000))
+  h.answer(0, h.entry(1, 800, 1000))
   assert.equal((await first).n, 1)
   assert.equal((await joiners[0])?.n, 1)
   assert.equal(h.fetches(), 1)
@@ -243,7 +243,7 @@ test('the only caller with a signal aborting leaves the cold fetch running for t
   quitter.abort(new Error('gave up'))
   await assert.rejects(first, AbortError)
   assert.equal(h.pending[0]?.signal.aborted, false, 'someone still waits: the request goes on')
-  h.pending[0]?.resolve(h.entry(1, 800, 1000))
+  h.answer(0, h.entry(1, 800, 1000))
   assert.equal((await patient).n, 1)
   assert.equal(h.fetches(), 1)
 })
@@ -255,24 +255,23 @@ test('a caller arriving after the last waiter aborted starts a new request inste
   quitter.abort(new Error('A gave up'))
   await assert.rejects(aborted, AbortError)
   assert.equal(h.pending[0]?.signal.aborted, true)
-  for (let hops = 0; hops < 8; hops++) await Promise.resolve()
   const later = h.cache.get('k', 'ctx', false)
-  h.pending[0]?.reject(h.pending[0].signal.reason as Error)
+  h.fail(0, h.request(0).signal.reason as Error)
   assert.equal(h.fetches(), 2, 'a fresh request')
-  h.pending[1]?.resolve(h.entry(2, 800, 1000))
+  h.answer(1, h.entry(2, 800, 1000))
   assert.equal((await later).n, 2)
 })
 
 test('close() does not report the aborted background refresh as a refresh failure', async () => {
   const h = harness()
   const first = h.cache.get('k', 'ctx', false)
-  h.pending[0]?.resolve(h.entry(1, 800, 1000))
+  h.answer(0, h.entry(1, 800, 1000))
   await first
   h.clock.advance(801)
   await h.cache.get('k', 'ctx', false)
   h.cache.close(() => new Error('closed'))
-  h.pending[1]?.reject(new Error('closed'))
-  await tick()
+  h.fail(1, new Error('closed'))
+  await flushPromises()
   assert.equal(h.refreshErrors.length, 0)
 })
 
@@ -281,19 +280,19 @@ test('failed background refreshes back off: 1 s, then doubling, never past the u
   assert.deepEqual([1, 2, 3, 4, 7, 8, 20].map(refreshBackoffMs), [1000, 2000, 4000, 8000, 60_000, 60_000, 60_000])
   const h = harness()
   const first = h.cache.get('k', 'ctx', false)
-  h.pending[0]?.resolve(h.entry(1, 10_000, 100_000))
+  h.answer(0, h.entry(1, 10_000, 100_000))
   await first
   h.clock.advance(10_001)
   await h.cache.get('k', 'ctx', false)
-  h.pending[1]?.reject(new Error('down'))
-  await settle()
+  h.fail(1, new Error('down'))
+  await flushPromises()
   for (let i = 0; i < 5; i++) assert.equal((await h.cache.get('k', 'ctx', false)).n, 1)
   assert.equal(h.fetches(), 2, 'no new request during the 1 s backoff')
   h.clock.advance(1_001)
   await h.cache.get('k', 'ctx', false)
   assert.equal(h.fetches(), 3)
-  h.pending[2]?.reject(new Error('still down'))
-  await settle()
+  h.fail(2, new Error('still down'))
+  await flushPromises()
   h.clock.advance(1_001)
   await h.cache.get('k', 'ctx', false)
   assert.equal(h.fetches(), 3, 'the second backoff is 2 s')

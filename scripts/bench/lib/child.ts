@@ -6,6 +6,9 @@ import { Channel } from './ipc.js'
 
 export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string }
 
+/** The message of a failure, as an outcome keeps it. */
+export const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error))
+
 export interface ChildOptions {
   /** Extra flags for node (`--expose-gc`). */
   readonly nodeArgs?: readonly string[]
@@ -28,14 +31,9 @@ const STDERR_TAIL = 4_000
 /** tsx's loader, resolved from here so that children work whatever the working directory. */
 const TSX = import.meta.resolve('tsx')
 
-/** The absolute path of a script in scripts/bench/. */
-export function benchScript(name: string): string {
-  return fileURLToPath(new URL(`../${name}`, import.meta.url))
-}
-
-/** Starts `script` (a file in scripts/bench/) with `task` as its input. */
+/** Starts `script` (a file in scripts/bench/children/) with `task` as its input. */
 export function startChild<T>(script: string, task: unknown, options: ChildOptions): Child<T> {
-  const child = fork(benchScript(script), [], {
+  const child = fork(fileURLToPath(new URL(`../children/${script}`, import.meta.url)), [], {
     execArgv: [...(options.nodeArgs ?? []), '--import', TSX],
     env: { ...process.env, BENCH_TASK: JSON.stringify(task) },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

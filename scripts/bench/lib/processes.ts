@@ -1,7 +1,7 @@
 // Starting the benchmark's processes from run.ts: a server process, and measuring children wired to it.
-import type { ServerTask, ServerUsage } from '../server-process.js'
-import type { ServerInfo } from '../servers.js'
-import { startChild, type Child, type ChildOptions, type Outcome } from './child.js'
+import type { ServerTask, ServerUsage } from '../children/server.js'
+import type { ServerInfo } from '../subjects/servers.js'
+import { messageOf, startChild, type Child, type ChildOptions, type Outcome } from './child.js'
 
 const running = new Set<Child<unknown>>()
 
@@ -11,6 +11,7 @@ export function killAll(): void {
   running.clear()
 }
 
+/** Starts `script` (in scripts/bench/children/), to be killed by {@link killAll} if still running. */
 export function spawnTracked<T>(script: string, task: unknown, options: ChildOptions): Child<T> {
   const child = startChild<T>(script, task, options)
   running.add(child as Child<unknown>)
@@ -28,9 +29,9 @@ export interface ServerProcess {
 const SERVER_START_MS = 30_000
 const SERVER_STOP_MS = 5_000
 
-/** Starts a server in its own process and waits until it listens. */
+/** Starts a server in its own process (children/server.ts) and waits until it listens. */
 export async function startServerProcess(task: ServerTask): Promise<ServerProcess> {
-  const child = spawnTracked<never>('server-process.ts', task, { timeoutMs: 60 * 60_000 })
+  const child = spawnTracked<never>('server.ts', task, { timeoutMs: 60 * 60_000 })
   const info = await new Promise<ServerInfo>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${task.kind} did not start in ${SERVER_START_MS / 1000} s`)), SERVER_START_MS)
     child.channel.on('ready', (value) => {
@@ -61,7 +62,7 @@ export async function startServerProcess(task: ServerTask): Promise<ServerProces
 }
 
 /**
- * Runs `script` against a fresh server process of `server`: the server starts, the child measures,
+ * Runs a child against a fresh server process of `server`: the server starts, the child measures,
  * the server stops. Any failure (the server's or the child's) is the outcome, never a throw.
  */
 export async function withServer<T>(
@@ -74,7 +75,7 @@ export async function withServer<T>(
     const child = run(process)
     return await child.outcome
   } catch (error) {
-    return { ok: false, error: error instanceof Error ? error.message : String(error) }
+    return { ok: false, error: messageOf(error) }
   } finally {
     await process?.stop()
   }

@@ -6,7 +6,7 @@
 // (check and warm up; one child after another), then for a `round` at a time, rotating through the
 // children (the rounds of the first rotations, when asked, not recorded), then emits `finish`, and
 // the child sends its result and exits.
-import type { Child, Outcome } from './child.js'
+import { messageOf, type Child, type Outcome } from './child.js'
 import type { Channel } from './ipc.js'
 
 /** A child's part: what it does when asked. */
@@ -49,10 +49,7 @@ export async function conductTurns<K extends string, T>(
   const live = new Map<K, Child<T>>()
   const step = async (id: K, child: Child<T>, work: Promise<unknown>): Promise<void> => {
     const failure = await Promise.race([
-      work.then(
-        () => undefined,
-        (error: unknown) => (error instanceof Error ? error.message : String(error)),
-      ),
+      work.then(() => undefined, messageOf),
       child.outcome.then((outcome) => (outcome.ok ? 'finished before it was asked to' : outcome.error)),
     ])
     if (failure === undefined) return

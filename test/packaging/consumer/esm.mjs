@@ -2,7 +2,8 @@
 import { TokenClient, isTokenClientError } from 'oauth2-client-credentials'
 import { startReferenceServer } from 'oauth2-client-credentials/server'
 
-const secret = 's3cr:et% +&=/'
+// RESERVED_SECRET of test/helpers/secrets.ts, which this file cannot import: it runs in a temporary project.
+const secret = 's3cr:et% +&=/x'
 const server = await startReferenceServer({ clients: [{ clientId: 'svc', clientSecret: secret, scopes: ['api:read'] }] })
 const client = new TokenClient({ tokenUrl: server.tokenUrl, clientId: 'svc', clientSecret: secret })
 try {

@@ -4,7 +4,8 @@ const { startReferenceServer } = require('oauth2-client-credentials/server')
 const { version } = require('oauth2-client-credentials/package.json')
 
 async function main() {
-  const secret = 's3cr:et% +&=/'
+  // RESERVED_SECRET of test/helpers/secrets.ts, which this file cannot import: it runs in a temporary project.
+  const secret = 's3cr:et% +&=/x'
   const server = await startReferenceServer({ clients: [{ clientId: 'svc', clientSecret: secret, scopes: ['api:read'] }] })
   const client = new TokenClient({ tokenUrl: server.tokenUrl, clientId: 'svc', clientSecret: secret })
   try {

@@ -1,33 +1,39 @@
-// Heap used by a client holding 10,000 distinct cached scopes, in a process of its own started
-// with --expose-gc (by run.ts), so that `gc()` can settle the heap before each reading.
-import { MEMORY_CLIENT_ID, MEMORY_SCOPES, memoryScope } from './config.js'
-import { createAdapter, type ClientAdapter, type ClientId } from './clients.js'
-import { runTask, taskOf, type Channel } from './lib/ipc.js'
-import type { ServerInfo } from './servers.js'
+// Section 4, memory: the heap a client holds with 10,000 distinct cached scopes, in a process per
+// client started with --expose-gc (so that `gc()` can settle the heap before each reading), against
+// a reference server of its own that also registers the memory client. Only the clients with a
+// cache take part: the others hold nothing.
+import type { MemoryTask } from '../children/memory.js'
+import { MEMORY_CLIENT_ID, MEMORY_SCOPES, memoryScope } from '../config.js'
+import type { Channel } from '../lib/ipc.js'
+import { spawnTracked, withServer } from '../lib/processes.js'
+import { formatBytes, formatCount, median } from '../lib/stats.js'
+import type { MemoryRound } from '../results.js'
+import { CLIENTS, createAdapter, type ClientAdapter } from '../subjects/clients.js'
+import { COUNTING_REFERENCE, serverRequests } from './client-process.js'
+import { eachClientInTurn, type Section } from './section.js'
 
-export interface MemoryTask {
-  readonly client: ClientId
-  readonly server: ServerInfo
-  readonly rounds: number
-  /** Filling stops after this long, and the round reports how many scopes it got to. */
-  readonly fillBudgetMs: number
+export const memory: Section<'memory'> = {
+  id: 'memory',
+  heading: () => `4. Memory, ${formatCount(MEMORY_SCOPES)} cached scopes`,
+  measure(context) {
+    const { settings } = context
+    const caching = CLIENTS.filter((client) => client.caches && context.clients.includes(client.id)).map((client) => client.id)
+    return eachClientInTurn(
+      context,
+      caching,
+      (client) =>
+        withServer<MemoryRound[]>({ ...COUNTING_REFERENCE, memoryClient: true }, (server) =>
+          spawnTracked<MemoryRound[]>('memory.ts', { client, server: server.info, rounds: settings.memoryRounds, fillBudgetMs: settings.memoryFillBudgetMs } satisfies MemoryTask, {
+            nodeArgs: ['--expose-gc'],
+            timeoutMs: 60_000 + settings.memoryRounds * (settings.memoryFillBudgetMs + 30_000),
+            handlers: { tokenRequests: () => server.tokenRequests() },
+          }),
+        ),
+      (rounds) => formatBytes(median(rounds.map((round) => round.heapBytes))),
+    )
+  },
 }
 
-export interface MemoryRound {
-  /** Scopes cached: 10,000, unless filling ran out of time. */
-  readonly filled: number
-  /** Heap used by the client and its cached tokens: with them, less before the client existed. */
-  readonly heapBytes: number
-  /** Each token after the first: (heap with all - heap with one) / (filled - 1). */
-  readonly bytesPerToken: number
-  /** Token requests while filling (10,000 when every scope was asked for once). */
-  readonly fillRequests: number
-  /** Token requests while asking again for 100 of the scopes: 0 when they all came from the cache. */
-  readonly repeatRequests: number
-  readonly fillMs: number
-}
-
-const task = taskOf<MemoryTask>()
 const FILL_CONCURRENCY = 32
 
 function gc(): void {
@@ -61,8 +67,8 @@ async function fill(adapter: ClientAdapter, from: number, to: number, deadline =
   return done
 }
 
-async function round(channel: Channel): Promise<MemoryRound> {
-  const requests = () => channel.request<number>('tokenRequests')
+async function round(task: MemoryTask, channel: Channel): Promise<MemoryRound> {
+  const requests = () => serverRequests(channel)
   const empty = await heapUsed()
   let adapter: ClientAdapter | undefined = await createAdapter(task.client, task.server, {
     clientId: MEMORY_CLIENT_ID,
@@ -93,12 +99,13 @@ async function round(channel: Channel): Promise<MemoryRound> {
   }
 }
 
-runTask(async (channel) => {
+/** In the memory process: a warm-up, then `task.rounds` rounds, a new client each. */
+export async function measureMemory(task: MemoryTask, channel: Channel): Promise<MemoryRound[]> {
   // Warm-up: load the library's modules and compile its paths, so the rounds measure only data.
   const warm = await createAdapter(task.client, task.server, { clientId: MEMORY_CLIENT_ID, maxEntries: MEMORY_SCOPES })
   await warm.get(memoryScope(0))
   await warm.close()
   const rounds: MemoryRound[] = []
-  for (let index = 0; index < task.rounds; index++) rounds.push(await round(channel))
+  for (let index = 0; index < task.rounds; index++) rounds.push(await round(task, channel))
   return rounds
-})
+}

@@ -16,20 +16,23 @@ export interface LazyAbortSignal {
   /** Calls `listener.handleEvent()` once, when the abort happens; adding a listener again changes nothing, as with `EventTarget`. */
   addEventListener(type: 'abort', listener: AbortListener): void
   removeEventListener(type: 'abort', listener: AbortListener): void
-  /** This signal as an `AbortSignal` (for p-retry, timers): made on the first call, the same one after. */
+  /** This signal as an `AbortSignal`, for an API that takes no other: made on the first call, the same one after. */
   toAbortSignal(): AbortSignal
 }
 
 /**
- * An `AbortController` that makes no `AbortSignal` until something asks for one. On Node 20 every
- * `AbortSignal` is an `EventTarget` whose creation and listener bookkeeping was a measurable share of
- * a token request's CPU time, while almost every request ends without an abort and without needing
- * a real signal: its attempts link to this one through plain listener objects, and only a retry's
- * wait (p-retry, `Retry-After`) asks for an `AbortSignal`, through {@link LazyAbortSignal.toAbortSignal}.
+ * An `AbortController` that makes no `AbortSignal` until something asks for one. The cache makes one
+ * per token request, which almost always ends without an abort and without needing a real signal:
+ * its attempts and the retry deadline link to it through plain listener objects, and only the waits
+ * between retries use an `AbortSignal` (the deadline's, made once an attempt has failed).
+ * On Node 20 making an `AbortSignal` and adding and removing its listeners is the costly part of an
+ * `AbortController`: a flight with a real one measured +6 to +7 µs of client time per fresh token,
+ * taking a fresh acquisition from 0.99x to 1.16x the wall time of a raw `undici.request` (1.20x its
+ * CPU), past the 1.1x target.
  *
  * @example
  * const controller = new LazyAbortController()
- * const attempt = new AttemptAbort(controller.signal, budget) // listens without making an AbortSignal
+ * const attempt = new TimedAbort(controller.signal, limit) // listens without making an AbortSignal
  * controller.abort(new ClientClosedError()) // aborts the attempt, and the AbortSignal if one was made
  */
 export class LazyAbortController implements LazyAbortSignal {

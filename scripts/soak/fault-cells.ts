@@ -1,6 +1,9 @@
 // The fault matrix: every way the token endpoint can fail, what TokenClient makes of it, and how many
-// requests reached the server. Shared by test/reliability/fault-matrix.test.ts (which asserts each
-// cell) and scripts/soak/fault-matrix-table.ts (which prints the measured table for the docs).
+// requests reached the server. Shared by scripts/soak/fault-matrix-table.ts (which prints the measured
+// table for docs/reliability.md) and test/reliability/fault-matrix.test.ts (which asserts each cell).
+// It lives here, not under test/, because scripts import nothing from test/: a test may import a
+// script's module (and every `npm test` then checks that import), while a script that imports from
+// test/ breaks unnoticed when the tests are reorganised.
 import { createServer as createHttpServer } from 'node:http'
 import { createServer as createNetServer, type AddressInfo } from 'node:net'
 import {
@@ -12,12 +15,12 @@ import {
   InvalidResponseError,
   isTokenClientError,
   type AccessToken,
+  type Clock,
   type TokenClientError,
   type TokenClientErrorCode,
   type TokenClientOptions,
-} from '../../../src/index.js'
-import { startReferenceServer, type Fault, type FaultOptions, type ReferenceServer, type ReferenceServerOptions } from '../../../src/server/index.js'
-import { TestClock } from '../../helpers/test-clock.js'
+} from '../../src/index.js'
+import { startReferenceServer, type Fault, type FaultOptions, type ReferenceServer, type ReferenceServerOptions } from '../../src/server/index.js'
 import { startManglingProxy, type Mangle, type ManglingProxy } from './mangling-proxy.js'
 
 export const CLIENT_ID = 'svc'
@@ -113,6 +116,26 @@ function describeError(error: TokenClientError): string {
   return error.name
 }
 
+/**
+ * The clock of a cell: it stands at 2026-01-01 00:00:00 UTC (so a `Retry-After` date two seconds
+ * later is a wait of 2 s, and a token's lifetime is exact), and `sleep` records the wait and moves
+ * time on instead of waiting. The tests' TestClock (test/helpers/test-clock.ts) does the same.
+ */
+class MatrixClock implements Clock {
+  #time = Date.parse('2026-01-01T00:00:00Z')
+  readonly sleeps: number[] = []
+
+  now(): number {
+    return this.#time
+  }
+
+  async sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted()
+    this.sleeps.push(ms)
+    this.#time += ms
+  }
+}
+
 /** Calls `getToken` against a fresh server set up as the cell says, and measures. */
 async function runWith(setup: CellSetup): Promise<CellRun> {
   const server = await startReferenceServer({
@@ -125,7 +148,7 @@ async function runWith(setup: CellSetup): Promise<CellRun> {
   })
   const proxy = setup.proxy ? await startManglingProxy(server.url) : undefined
   const env: Env = { server, proxy }
-  const clock = new TestClock()
+  const clock = new MatrixClock()
   let retries = 0
   const retry = { ...MATRIX_RETRY, ...(setup.client?.retry || {}), onRetry: () => void retries++ }
   const client = new TokenClient({

@@ -1,10 +1,10 @@
-// A token server in a process of its own (started by run.ts). Emits `ready` with its URLs, then
-// answers `tokenRequests` (POSTs to /token seen so far, when counting), `usage` (CPU and heap of
-// this process) and `stop`.
+// A token server in a process of its own (started by lib/processes.ts). Emits `ready` with its URLs,
+// then answers `tokenRequests` (POSTs to /token seen so far, when counting), `usage` (CPU and heap
+// of this process) and `stop`.
 import { subscribe } from 'node:diagnostics_channel'
 import type { IncomingMessage } from 'node:http'
-import { parentChannel, taskOf } from './lib/ipc.js'
-import { startServer, type ServerKind, type ServerSetup } from './servers.js'
+import { parentChannel, taskOf } from '../lib/ipc.js'
+import { startServer, type ServerKind, type ServerSetup } from '../subjects/servers.js'
 
 export interface ServerTask extends ServerSetup {
   readonly kind: ServerKind

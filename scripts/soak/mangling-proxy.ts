@@ -1,7 +1,7 @@
 // A loopback HTTP proxy in front of the reference server that damages answers on the wire in ways
 // the server's fault script cannot: headers then a reset, a chunked body cut short, a body delimited
 // by the connection closing that ends early, a body sent slowly. Requests are forwarded for real, so
-// the upstream server still issues (and logs) genuine tokens.
+// the upstream server still issues (and logs) genuine tokens. Used by the fault matrix (fault-cells.ts).
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { Agent, request } from 'undici'

@@ -1,0 +1,25 @@
+// What every token server of the benchmark offers: where it listens, and how it stops. Each is
+// started on 127.0.0.1 with a free port and the same client (`bench`, Basic auth, scope
+// `api:read`, tokens for an hour).
+
+export interface ServerInfo {
+  readonly tokenUrl: string
+  readonly issuer: string
+  readonly port: number
+}
+
+export interface RunningServer extends ServerInfo {
+  close(): Promise<void>
+}
+
+export interface ServerSetup {
+  /** Also register the client of the memory section (reference server only). */
+  readonly memoryClient?: boolean
+}
+
+/** A token server as the benchmark runs it, in a process of its own (children/server.ts). */
+export interface Server {
+  readonly kind: string
+  readonly label: string
+  start(setup: ServerSetup): Promise<RunningServer>
+}
