@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util'
-import { generateClientSecret } from '../server/client-secret.js'
+import { generateClientSecret } from '../server/clients/client-secret.js'
 import type { CommandIo } from './io.js'
 import { DEFAULT_SECRET_ENV } from './read-secret.js'
 

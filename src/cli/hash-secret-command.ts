@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util'
 import { hasSurroundingWhitespace } from '../auth/client-authentication.js'
-import { hashClientSecret } from '../server/client-secret.js'
+import { hashClientSecret } from '../server/clients/client-secret.js'
 import type { CommandIo } from './io.js'
 import { DEFAULT_SECRET_ENV, readSecret } from './read-secret.js'
 

@@ -16,15 +16,16 @@
  * @module oauth2-client-credentials/server
  */
 export { startReferenceServer } from './reference-server.js'
-export type { ReferenceServer, ReferenceServerOptions } from './reference-server.js'
-export type { ReferenceClient, ReferenceClientSecret } from './client-registry.js'
-export { generateClientSecret, hashClientSecret } from './client-secret.js'
-export type { GeneratedClientSecret } from './client-secret.js'
-export type { ThrottleOptions } from './failure-throttle.js'
-export type { AuthMethod } from './client-authentication.js'
-export { RequestLog } from './request-log.js'
-export type { RequestLogBounds, RequestLogEntry, RequestLogFilter, RequestLogJson } from './request-log.js'
-export { FaultScript } from './faults.js'
+export type { ReferenceServer } from './reference-server.js'
+export type { ReferenceServerOptions } from './options.js'
+export type { ReferenceClient, ReferenceClientSecret } from './clients/client-registry.js'
+export { generateClientSecret, hashClientSecret } from './clients/client-secret.js'
+export type { GeneratedClientSecret } from './clients/client-secret.js'
+export type { ThrottleOptions } from './clients/failure-throttle.js'
+export type { ReferenceAuthMethod } from './clients/client-authentication.js'
+export { RequestLog } from './test-controls/request-log.js'
+export type { RequestLogBounds, RequestLogEntry, RequestLogFilter, RequestLogJson } from './test-controls/request-log.js'
+export { FaultScript } from './test-controls/faults.js'
 export type {
   BodyFault,
   DelayFault,
@@ -34,13 +35,25 @@ export type {
   StatusFault,
   TokenFault,
   TruncateFault,
-} from './faults.js'
-export { QUIRKS } from './quirks.js'
-export type { Quirk } from './quirks.js'
-export { TokenStore } from './token-store.js'
-export type { IssuedToken, StoreGrant } from './token-store.js'
-export type { AccessTokenClaims, TokenFormat } from './token-format.js'
-export type { JwkSet, PublishedJwk, SigningAlgorithm } from './signing-keys.js'
-export type { AuthorizationServerMetadata } from './discovery.js'
-export type { ActiveIntrospection } from './introspection-endpoint.js'
-export type { ResourceResponse } from './protected-resource.js'
+} from './test-controls/faults.js'
+export { QUIRKS } from './test-controls/quirks.js'
+export type { Quirk } from './test-controls/quirks.js'
+export { TokenStore } from './tokens/token-store.js'
+export type { IssuedToken, StoreGrant } from './tokens/token-store.js'
+export type { AccessTokenClaims, TokenFormat } from './tokens/token-format.js'
+export type { JwkSet, PublishedJwk, SigningAlgorithm } from './tokens/signing-keys.js'
+export type { AuthorizationServerMetadata } from './endpoints/metadata.js'
+export type { ActiveIntrospection } from './endpoints/introspection.js'
+export type { ResourceResponse } from './endpoints/protected-resource.js'
+
+import type { ReferenceAuthMethod } from './clients/client-authentication.js'
+/**
+ * The old name of {@link ReferenceAuthMethod}, kept so existing imports compile. It differs from the
+ * client's `AuthMethod` (`oauth2-client-credentials`), which names only the methods a client can use.
+ *
+ * @deprecated Use `ReferenceAuthMethod`.
+ * @example
+ * import type { ReferenceAuthMethod } from 'oauth2-client-credentials/server'
+ * const method: ReferenceAuthMethod = 'client_secret_basic'
+ */
+export type AuthMethod = ReferenceAuthMethod

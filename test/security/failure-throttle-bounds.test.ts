@@ -5,18 +5,14 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { DEFAULT_THROTTLE, FailureThrottle } from '../../src/server/failure-throttle.js'
+import { DEFAULT_THROTTLE, FailureThrottle } from '../../src/server/clients/failure-throttle.js'
+import { TestClock } from '../helpers/test-clock.js'
 
 /** The documented default of `maxClientIds`. */
 const MAX_CLIENT_IDS = 10_000
 
-function manualClock(start: number): { now(): number; advance(ms: number): void } {
-  let now = start
-  return { now: () => now, advance: (ms) => void (now += ms) }
-}
-
 test('50,000 distinct failing ids: the last 10,000 cost about what the first did, and size stays at the cap', (t) => {
-  const clock = manualClock(1_000_000)
+  const clock = new TestClock(1_000_000)
   const throttle = new FailureThrottle(DEFAULT_THROTTLE, clock)
   const batch = (from: number): number => {
     const started = performance.now()
@@ -40,7 +36,7 @@ test('50,000 distinct failing ids: the last 10,000 cost about what the first did
 })
 
 test('a throttled id stays throttled while up to maxClientIds - 1 other ids fail in its window; the next one evicts it', () => {
-  const clock = manualClock(1_000_000)
+  const clock = new TestClock(1_000_000)
   const throttle = new FailureThrottle({ maxFailures: 5, windowMs: 60_000, maxClientIds: 1_000 }, clock)
   for (let attempt = 0; attempt < 5; attempt++) throttle.recordFailure('victim')
   assert.equal(throttle.retryAfterSeconds('victim'), 60)
@@ -59,7 +55,7 @@ test('a throttled id stays throttled while up to maxClientIds - 1 other ids fail
 })
 
 test('an id that fails again moves to the back and outlives the ids that failed after its first failure', () => {
-  const clock = manualClock(1_000_000)
+  const clock = new TestClock(1_000_000)
   const throttle = new FailureThrottle({ maxFailures: 2, windowMs: 60_000, maxClientIds: 3 }, clock)
   throttle.recordFailure('kept')
   throttle.recordFailure('a')
@@ -82,7 +78,7 @@ test('a long client id costs the throttle no more than a short one, and keeps no
     }
     return process.memoryUsage().heapUsed
   }
-  const clock = manualClock(1_000_000)
+  const clock = new TestClock(1_000_000)
   const throttle = new FailureThrottle(DEFAULT_THROTTLE, clock)
   const before = await heapAfterGc()
   for (let index = 0; index < 2_000; index++) {
@@ -97,7 +93,7 @@ test('a long client id costs the throttle no more than a short one, and keeps no
 })
 
 test('maxClientIds must be a positive integer', () => {
-  const clock = manualClock(0)
+  const clock = new TestClock(0)
   for (const maxClientIds of [0, -1, 1.5, Infinity, Number.NaN]) {
     assert.throws(() => new FailureThrottle({ maxFailures: 5, windowMs: 60_000, maxClientIds }, clock), {
       code: 'ERR_INVALID_ARG_VALUE',

@@ -1,7 +1,7 @@
 // Checklist item 32: the Bearer header grammar (RFC 6750 §2.1) and challenge (§3), as tables.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { bearerChallenge, parseBearerAuthorization } from '../../src/server/bearer-authorization.js'
+import { bearerChallenge, parseBearerAuthorization } from '../../src/server/tokens/bearer-authorization.js'
 
 test('32: parseBearerAuthorization reads a b64token; another scheme is no credentials; anything else malformed', () => {
   const table: [string | undefined, boolean, ReturnType<typeof parseBearerAuthorization>][] = [

@@ -1,7 +1,8 @@
 // Basic parsing (App. B decoding) and method detection, as tables.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { extractCredentials, parseBasicAuthorization } from '../../src/server/client-authentication.js'
+import { extractCredentials } from '../../src/server/clients/client-authentication.js'
+import { parseBasicAuthorization } from '../../src/server/clients/methods/client-secret-basic.js'
 import { SECRET, basic, rawBasic } from './helpers.js'
 
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64')

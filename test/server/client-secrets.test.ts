@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto'
 import { test } from 'node:test'
 import { inspect } from 'node:util'
 import { generateClientSecret, hashClientSecret, startReferenceServer } from '../../src/server/index.js'
-import { digestsEqual, parseSecretHash, sha256Digest } from '../../src/server/client-secret.js'
+import { digestsEqual, parseSecretHash, sha256Digest } from '../../src/server/clients/client-secret.js'
 import { TestClock } from '../helpers/test-clock.js'
 import { basic, postToken } from './helpers.js'
 

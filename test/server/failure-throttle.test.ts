@@ -1,7 +1,7 @@
 // The failure throttle on an injected clock: no sleeps.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { FailureThrottle } from '../../src/server/failure-throttle.js'
+import { FailureThrottle } from '../../src/server/clients/failure-throttle.js'
 import { manualClock } from './helpers.js'
 
 test('allows maxFailures failures in the window, then reports the seconds until the oldest leaves it', () => {

@@ -1,7 +1,7 @@
 // Strict form parsing and the Content-Type check, as tables.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { checkFormContentType, firstValue, parseForm } from '../../src/server/form-body.js'
+import { checkFormContentType, firstValue, parseForm } from '../../src/server/exchange/form-body.js'
 
 const REPEATABLE = new Set(['resource'])
 

@@ -1,4 +1,5 @@
 // Shared helpers of the reference-server tests: requests by fetch, by raw socket, and the secrets used.
+import { hash } from 'node:crypto'
 import { connect } from 'node:net'
 import { formEncode } from '../../src/auth/form-encoding.js'
 
@@ -123,4 +124,24 @@ export async function fetchToken(
     throw new Error(`token request failed: ${response.status} ${response.text}`)
   }
   return response.json['access_token']
+}
+
+// The members of each key type that RFC 7638 §3.2 hashes, in lexicographic order.
+const THUMBPRINT_MEMBERS = { EC: ['crv', 'kty', 'x', 'y'], OKP: ['crv', 'kty', 'x'], RSA: ['e', 'kty', 'n'] } as const
+
+/**
+ * An RFC 7638 thumbprint written out independently of the server (which uses jose's
+ * `calculateJwkThumbprint`), to check its `kid`s against: SHA-256 over the required members in
+ * lexicographic order, base64url. Synchronous, unlike jose's.
+ */
+export function jwkThumbprint(jwk: {
+  readonly kty: 'EC' | 'OKP' | 'RSA'
+  readonly crv?: string
+  readonly x?: string
+  readonly y?: string
+  readonly n?: string
+  readonly e?: string
+}): string {
+  const members = THUMBPRINT_MEMBERS[jwk.kty].map((name) => `${JSON.stringify(name)}:${JSON.stringify(jwk[name])}`)
+  return hash('sha256', `{${members.join(',')}}`, 'base64url')
 }

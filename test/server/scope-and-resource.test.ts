@@ -1,9 +1,9 @@
 // Scope grammar (RFC 6749 §3.3) and resource indicators (RFC 8707), as tables.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { isResourceIndicator } from '../../src/server/resource-indicator.js'
+import { isResourceIndicator } from '../../src/server/tokens/resource-indicator.js'
 import { isScopeToken } from '../../src/protocol/scope-token.js'
-import { parseScope } from '../../src/server/scope.js'
+import { parseScope } from '../../src/server/tokens/scope.js'
 
 test('parseScope splits on single spaces, dedupes, refuses anything outside the grammar', () => {
   const table: [string, string[] | undefined][] = [

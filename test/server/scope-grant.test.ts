@@ -2,8 +2,8 @@
 // changes no answer.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { ClientRegistry, type RegisteredClient } from '../../src/server/client-registry.js'
-import { REMEMBERED_GRANTS, grantScope } from '../../src/server/scope-grant.js'
+import { ClientRegistry, type RegisteredClient } from '../../src/server/clients/client-registry.js'
+import { REMEMBERED_GRANTS, grantScope } from '../../src/server/tokens/scope-grant.js'
 
 function client(clientId: string, scopes: string[]): RegisteredClient {
   const registered = new ClientRegistry([{ clientId, clientSecret: 'x', scopes }]).get(clientId)

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict'
 import { createPublicKey, verify } from 'node:crypto'
 import { test } from 'node:test'
 import { inspect } from 'node:util'
-import { SigningKeys, jwkThumbprint } from '../../src/server/signing-keys.js'
+import { SigningKeys } from '../../src/server/tokens/signing-keys.js'
+import { jwkThumbprint } from './helpers.js'
 
 test('28: jwkThumbprint matches the RFC 7638 and RFC 8037 examples', () => {
   const rsa = {

@@ -1,7 +1,8 @@
 // Issued tokens: lookup, expiry and pruning on an injected time.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { TokenStore, randomToken } from '../../src/server/token-store.js'
+import { TokenStore } from '../../src/server/tokens/token-store.js'
+import { randomToken } from '../../src/server/tokens/token-format.js'
 
 const grant = { clientId: 'svc', scope: ['a'], resources: [] }
 
