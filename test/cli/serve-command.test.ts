@@ -8,6 +8,7 @@ import { test } from 'node:test'
 import { parseClientFlag } from '../../src/cli/serve-command.js'
 import { TokenClient } from '../../src/index.js'
 import { generateClientSecret } from '../../src/server/index.js'
+import { RESERVED_SECRET } from '../helpers/secrets.js'
 
 const bin = new URL('../../src/cli/bin.ts', import.meta.url).pathname
 
@@ -39,10 +40,10 @@ test('--client ID:SECRET keeps every colon of the secret', () => {
 
 test('serve: prints the issuer and token URL, issues tokens, and stops cleanly on SIGTERM and SIGINT', async () => {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    const { child, info } = await serve(['--client', 'svc:s3cr:et% +&=/', '--scope', 'api:read', '--scope', 'api:write'])
+    const { child, info } = await serve(['--client', `svc:${RESERVED_SECRET}`, '--scope', 'api:read', '--scope', 'api:write'])
     try {
       assert.match(info.tokenUrl, /^http:\/\/127\.0\.0\.1:\d+\/token$/)
-      const client = new TokenClient({ tokenUrl: info.tokenUrl, clientId: 'svc', clientSecret: 's3cr:et% +&=/' })
+      const client = new TokenClient({ tokenUrl: info.tokenUrl, clientId: 'svc', clientSecret: RESERVED_SECRET })
       assert.equal((await client.getToken('api:write')).scope, 'api:write')
       await client.close()
     } finally {

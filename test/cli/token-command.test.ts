@@ -8,8 +8,9 @@ import { after, before, test } from 'node:test'
 import { main } from '../../src/cli/main.js'
 import type { CommandIo } from '../../src/cli/io.js'
 import { startReferenceServer, type ReferenceServer } from '../../src/server/index.js'
+import { RESERVED_SECRET } from '../helpers/secrets.js'
 
-const SECRET = 'cli:secret% +&=/'
+const SECRET = RESERVED_SECRET
 let server: ReferenceServer
 let dir: string
 before(async () => {

@@ -23,9 +23,9 @@ import * as oauth from 'oauth4webapi'
 import * as openid from 'openid-client'
 import { ClientCredentials } from 'simple-oauth2'
 import { startReferenceServer, type ReferenceServer, type RequestLogEntry } from '../../src/server/index.js'
+import { RESERVED_SECRET } from '../helpers/secrets.js'
 
 /** `:` `%` space `+` `&` `=` `/`: each changes under form-encoding, and `% ` is not a valid escape. */
-const RESERVED_SECRET = 's3cr:et% +&=/'
 /** Nothing that URLSearchParams or encodeURIComponent would change. */
 const PLAIN_SECRET = 'plainsecret0123'
 /** Characters encodeURIComponent leaves alone but oauth4webapi percent-encodes anyway. */

@@ -22,11 +22,12 @@ import { exportJWK, generateKeyPair } from 'jose'
 // @ts-expect-error -- oidc-provider ships no type declarations (and @types/oidc-provider is not installed); narrowed below.
 import { Provider as UntypedProvider } from 'oidc-provider'
 import { OAuthError, TokenClient, type AuthMethod } from '../../src/index.js'
+import { RESERVED_SECRET } from '../helpers/secrets.js'
 
 /** `:` `%` space `+` `&` `=` `/`: each changes under form-encoding, and `% ` is not a valid escape. */
-const SECRET = 's3cr:et% +&=/'
+const SECRET = RESERVED_SECRET
 /** How TokenClient puts it in Basic credentials: form-encoded, as RFC 6749 §2.3.1 wants. */
-const SECRET_FORM_ENCODED = 's3cr%3Aet%25+%2B%26%3D%2F'
+const SECRET_FORM_ENCODED = 's3cr%3Aet%25+%2B%26%3D%2Fx'
 /** The secret of the brief; `ü` is not VSCHAR (RFC 6749 App. A.2), which oidc-provider enforces. */
 const UMLAUT_SECRET = `${SECRET}ü`
 const TOKEN_TTL = 600

@@ -38,7 +38,7 @@ test('parseBasicAuthorization takes the parts as they are when rawFor says so (t
     [rawBasic('svc', '100%zz'), { clientId: 'svc', secret: '100%zz', formEncoded: false }],
     [rawBasic('%', 'x'), { clientId: '%', secret: 'x', formEncoded: false }],
     [rawBasic('svc', 'a+b:c d'), { clientId: 'svc', secret: 'a+b:c d', formEncoded: true }],
-    [basic('svc', SECRET), { clientId: 'svc', secret: 'p%3Aa%25s%2Bs%26w%3Do%2Fr+d', formEncoded: true }],
+    [basic('svc', SECRET), { clientId: 'svc', secret: 's3cr%3Aet%25+%2B%26%3D%2Fx', formEncoded: true }],
     ['Basic ' + b64('no-colon'), 'malformed'],
   ]
   for (const [header, expected] of table) assert.deepEqual(parseBasicAuthorization(header, always), expected, header)

@@ -2,10 +2,10 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { FailureThrottle } from '../../src/server/clients/failure-throttle.js'
-import { manualClock } from './helpers.js'
+import { TestClock } from '../helpers/test-clock.js'
 
 test('allows maxFailures failures in the window, then reports the seconds until the oldest leaves it', () => {
-  const clock = manualClock(0)
+  const clock = new TestClock(0)
   const throttle = new FailureThrottle({ maxFailures: 3, windowMs: 10_000 }, clock)
   const steps: [number, 'fail' | 'check' | 'reset', number | undefined][] = [
     [0, 'fail', undefined],
@@ -29,7 +29,7 @@ test('allows maxFailures failures in the window, then reports the seconds until 
 })
 
 test('refuses unbounded or meaningless settings', () => {
-  const clock = manualClock(0)
+  const clock = new TestClock(0)
   const invalid = [
     { maxFailures: 0, windowMs: 1 },
     { maxFailures: 1, windowMs: 0 },
@@ -42,7 +42,7 @@ test('refuses unbounded or meaningless settings', () => {
 })
 
 test('forgets stale client ids once many are on record', () => {
-  const clock = manualClock(0)
+  const clock = new TestClock(0)
   const throttle = new FailureThrottle({ maxFailures: 1, windowMs: 1_000 }, clock)
   for (let index = 0; index < 10_000; index++) throttle.recordFailure(`id-${index}`)
   assert.equal(throttle.size, 10_000)

@@ -4,7 +4,7 @@ import { connect } from 'node:net'
 import { formEncode } from '../../src/auth/form-encoding.js'
 
 /** A secret with every character that breaks naive Basic handling: `:` `%` `+` `&` `=` `/` and a space. */
-export const SECRET = 'p:a%s+s&w=o/r d'
+export { RESERVED_SECRET as SECRET } from '../helpers/secrets.js'
 
 /** `Authorization: Basic` as RFC 6749 §2.3.1 wants it: each part form-encoded before base64. */
 export function basic(clientId: string, secret: string): string {
@@ -94,17 +94,6 @@ export function rawHttp(port: number, request: string): Promise<RawResponse> {
     })
     socket.write(request)
   })
-}
-
-/** A hand-moved clock for throttle windows and expiry. */
-export function manualClock(start = Date.now()): { now(): number; advance(ms: number): void } {
-  let now = start
-  return {
-    now: () => now,
-    advance: (ms: number) => {
-      now += ms
-    },
-  }
 }
 
 /** `error` and `error_description` characters allowed by RFC 6749 §5.2. */

@@ -6,12 +6,13 @@ import { after, afterEach, before, describe, test } from 'node:test'
 import { inspect } from 'node:util'
 import { formEncode } from '../../src/auth/form-encoding.js'
 import { startReferenceServer, type ReferenceServer } from '../../src/server/index.js'
-import { ERROR_TEXT, SECRET, basic, manualClock, postToken, rawBasic, rawHttp, type TokenResponse } from './helpers.js'
+import { TestClock } from '../helpers/test-clock.js'
+import { ERROR_TEXT, SECRET, basic, postToken, rawBasic, rawHttp, type TokenResponse } from './helpers.js'
 
 const GRANT = { grant_type: 'client_credentials' }
 
 describe('token endpoint checklist', () => {
-  const clock = manualClock()
+  const clock = new TestClock(Date.now())
   let server: ReferenceServer
   let url: string
 
@@ -262,7 +263,7 @@ describe('token endpoint checklist', () => {
   })
 
   test('17: only SHA-256 hashes of secrets are kept, compared in constant time, several per client with expiry', async () => {
-    const rotationClock = manualClock()
+    const rotationClock = new TestClock(Date.now())
     const rotating = await startReferenceServer({
       clock: rotationClock,
       clients: [
