@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -12,23 +12,31 @@ import { RESERVED_SECRET } from '../helpers/secrets.js'
 
 const bin = new URL('../../src/cli/bin.ts', import.meta.url).pathname
 
-/** Starts `serve` as a process and resolves with it and the first line it printed. */
-async function serve(args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', bin, 'serve', '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let stderr = ''
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-  const line = await new Promise<string>((resolve, reject) => {
+/**
+ * The first line a `serve` process prints on stdout (its ready line), or a rejection when it prints
+ * nothing within 15 s or exits first; `stderr()` is what it wrote there so far, for the message.
+ */
+function firstLine(child: ChildProcess, exited: Promise<unknown>, stderr: () => string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
     let out = ''
-    const timer = setTimeout(() => reject(new Error(`serve printed nothing; stderr: ${stderr}`)), 15_000)
-    child.stdout.on('data', (chunk: Buffer) => {
+    const timer = setTimeout(() => reject(new Error(`serve printed nothing; stderr: ${stderr()}`)), 15_000)
+    child.stdout?.on('data', (chunk: Buffer) => {
       out += chunk.toString()
       if (out.includes('\n')) {
         clearTimeout(timer)
         resolve(out.split('\n')[0] ?? '')
       }
     })
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)))
+    void exited.then((args) => reject(new Error(`serve exited with ${(args as [number | null])[0]}: ${stderr()}`)))
   })
+}
+
+/** Starts `serve` as a process and resolves with it and the first line it printed. */
+async function serve(args: string[]) {
+  const child = spawn(process.execPath, ['--import', 'tsx', bin, 'serve', '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  const line = await firstLine(child, once(child, 'exit'), () => stderr)
   return { child, info: JSON.parse(line) as { issuer: string; tokenUrl: string; port: number }, stderr: () => stderr }
 }
 
@@ -139,18 +147,7 @@ async function serveProcess(args: string[], env: NodeJS.ProcessEnv = {}) {
   let stderr = ''
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
   const exited = once(child, 'exit') as Promise<[number | null]>
-  const line = await new Promise<string>((resolve, reject) => {
-    let out = ''
-    const timer = setTimeout(() => reject(new Error(`serve printed nothing; stderr: ${stderr}`)), 15_000)
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString()
-      if (out.includes('\n')) {
-        clearTimeout(timer)
-        resolve(out.split('\n')[0] ?? '')
-      }
-    })
-    void exited.then(([code]) => reject(new Error(`serve exited with ${code}: ${stderr}`)))
-  })
+  const line = await firstLine(child, exited, () => stderr)
   const stop = async (): Promise<string> => {
     child.kill('SIGTERM')
     const [code] = await exited
