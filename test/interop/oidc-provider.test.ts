@@ -23,6 +23,7 @@ import { exportJWK, generateKeyPair } from 'jose'
 import { Provider as UntypedProvider } from 'oidc-provider'
 import { OAuthError, TokenClient, type AuthMethod } from '../../src/index.js'
 import { RESERVED_SECRET } from '../helpers/secrets.js'
+import { memoryAdapter } from '../../scripts/bench/subjects/servers/oidc-memory-adapter.js'
 
 /** `:` `%` space `+` `&` `=` `/`: each changes under form-encoding, and `% ` is not a valid escape. */
 const SECRET = RESERVED_SECRET
@@ -58,43 +59,6 @@ interface OidcProvider {
 
 const Provider = UntypedProvider as new (issuer: string, configuration: Record<string, unknown>) => OidcProvider
 
-type Payload = Record<string, unknown>
-
-/**
- * The smallest storage adapter for what these tests do (oidc-provider's own in-memory one warns that
- * it is for development only, which is what this is too). Entries expire; grant, session and
- * user-code lookups, which the client credentials grant never makes, find nothing.
- */
-function memoryAdapter(): new (model: string) => object {
-  const store = new Map<string, { payload: Payload; expiresAt: number }>()
-  return class MemoryAdapter {
-    readonly #model: string
-    constructor(model: string) {
-      this.#model = model
-    }
-    async upsert(id: string, payload: Payload, expiresIn?: number): Promise<void> {
-      store.set(`${this.#model}:${id}`, { payload, expiresAt: expiresIn === undefined ? Infinity : Date.now() + expiresIn * 1000 })
-    }
-    async find(id: string): Promise<Payload | undefined> {
-      const entry = store.get(`${this.#model}:${id}`)
-      return entry !== undefined && entry.expiresAt > Date.now() ? entry.payload : undefined
-    }
-    async findByUid(): Promise<undefined> {
-      return undefined
-    }
-    async findByUserCode(): Promise<undefined> {
-      return undefined
-    }
-    async consume(id: string): Promise<void> {
-      const entry = store.get(`${this.#model}:${id}`)
-      if (entry !== undefined) entry.payload['consumed'] = Math.floor(Date.now() / 1000)
-    }
-    async destroy(id: string): Promise<void> {
-      store.delete(`${this.#model}:${id}`)
-    }
-    async revokeByGrantId(): Promise<void> {}
-  }
-}
 
 // ---- The provider -----------------------------------------------------------------------------------
 

@@ -4,39 +4,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { exportJWK, generateKeyPair } from 'jose'
 import { CLIENT_ID, CLIENT_SECRET, SCOPE, TOKEN_LIFETIME } from '../../config.js'
 import { listenOnLoopback } from './listen.js'
+import { memoryAdapter } from './oidc-memory-adapter.js'
 import type { Server } from './server.js'
 
-type Payload = Record<string, unknown>
-
-/** An in-memory adapter that keeps every entry until it expires, as the reference server does. */
-function memoryAdapter(): new (model: string) => object {
-  const store = new Map<string, { payload: Payload; expiresAt: number }>()
-  return class MemoryAdapter {
-    readonly #model: string
-    constructor(model: string) {
-      this.#model = model
-    }
-    async upsert(id: string, payload: Payload, expiresIn?: number): Promise<void> {
-      const expiresAt = expiresIn === undefined ? Infinity : Date.now() + expiresIn * 1000
-      store.set(`${this.#model}:${id}`, { payload, expiresAt })
-    }
-    async find(id: string): Promise<Payload | undefined> {
-      const entry = store.get(`${this.#model}:${id}`)
-      return entry !== undefined && entry.expiresAt > Date.now() ? entry.payload : undefined
-    }
-    async findByUid(): Promise<undefined> {
-      return undefined
-    }
-    async findByUserCode(): Promise<undefined> {
-      return undefined
-    }
-    async consume(): Promise<void> {}
-    async destroy(id: string): Promise<void> {
-      store.delete(`${this.#model}:${id}`)
-    }
-    async revokeByGrantId(): Promise<void> {}
-  }
-}
 
 interface OidcProvider {
   callback(): (req: IncomingMessage, res: ServerResponse) => void
