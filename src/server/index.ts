@@ -1,5 +1,6 @@
 /**
- * The reference OAuth 2.0 token server, for tests: a strict token endpoint (RFC 6749), JWT access
+ * The reference OAuth 2.0 token server, for tests: a strict token endpoint (RFC 6749) with client
+ * secrets and JWT client authentication (`private_key_jwt`, `client_secret_jwt`: RFC 7523), JWT access
  * tokens (RFC 9068), discovery (RFC 8414), introspection (RFC 7662), revocation (RFC 7009) and a
  * protected resource (RFC 6750), with faults on demand, quirk profiles, a request log and an
  * injectable clock.
@@ -19,6 +20,8 @@ export { startReferenceServer } from './reference-server.js'
 export type { ReferenceServer } from './reference-server.js'
 export type { ReferenceServerOptions } from './options.js'
 export type { ReferenceClient, ReferenceClientSecret } from './clients/client-registry.js'
+export type { ClientJwk, ClientJwkSet } from './clients/client-keys.js'
+export type { AssertionHeader, ClientAssertionOptions } from './clients/client-assertion.js'
 export { generateClientSecret, hashClientSecret } from './clients/client-secret.js'
 export type { GeneratedClientSecret } from './clients/client-secret.js'
 export type { ThrottleOptions } from './clients/failure-throttle.js'

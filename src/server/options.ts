@@ -6,6 +6,7 @@
 import { monotonicClock, type Clock } from '../clock.js'
 import { invalidArgument } from '../errors/invalid-argument.js'
 import { isLoopbackHost } from '../protocol/loopback.js'
+import { clientAssertionRules, type ClientAssertionOptions, type ClientAssertionRules } from './clients/client-assertion.js'
 import { ClientRegistry, type ReferenceClient } from './clients/client-registry.js'
 import { loadClientsFile } from './clients/clients-file.js'
 import { DEFAULT_THROTTLE, FailureThrottle, type ThrottleOptions } from './clients/failure-throttle.js'
@@ -18,7 +19,8 @@ import { isTokenFormat, type TokenFormat } from './tokens/token-format.js'
 /** Options of {@link startReferenceServer}. */
 export interface ReferenceServerOptions {
   /**
-   * The registered clients. Each needs at least one secret; secrets must be non-empty VSCHAR
+   * The registered clients. Each needs at least one credential: a secret, public keys (`jwks`, for
+   * `private_key_jwt`) or a `jwtSecret` (for `client_secret_jwt`). Secrets must be non-empty VSCHAR
    * (%x20-7E) and are hashed at start, the plaintext is not kept. A secret may also be given
    * already hashed (`secretHash`, see `generateClientSecret`).
    *
@@ -134,8 +136,19 @@ export interface ReferenceServerOptions {
    */
   throttle?: ThrottleOptions | false
   /**
+   * How `private_key_jwt` and `client_secret_jwt` assertions are checked: the clock skew allowed,
+   * the longest lifetime taken, and how many `jti`s the replay cache keeps (RFC 7523 §3). Each
+   * left out takes its default.
+   *
+   * @default { clockSkewSeconds: 15, maxLifetimeSeconds: 300, maxJtis: 100_000 }
+   * @example
+   * { clock, clientAssertions: { clockSkewSeconds: 0 } } // exact times on a test clock
+   */
+  clientAssertions?: ClientAssertionOptions
+  /**
    * The time source of throttle windows, secret expiry, token issue and expiry (`expires_in`
-   * bookkeeping, JWT `iat`/`exp`, introspection, the protected resource). Must count epoch
+   * bookkeeping, JWT `iat`/`exp`, introspection, the protected resource), and of client assertions
+   * (their `exp`, `nbf`, `iat` and the `jti` replay cache). Must count epoch
    * milliseconds (secret `expiresAt` dates are compared with it) and never go backwards.
    *
    * @default monotonicClock
@@ -205,6 +218,7 @@ export interface ResolvedOptions {
   readonly signingAlgorithm: SigningAlgorithm
   readonly registry: ClientRegistry
   readonly throttle: FailureThrottle | undefined
+  readonly clientAssertions: ClientAssertionRules
   readonly clock: Clock
   /** Seconds. */
   readonly tokenLifetime: number
@@ -241,6 +255,7 @@ export async function resolveOptions(options: ReferenceServerOptions): Promise<R
     tokenLifetime = DEFAULT_TOKEN_LIFETIME,
     maxBodyBytes = DEFAULT_MAX_BODY_BYTES,
     throttle = DEFAULT_THROTTLE,
+    clientAssertions,
     clock = monotonicClock,
     logLimit = DEFAULT_LOG_LIMIT,
     logBounds,
@@ -278,6 +293,7 @@ export async function resolveOptions(options: ReferenceServerOptions): Promise<R
     throw invalidArgument('options.clientsFile', 'must be a file path')
   }
   const serverQuirks = checkQuirks(quirks, 'options.quirks')
+  const assertionRules = clientAssertionRules(clientAssertions, clock)
   const registry = new ClientRegistry(clients, clientsFile === undefined ? [] : await loadClientsFile(clientsFile))
   return {
     host,
@@ -286,6 +302,7 @@ export async function resolveOptions(options: ReferenceServerOptions): Promise<R
     signingAlgorithm,
     registry,
     throttle: throttle === false ? undefined : new FailureThrottle(throttle, clock),
+    clientAssertions: assertionRules,
     clock,
     tokenLifetime,
     tokenFormat,

@@ -188,11 +188,13 @@ class ReferenceTokenServer implements ReferenceServer {
     this.#keys = keys
     // The issuer is known only once the server listens; endpoints read it per request.
     const issuer = (): string => this.issuer
+    const tokenUrl = (): string => this.tokenUrl
     const issuerAudience = (): readonly string[] => this.#issuerAudience
     const { audience } = options
     this.#context = {
       registry: options.registry,
       throttle: options.throttle,
+      clientAssertions: options.clientAssertions,
       tokens: this.tokens,
       keys,
       clock: options.clock,
@@ -201,6 +203,9 @@ class ReferenceTokenServer implements ReferenceServer {
       maxBodyBytes: options.maxBodyBytes,
       get issuer() {
         return issuer()
+      },
+      get tokenUrl() {
+        return tokenUrl()
       },
       get defaultAudience() {
         return audience ?? issuerAudience()

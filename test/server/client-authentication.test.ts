@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { extractCredentials } from '../../src/server/clients/client-authentication.js'
 import { parseBasicAuthorization } from '../../src/server/clients/methods/client-secret-basic.js'
-import { SECRET, basic, rawBasic } from './helpers.js'
+import { JWT_BEARER, SECRET, basic, rawBasic } from './helpers.js'
 
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64')
 
@@ -74,4 +74,31 @@ test('extractCredentials finds the method and refuses mixtures', () => {
       assert.equal(result[key], value, `${authorization} ${JSON.stringify(pairs)} ${key}`)
     }
   }
+})
+
+test('extractCredentials: a client assertion is private_key_jwt or client_secret_jwt by its alg (RFC 7523 §2.2)', () => {
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
+  const jwt = (alg: unknown, claims: Record<string, unknown> = { sub: 'svc' }) => `${part({ alg, kid: 'k1' })}.${part(claims)}.c2ln`
+  const type = ['client_assertion_type', JWT_BEARER] as [string, string]
+  const form = (pairs: [string, string][]) => new Map(pairs.map(([name, value]) => [name, [value]]))
+  const table: [string | undefined, [string, string][], Record<string, unknown>][] = [
+    [undefined, [type, ['client_assertion', jwt('ES256')]], { ok: true, method: 'private_key_jwt', clientId: 'svc' }],
+    [undefined, [type, ['client_assertion', jwt('HS256')]], { ok: true, method: 'client_secret_jwt', clientId: 'svc' }],
+    [undefined, [type, ['client_assertion', jwt('none')]], { ok: true, method: 'private_key_jwt', clientId: 'svc' }],
+    [undefined, [type, ['client_assertion', jwt('ES256', {})], ['client_id', 'svc']], { ok: true, clientId: 'svc' }],
+    [undefined, [type, ['client_assertion', jwt('ES256')], ['client_id', 'other']], { ok: false, status: 400, error: 'invalid_request' }],
+    [undefined, [type, ['client_assertion', jwt('ES256')], ['client_secret', 'x']], { ok: false, method: 'multiple', status: 400 }],
+    [basic('svc', 'x'), [type, ['client_assertion', jwt('HS256')]], { ok: false, method: 'multiple', status: 400 }],
+    [undefined, [type], { ok: false, method: 'private_key_jwt', status: 401, error: 'invalid_client' }],
+    [undefined, [['client_assertion', jwt('ES256')]], { ok: false, method: 'private_key_jwt', status: 401 }],
+    [undefined, [type, ['client_assertion', 'a.b']], { ok: false, method: 'private_key_jwt', status: 401 }],
+    [undefined, [type, ['client_assertion', jwt('ES256', {})]], { ok: false, status: 401, error: 'invalid_client' }],
+  ]
+  for (const [authorization, pairs, expected] of table) {
+    const result = extractCredentials(authorization, false, form(pairs)) as unknown as Record<string, unknown>
+    for (const [key, value] of Object.entries(expected)) assert.equal(result[key], value, `${JSON.stringify(pairs)} ${key}`)
+  }
+  const ok = extractCredentials(undefined, false, form([type, ['client_assertion', jwt('ES256')]]))
+  assert.ok(ok.ok)
+  assert.deepEqual(ok.assertion, { alg: 'ES256', kid: 'k1' })
 })

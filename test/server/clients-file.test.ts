@@ -4,10 +4,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
-import { decodeProtectedHeader } from 'jose'
+import { decodeProtectedHeader, exportJWK, generateKeyPair } from 'jose'
 import { generateClientSecret, startReferenceServer } from '../../src/server/index.js'
 import { TestClock } from '../helpers/test-clock.js'
-import { basic, fetchToken, postToken } from './helpers.js'
+import { assertionClaims, assertionForm, basic, fetchToken, postToken, signAssertion } from './helpers.js'
 
 const GRANT = { grant_type: 'client_credentials' }
 let dir: string
@@ -115,4 +115,29 @@ test('a client id in both options and the file is refused', async () => {
     startReferenceServer({ clientsFile: path, clients: [{ clientId: 'svc', clientSecret: 'a', scopes: [] }] }),
     { code: 'ERR_INVALID_ARG_VALUE', message: /options\.clientsFile: clients\[0\]\.clientId is registered twice/ },
   )
+})
+
+test('RFC 7523 §2.2: a file registers jwks (private_key_jwt) and a jwtSecret (client_secret_jwt)', async () => {
+  const { publicKey, privateKey } = await generateKeyPair('ES256')
+  const jwtSecret = generateClientSecret().secret
+  const path = await writeClients('jwt-clients.json', {
+    clients: [
+      { clientId: 'keyed', jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: 'k1' }] }, scopes: ['api:read'] },
+      { clientId: 'hmac', jwtSecret, scopes: ['api:read'] },
+    ],
+  })
+  const server = await startReferenceServer({ clientsFile: path })
+  try {
+    const claims = (clientId: string) => assertionClaims(clientId, server.issuer, Date.now())
+    const keyed = await signAssertion(privateKey, { alg: 'ES256', kid: 'k1' }, claims('keyed'))
+    const hmac = await signAssertion(new TextEncoder().encode(jwtSecret), { alg: 'HS256' }, claims('hmac'))
+    assert.equal((await postToken(server.tokenUrl, assertionForm(keyed))).status, 200)
+    assert.equal((await postToken(server.tokenUrl, assertionForm(hmac))).status, 200)
+    assert.deepEqual(
+      server.log.tokenRequests().map((entry) => entry.authMethod),
+      ['private_key_jwt', 'client_secret_jwt'],
+    )
+  } finally {
+    await server.close()
+  }
 })

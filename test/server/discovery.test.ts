@@ -10,7 +10,9 @@ const clients = [
   { clientId: 'svc', clientSecret: SECRET, scopes: ['api:read', 'api:write'] },
   { clientId: 'other', clientSecret: 'other-secret', scopes: ['api:write', 'audit'] },
 ]
-const AUTH_METHODS = ['client_secret_basic', 'client_secret_post']
+const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt']
+// RFC 8414 §2: the algorithms of private_key_jwt, then of client_secret_jwt; never none.
+const SIGNING_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519', 'HS256', 'HS384', 'HS512']
 
 describe('29: metadata', () => {
   let server: ReferenceServer
@@ -34,11 +36,13 @@ describe('29: metadata', () => {
       response_types_supported: [],
       scopes_supported: ['api:read', 'api:write', 'audit'],
       token_endpoint_auth_methods_supported: AUTH_METHODS,
+      token_endpoint_auth_signing_alg_values_supported: SIGNING_ALGS,
       introspection_endpoint_auth_methods_supported: AUTH_METHODS,
+      introspection_endpoint_auth_signing_alg_values_supported: SIGNING_ALGS,
       revocation_endpoint_auth_methods_supported: AUTH_METHODS,
+      revocation_endpoint_auth_signing_alg_values_supported: SIGNING_ALGS,
     })
     assert.equal(metadata['issuer'], `http://127.0.0.1:${server.port}`)
-    assert.ok(!('token_endpoint_auth_signing_alg_values_supported' in metadata))
   })
 
   test('29: the same document at /.well-known/openid-configuration', async () => {

@@ -1,6 +1,8 @@
-// Shared helpers of the reference-server tests: requests by fetch, by raw socket, and the secrets used.
-import { hash } from 'node:crypto'
+// Shared helpers of the reference-server tests: requests by fetch, by raw socket, the secrets used,
+// and client assertions signed with jose (RFC 7523).
+import { hash, randomUUID, type KeyObject } from 'node:crypto'
 import { connect } from 'node:net'
+import { SignJWT, type CryptoKey } from 'jose'
 import { formEncode } from '../../src/auth/form-encoding.js'
 
 /** A secret with every character that breaks naive Basic handling: `:` `%` `+` `&` `=` `/` and a space. */
@@ -133,4 +135,52 @@ export function jwkThumbprint(jwk: {
 }): string {
   const members = THUMBPRINT_MEMBERS[jwk.kty].map((name) => `${JSON.stringify(name)}:${JSON.stringify(jwk[name])}`)
   return hash('sha256', `{${members.join(',')}}`, 'base64url')
+}
+
+/** The `client_assertion_type` of JWT client assertions (RFC 7523 §2.2). */
+export const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
+
+/**
+ * The claims of a client assertion as RFC 7523 §3 wants them, for `clientId` at `audience`, issued
+ * at `nowMs` (epoch ms; whole seconds in the claims) and valid 60 s, with a fresh `jti`. A member
+ * of `overrides` set to `undefined` is left out.
+ */
+export function assertionClaims(
+  clientId: string,
+  audience: string | string[],
+  nowMs: number,
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const iat = Math.floor(nowMs / 1000)
+  const claims: Record<string, unknown> = {
+    iss: clientId,
+    sub: clientId,
+    aud: audience,
+    iat,
+    exp: iat + 60,
+    jti: randomUUID(),
+    ...overrides,
+  }
+  for (const [name, value] of Object.entries(claims)) if (value === undefined) delete claims[name]
+  return claims
+}
+
+/** Signs `claims` as a JWT with jose's SignJWT; `header` gives `alg` and, optionally, `kid` and more. */
+export function signAssertion(
+  key: CryptoKey | KeyObject | Uint8Array,
+  header: { alg: string; kid?: string; [member: string]: unknown },
+  claims: Record<string, unknown>,
+): Promise<string> {
+  return new SignJWT(claims).setProtectedHeader(header).sign(key)
+}
+
+/** A token request's form authenticating with `assertion`; `extra` adds or overrides members. */
+export function assertionForm(assertion: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { grant_type: 'client_credentials', client_assertion_type: JWT_BEARER, client_assertion: assertion, ...extra }
+}
+
+/** A JWS with any header and signature, signed by nothing: `none`, or an algorithm no library signs with. */
+export function unsignedJws(header: Record<string, unknown>, claims: Record<string, unknown>, signature = ''): string {
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url')
+  return `${part(header)}.${part(claims)}.${signature}`
 }

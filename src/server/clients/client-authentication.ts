@@ -5,11 +5,12 @@
  * {@link verifyClient} checks them, throttled per client id (§2.3.1 brute-force protection).
  *
  * The methods are a table, {@link CLIENT_AUTH_METHODS}: each is one file in `./methods/` that says
- * where its credentials travel, how to read them and how to verify them. Adding a method
- * (`private_key_jwt`, `client_secret_jwt`, mTLS...) is one file there and one line in the table
- * (and its name in {@link ReferenceAuthMethod}, which the compiler asks for); the rules between
- * methods (one method per request, one Authorization header, a body `client_id` naming the same
- * client) are written once, here.
+ * where its credentials travel, how to read them and how to verify them. Adding a method (mTLS...)
+ * is one file there and one line in the table (and its name in {@link ReferenceAuthMethod}, which
+ * the compiler asks for); the rules between methods (one method per request, one Authorization
+ * header, a body `client_id` naming the same client) are written once, here. A method verifies
+ * synchronously (secrets) or asynchronously (JWT assertions, through jose), and says why it
+ * refused: the `invalid_client` it returns is what the client is answered.
  */
 import type { Exchange } from '../exchange/exchange.js'
 import type { Step } from '../exchange/endpoint.js'
@@ -17,10 +18,13 @@ import { firstValue, type FormParams } from '../exchange/form-body.js'
 import { hasRepeatedAuthorization } from '../exchange/request-headers.js'
 import { ServerError } from '../exchange/server-error.js'
 import type { ServerContext } from '../exchange/server-context.js'
+import type { AssertionHeader } from './client-assertion.js'
 import type { RegisteredClient } from './client-registry.js'
 import { clientSecretBasic, type RawBasicDecider } from './methods/client-secret-basic.js'
+import { clientSecretJwt } from './methods/client-secret-jwt.js'
 import { clientSecretPost } from './methods/client-secret-post.js'
 import { none } from './methods/none.js'
+import { privateKeyJwt } from './methods/private-key-jwt.js'
 
 /**
  * How a request to the reference server tried to authenticate, as `server.log` records it: a client
@@ -31,7 +35,13 @@ import { none } from './methods/none.js'
  * const [entry] = server.log.tokenRequests()
  * const method: ReferenceAuthMethod | 'bearer' | undefined = entry?.authMethod
  */
-export type ReferenceAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none' | 'multiple'
+export type ReferenceAuthMethod =
+  | 'client_secret_basic'
+  | 'client_secret_post'
+  | 'client_secret_jwt'
+  | 'private_key_jwt'
+  | 'none'
+  | 'multiple'
 
 /** What a method reads its credentials from. */
 export interface CredentialsRequest {
@@ -51,6 +61,8 @@ export type MethodClaim =
       /** The secret (an assertion, for JWT methods): unverified. Never log it. */
       readonly credential: string | undefined
       readonly basicFormEncoded: boolean | undefined
+      /** JWT methods: the assertion header's `alg` and `kid`, for the log. */
+      readonly assertion?: AssertionHeader
     }
   | {
       readonly ok: false
@@ -73,15 +85,39 @@ export interface ClientAuthMethod {
   isUsedBy(request: CredentialsRequest): boolean
   /** Reads the claimed client id and credential, or says why they cannot be used. */
   read(request: CredentialsRequest): MethodClaim
-  /** The registered client when `credential` proves `clientId`, else `undefined`. */
-  verify(clientId: string, credential: string | undefined, server: ServerContext): RegisteredClient | undefined
+  /**
+   * The registered client when the credential proves the claimed client id; else the `401
+   * invalid_client` to answer, whose description says why (in fixed text, never echoing the credential).
+   */
+  verify(request: VerificationRequest, server: ServerContext): Verification | Promise<Verification>
 }
+
+/** What a method verifies: the claim it read, and where it was presented. */
+export interface VerificationRequest {
+  /** The claimed client id. */
+  readonly clientId: string
+  /** The presented secret or assertion, unverified; `undefined` when none was sent. Never log it. */
+  readonly credential: string | undefined
+  /**
+   * The URL of the endpoint called, as the server advertises it (`<issuer>/token`,
+   * `<issuer>/introspect`...): an assertion's `aud` may name it.
+   */
+  readonly endpointUrl: string
+}
+
+/** The outcome of {@link ClientAuthMethod.verify}: the client authenticated, or the refusal to answer. */
+export type Verification = RegisteredClient | ServerError
 
 /**
  * The client authentication methods the server takes, in the order they are looked for. A request
  * that uses none of them gets {@link none}, which never authenticates: there are no public clients.
  */
-export const CLIENT_AUTH_METHODS = [clientSecretBasic, clientSecretPost] as const satisfies readonly ClientAuthMethod[]
+export const CLIENT_AUTH_METHODS = [
+  clientSecretBasic,
+  clientSecretPost,
+  clientSecretJwt,
+  privateKeyJwt,
+] as const satisfies readonly ClientAuthMethod[]
 
 /** Every form parameter that carries a credential of some method: never logged. */
 export const CREDENTIAL_PARAMS: ReadonlySet<string> = new Set(CLIENT_AUTH_METHODS.flatMap((method) => method.credentialParams))
@@ -96,6 +132,8 @@ export interface ExtractedCredentials {
   readonly credential: string | undefined
   /** Basic only: true when form-decoding changed the user-id or the password. */
   readonly basicFormEncoded: boolean | undefined
+  /** JWT methods: the assertion header's `alg` and `kid`, for the log. */
+  readonly assertion: AssertionHeader | undefined
   /** The method that verifies them. */
   readonly using: ClientAuthMethod
 }
@@ -141,10 +179,10 @@ export function extractCredentials(
   }
   const claims: ExtractedCredentials[] = []
   for (const method of used.length === 0 ? [none] : used) {
-    const claim = method.read(request)
+    const claim: MethodClaim = method.read(request)
     if (!claim.ok) return failure(method.name, undefined, undefined, claim.status, claim.error, claim.description)
-    const { clientId, credential, basicFormEncoded } = claim
-    claims.push({ ok: true, method: method.name, clientId, credential, basicFormEncoded, using: method })
+    const { clientId, credential, basicFormEncoded, assertion } = claim
+    claims.push({ ok: true, method: method.name, clientId, credential, basicFormEncoded, assertion, using: method })
   }
   const first = claims[0] as ExtractedCredentials
   if (claims.length > 1) {
@@ -192,6 +230,7 @@ export function identifyClient(options: IdentifyOptions = {}): Step {
     exchange.authMethod = credentials.method
     exchange.clientId = credentials.clientId
     exchange.basicFormEncoded = credentials.basicFormEncoded
+    if (credentials.ok) exchange.assertion = credentials.assertion
   }
 }
 
@@ -208,11 +247,11 @@ export const rejectUnusableCredentials: Step = (exchange) => {
 
 const TOO_MANY_FAILURES = 'too many failed attempts'
 const REQUIRED = new ServerError(401, 'invalid_client', 'client authentication required')
-const FAILED = new ServerError(401, 'invalid_client', 'client authentication failed')
 
 /**
  * A step that authenticates the caller: throttled client id (429 with `Retry-After`) → no client id
- * (401) → the method verifies the credential (401, counted by the throttle). Sets `exchange.client`.
+ * (401) → the method verifies the credential (401 with the method's reason, counted by the
+ * throttle). Sets `exchange.client`. Synchronous for secrets; a JWT assertion's check is awaited.
  *
  * @example
  * const steps: Endpoint = [..., identifyClient(), rejectUnusableCredentials, verifyClient]
@@ -229,13 +268,25 @@ export const verifyClient: Step = (exchange) => {
     }
   }
   if (clientId === undefined) throw REQUIRED
-  const client = credentials.using.verify(clientId, credentials.credential, exchange.server)
-  if (client === undefined) {
+  const request: VerificationRequest = {
+    clientId,
+    credential: credentials.credential,
+    endpointUrl: exchange.server.issuer + exchange.path,
+  }
+  const verification = credentials.using.verify(request, exchange.server)
+  if (verification instanceof Promise) return verification.then((result) => settle(exchange, clientId, result))
+  settle(exchange, clientId, verification)
+}
+
+/** Counts a refusal against the client id and throws it, or notes the authenticated client. */
+function settle(exchange: Exchange, clientId: string, verification: Verification): void {
+  const { throttle } = exchange.server
+  if (verification instanceof ServerError) {
     throttle?.recordFailure(clientId)
-    throw FAILED
+    throw verification
   }
   throttle?.reset(clientId)
-  exchange.client = client
+  exchange.client = verification
 }
 
 /**

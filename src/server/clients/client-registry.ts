@@ -3,14 +3,21 @@
  * registered and the plaintext is never kept (checklist item 17), or given already hashed
  * (`secretHash`); a presented secret is hashed and compared in constant time (`digestsEqual`).
  * A client may hold several secrets, each with an optional expiry, so rotation can be tested.
+ * The exception to item 17 is the `jwtSecret` of `client_secret_jwt`: verifying an HMAC needs the
+ * key itself, so it is kept, as a `KeyObject` (nothing of it in `inspect` or JSON), in a field no
+ * other method reads. Public keys for `private_key_jwt` are checked by `client-keys.ts`.
  */
+import type { KeyObject } from 'node:crypto'
 import { inspect } from 'node:util'
 import { invalidArgument } from '../../errors/invalid-argument.js'
 import { isScopeToken } from '../../protocol/scope-token.js'
+import { ServerError } from '../exchange/server-error.js'
 import type { ServerContext } from '../exchange/server-context.js'
 import { isPositiveInteger } from '../option-checks.js'
 import { checkQuirks, type Quirk } from '../test-controls/quirks.js'
 import { isTokenFormat, type TokenFormat } from '../tokens/token-format.js'
+import type { VerificationRequest } from './client-authentication.js'
+import { clientKeySet, jwtSecretKey, type ClientJwkSet, type ClientKeySet } from './client-keys.js'
 import { digestsEqual, parseSecretHash, sha256Digest } from './client-secret.js'
 
 /** One secret of a {@link ReferenceClient}: exactly one of `secret` and `secretHash`. */
@@ -42,7 +49,12 @@ export interface ReferenceClientSecret {
   expiresAt?: Date
 }
 
-/** A client registered on the reference server. It needs at least one secret. */
+/**
+ * A client registered on the reference server. It needs at least one credential: a secret
+ * (`clientSecret`, `secretHash` or `secrets`, for `client_secret_basic` and `client_secret_post`),
+ * `jwks` (for `private_key_jwt`) or a `jwtSecret` (for `client_secret_jwt`). Each method works for
+ * the client once its credential is registered, so one client may use several.
+ */
 export interface ReferenceClient {
   /**
    * The client identifier: non-empty VSCHAR (%x20-7E, RFC 6749 App. A.1), unique on the server.
@@ -76,6 +88,35 @@ export interface ReferenceClient {
    * { clientId: 'svc', secrets: [{ secret: 'new' }, { secret: 'old', expiresAt: new Date('2030-01-01') }], scopes: [] }
    */
   secrets?: ReferenceClientSecret[]
+  /**
+   * The client's public keys, for `private_key_jwt` (RFC 7523 §2.2): a JWK Set of public JWKs
+   * (`EC` P-256/384/521, `RSA` of 2048 bits or more, `OKP` Ed25519), as jose's `exportJWK(publicKey)`
+   * gives them. An assertion whose header names a `kid` is verified with that key only; without a
+   * `kid`, with each key that fits its `alg`. A private or symmetric key, a malformed one, a repeated
+   * `kid` or an `alg` that does not fit its key makes `startReferenceServer` reject with a `TypeError`
+   * naming the key (`options.clients[0].jwks.keys[1]`).
+   *
+   * @default undefined (no private_key_jwt)
+   * @example
+   * const { publicKey, privateKey } = await generateKeyPair('ES256')
+   * { clientId: 'svc', jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: 'k1' }] }, scopes: ['api:read'] }
+   */
+  jwks?: ClientJwkSet
+  /**
+   * The shared secret of `client_secret_jwt`: the HMAC key of the client's HS256/HS384/HS512
+   * assertions, as its UTF-8 bytes. VSCHAR, at least 32 bytes (RFC 7518 §3.2; 48 for HS384 and 64
+   * for HS512 assertions), such as `generateClientSecret().secret`. Unlike every other secret here it
+   * is kept as given (an HMAC cannot be checked against a hash), so it is a field of its own, used by
+   * `client_secret_jwt` only: it never passes for a `client_secret` in Basic or the body, and it
+   * is never logged, inspected or serialised. To let a client use one secret both ways, give it as
+   * `clientSecret` too.
+   *
+   * @default undefined (no client_secret_jwt)
+   * @example
+   * const { secret } = generateClientSecret()
+   * { clientId: 'svc', jwtSecret: secret, scopes: ['api:read'] } // the client: ClientSecretJwt(secret)
+   */
+  jwtSecret?: string
   /**
    * The scopes the client may ask for, each a scope token (NQCHAR). A request without `scope` is
    * granted all of them.
@@ -143,6 +184,10 @@ interface SecretHash {
 interface Registration {
   readonly client: RegisteredClient
   readonly secrets: readonly SecretHash[]
+  /** `private_key_jwt`: the public keys. */
+  readonly keySet: ClientKeySet | undefined
+  /** `client_secret_jwt`: the HMAC key. */
+  readonly jwtKey: KeyObject | undefined
 }
 
 // *VSCHAR, non-empty: client_id (App. A.1) and client_secret (App. A.2).
@@ -194,6 +239,28 @@ export class ClientRegistry {
     return this.#clients.get(clientId)?.client
   }
 
+  /**
+   * The public keys that verify the client's `private_key_jwt` assertions; `undefined` for an
+   * unknown client or one without `jwks`.
+   *
+   * @example
+   * registry.keySet('svc')?.size // 1
+   */
+  keySet(clientId: string): ClientKeySet | undefined {
+    return this.#clients.get(clientId)?.keySet
+  }
+
+  /**
+   * The key that verifies the client's `client_secret_jwt` assertions; `undefined` for an unknown
+   * client or one without `jwtSecret`. Never log it.
+   *
+   * @example
+   * registry.jwtKey('svc')?.symmetricKeySize // 43
+   */
+  jwtKey(clientId: string): KeyObject | undefined {
+    return this.#clients.get(clientId)?.jwtKey
+  }
+
   /** How many clients are registered. */
   get size(): number {
     return this.#clients.size
@@ -222,7 +289,8 @@ export class ClientRegistry {
     const registration = this.#clients.get(clientId)
     const presented = sha256Digest(secret)
     let match = false
-    for (const stored of registration?.secrets ?? DECOY) {
+    const secrets = registration === undefined || registration.secrets.length === 0 ? DECOY : registration.secrets
+    for (const stored of secrets) {
       // Every secret is compared, expired or not, so timing tells nothing about which one matched.
       const equal = digestsEqual(presented, stored.hash)
       if (equal && stored.expiresAt > now) match = true
@@ -247,6 +315,8 @@ function register(client: ReferenceClient, name: string): Registration {
     clientSecret,
     secretHash,
     secrets = [],
+    jwks,
+    jwtSecret,
     scopes,
     grantTypes = ['client_credentials'],
     tokenLifetime,
@@ -272,8 +342,16 @@ function register(client: ReferenceClient, name: string): Registration {
         : storedSecret(entry.secretHash, entry.expiresAt, `${entryName}.secretHash`, `${entryName}.expiresAt`),
     )
   })
-  if (hashes.length === 0) {
-    throw invalidArgument(name, 'needs a clientSecret, a secretHash or at least one entry in secrets')
+  const keySet = jwks === undefined ? undefined : clientKeySet(jwks, `${name}.jwks`)
+  let jwtKey: KeyObject | undefined
+  if (jwtSecret !== undefined) {
+    if (typeof jwtSecret !== 'string' || !VSCHARS.test(jwtSecret)) {
+      throw invalidArgument(`${name}.jwtSecret`, 'must be a non-empty string of VSCHAR (%x20-7E)')
+    }
+    jwtKey = jwtSecretKey(jwtSecret, `${name}.jwtSecret`)
+  }
+  if (hashes.length === 0 && keySet === undefined && jwtKey === undefined) {
+    throw invalidArgument(name, 'needs a credential: a clientSecret, a secretHash, an entry in secrets, jwks or a jwtSecret')
   }
   if (!Array.isArray(scopes)) throw invalidArgument(`${name}.scopes`, 'must be an array of scope tokens')
   scopes.forEach((scope, index) => {
@@ -303,6 +381,8 @@ function register(client: ReferenceClient, name: string): Registration {
       quirks: ownQuirks,
     }),
     secrets: hashes,
+    keySet,
+    jwtKey,
   }
 }
 
@@ -332,16 +412,23 @@ function expiryTime(expiresAt: unknown, name: string): number {
 }
 
 /**
- * The check `client_secret_basic` and `client_secret_post` share: the registered client when
- * `secret` is one of its unexpired secrets, by the server's clock.
+ * The refusal of a secret that does not prove the client id, whatever the reason (unknown client,
+ * wrong or expired secret, no secret), so the answer tells nobody which client ids exist.
+ */
+export const AUTHENTICATION_FAILED = new ServerError(401, 'invalid_client', 'client authentication failed')
+
+/**
+ * The check `client_secret_basic` and `client_secret_post` share: the registered client when the
+ * presented secret is one of its unexpired secrets, by the server's clock; else {@link AUTHENTICATION_FAILED}.
  *
  * @example
- * verifyClientSecret('svc', 's3cr:et%', context)?.clientId // 'svc'
+ * verifyClientSecret({ clientId: 'svc', credential: 's3cr:et%', endpointUrl }, context) // the client svc
  */
 export function verifyClientSecret(
-  clientId: string,
-  secret: string | undefined,
+  request: Pick<VerificationRequest, 'clientId' | 'credential'>,
   server: Pick<ServerContext, 'registry' | 'clock'>,
-): RegisteredClient | undefined {
-  return secret === undefined ? undefined : server.registry.authenticate(clientId, secret, server.clock.now())
+): RegisteredClient | ServerError {
+  const { clientId, credential } = request
+  const client = credential === undefined ? undefined : server.registry.authenticate(clientId, credential, server.clock.now())
+  return client ?? AUTHENTICATION_FAILED
 }

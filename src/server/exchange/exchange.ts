@@ -5,6 +5,7 @@
  * log's entry is filled from it, so the log is a record of the request, never its state.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { AssertionHeader } from '../clients/client-assertion.js'
 import type { CredentialsFailure, ExtractedCredentials, ReferenceAuthMethod } from '../clients/client-authentication.js'
 import type { RegisteredClient } from '../clients/client-registry.js'
 import type { Fault } from '../test-controls/faults.js'
@@ -37,6 +38,8 @@ export interface Exchange {
   clientId: string | undefined
   /** Basic only: whether form-decoding changed the credentials. */
   basicFormEncoded: boolean | undefined
+  /** JWT methods: the `alg` and `kid` of the assertion's header, for the log. */
+  assertion: AssertionHeader | undefined
   /** What the caller presented to authenticate, once `identifyClient` has looked. Never log it. */
   credentials: ExtractedCredentials | CredentialsFailure | undefined
   /** The authenticated client, once `verifyClient` has checked it. */
@@ -80,6 +83,7 @@ export function createExchange(server: ServerContext, req: IncomingMessage, res:
     authMethod: 'none',
     clientId: undefined,
     basicFormEncoded: undefined,
+    assertion: undefined,
     credentials: undefined,
     client: undefined,
     quirks: NO_QUIRKS,
@@ -124,6 +128,7 @@ function logEntry(exchange: Exchange): PendingEntry {
   }
   if (exchange.basicFormEncoded !== undefined) entry.basicFormEncoded = exchange.basicFormEncoded
   if (exchange.clientId !== undefined) entry.clientId = exchange.clientId
+  if (exchange.assertion !== undefined) entry.clientAssertion = exchange.assertion
   if (exchange.error !== undefined) entry.error = exchange.error
   const fault = exchange.fault
   if (fault !== undefined) entry.fault = fault.type

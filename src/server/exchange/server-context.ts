@@ -3,6 +3,7 @@
  * the signing keys, the clock and the limits, and the test controls (faults, quirks, the log).
  */
 import type { Clock } from '../../clock.js'
+import type { ClientAssertionRules } from '../clients/client-assertion.js'
 import type { ClientRegistry } from '../clients/client-registry.js'
 import type { FailureThrottle } from '../clients/failure-throttle.js'
 import type { FaultScript } from '../test-controls/faults.js'
@@ -25,6 +26,10 @@ export interface ServerContext {
   readonly maxBodyBytes: number
   /** The issuer identifier, known once the server listens. */
   readonly issuer: string
+  /** The token endpoint's URL as the metadata advertises it, `<issuer>/token`. */
+  readonly tokenUrl: string
+  /** How client assertions (`private_key_jwt`, `client_secret_jwt`) are checked, and their `jti` replay cache. */
+  readonly clientAssertions: ClientAssertionRules
   /** The `aud` of tokens issued without `resource`: the `audience` option, else `[issuer]`. */
   readonly defaultAudience: readonly string[]
   /** Aborted when the server closes: cuts holds (`delay` faults) short. */

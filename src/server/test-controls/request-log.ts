@@ -1,10 +1,12 @@
 /**
  * What the reference server saw: one entry per request, kept so tests can assert on exactly what a
- * client sent. Entries never hold a secret: `client_secret` is left out of `params`, the
- * `Authorization` header is never recorded, and `path` has no query string. What the log keeps is
+ * client sent. Entries never hold a secret: `client_secret` and `client_assertion` are left out of
+ * `params` (of an assertion only its header's `alg` and `kid` are kept), the `Authorization` header
+ * is never recorded, and `path` has no query string. What the log keeps is
  * bounded per entry and in all (see {@link RequestLogBounds}), so junk requests cannot fill the heap.
  */
 import { invalidArgument } from '../../errors/invalid-argument.js'
+import type { AssertionHeader } from '../clients/client-assertion.js'
 import type { ReferenceAuthMethod } from '../clients/client-authentication.js'
 import { TOKEN_PATH } from '../endpoints/paths.js'
 import { isCountOrInfinity } from '../option-checks.js'
@@ -40,7 +42,13 @@ export interface RequestLogEntry {
    */
   readonly clientId?: string
   /**
-   * The body parameters as decoded, every value kept (empty ones too), WITHOUT `client_secret`,
+   * `private_key_jwt` and `client_secret_jwt`: the `alg` and `kid` of the assertion's header (each
+   * when a string of at most 256 characters), whether or not it verified, so a test can see which
+   * key a client used. Never the assertion or any key material.
+   */
+  readonly clientAssertion?: AssertionHeader
+  /**
+   * The body parameters as decoded, every value kept (empty ones too), WITHOUT `client_secret` or `client_assertion`,
    * and without `token` at introspection and revocation. At the protected resource, the query
    * parameters (without `access_token`). Past the log's per-entry bounds, only the first values
    * (see `droppedParams`).
@@ -315,7 +323,15 @@ export class RequestLog {
 function boundEntry(entry: PendingEntry, bounds: Readonly<RequestLogBounds>): number {
   entry.path = detached(entry.path)
   if (entry.clientId !== undefined) entry.clientId = detached(entry.clientId)
-  const weight = ENTRY_OVERHEAD_BYTES + Buffer.byteLength(entry.path) + Buffer.byteLength(entry.clientId ?? '')
+  let weight = ENTRY_OVERHEAD_BYTES + Buffer.byteLength(entry.path) + Buffer.byteLength(entry.clientId ?? '')
+  if (entry.clientAssertion !== undefined) {
+    const { alg, kid } = entry.clientAssertion
+    const header: { alg?: string; kid?: string } = {}
+    if (alg !== undefined) header.alg = detached(alg)
+    if (kid !== undefined) header.kid = detached(kid)
+    entry.clientAssertion = header
+    weight += VALUE_OVERHEAD_BYTES + Buffer.byteLength(alg ?? '') + Buffer.byteLength(kid ?? '')
+  }
   const kept: [string, string[]][] = []
   let keptValues = 0
   let keptBytes = 0
