@@ -3,7 +3,8 @@
  * renews tokens; {@link createAuthFetch} and {@link tokenInterceptor} add them to requests;
  * every failure is a {@link TokenClientError} with a stable `code`.
  *
- * The reference token server for tests is a separate entry point, `oauth2-client-credentials/server`.
+ * The reference token server for tests is a separate entry point, `oauth2-client-credentials/server`;
+ * a shared cache on Redis, for a fleet of processes, is `oauth2-client-credentials/redis`.
  *
  * @example
  * import { TokenClient } from 'oauth2-client-credentials'
@@ -20,9 +21,9 @@
 export { TokenClient } from './client/token-client.js'
 export type { TokenClientDescription } from './client/token-client.js'
 export type { TokenClientOptions, GetTokenOptions, CacheOptions } from './client/token-client-options.js'
-export { AccessToken } from './client/access-token.js'
+export { AccessToken } from './response/access-token.js'
 export { MANY_CLIENTS_WARNING } from './client/client-census.js'
-export type { AccessTokenRecord } from './client/access-token.js'
+export type { AccessTokenRecord } from './response/access-token.js'
 export type { AuthMethod, BasicEncoding } from './auth/client-authentication.js'
 export type { ScopeInput } from './request/scope.js'
 export type { ExtraParamsOptions, TokenParams } from './request/token-params.js'
@@ -57,3 +58,9 @@ export { BEARER_SKIPPED_CHANNEL } from './fetch/bearer-policy.js'
 export type { TokenSource, TokenSelection } from './fetch/token-source.js'
 export { tokenInterceptor } from './interceptor/token-interceptor.js'
 export type { TokenInterceptorOptions } from './interceptor/token-interceptor.js'
+export { SharedTokenCache, sharedTokenCache } from './shared-cache/shared-token-cache.js'
+export type { SharedTokenCacheOptions } from './shared-cache/shared-token-cache.js'
+export type { SharedTokenStore, StoredValue } from './shared-cache/shared-token-store.js'
+export type { EncryptionKeyInput } from './shared-cache/entry-keys.js'
+export { SharedCacheError, SHARED_CACHE_WARNING } from './shared-cache/shared-cache-error.js'
+export type { SharedCacheErrorCode, SharedCacheOperation, RejectedEntryReason } from './shared-cache/shared-cache-error.js'

@@ -50,6 +50,24 @@ export interface Settings {
   readonly loadRewarmSeconds: number
   readonly loadSeconds: number
   readonly loadRounds: number
+  /**
+   * Fleet (a shared cache on a real redis-server): the cold fleet's processes, concurrent calls in
+   * each, and rounds, on loopback and then with a token endpoint that answers after `fleetSlowTokenMs`;
+   * the steady state's processes, duration (s) and token lifetime (s); samples (after warm-up samples)
+   * of the time to token from Redis; rounds of in-process hits; misses per client with Redis down.
+   */
+  readonly fleetColdProcesses: number
+  readonly fleetColdCalls: number
+  readonly fleetColdRounds: number
+  readonly fleetSlowRounds: number
+  readonly fleetSlowTokenMs: number
+  readonly fleetSteadyProcesses: number
+  readonly fleetSteadySeconds: number
+  readonly fleetTokenLifetime: number
+  readonly fleetSamples: number
+  readonly fleetWarmupSamples: number
+  readonly fleetHitRounds: number
+  readonly fleetMisses: number
 }
 
 export function settings(quick: boolean): Settings {
@@ -74,6 +92,18 @@ export function settings(quick: boolean): Settings {
         loadRewarmSeconds: 0.5,
         loadSeconds: 2,
         loadRounds: 2,
+        fleetColdProcesses: 8,
+        fleetColdCalls: 50,
+        fleetColdRounds: 3,
+        fleetSlowRounds: 2,
+        fleetSlowTokenMs: 200,
+        fleetSteadyProcesses: 6,
+        fleetSteadySeconds: 8,
+        fleetTokenLifetime: 4,
+        fleetSamples: 500,
+        fleetWarmupSamples: 500,
+        fleetHitRounds: 4,
+        fleetMisses: 100,
       }
     : {
         quick,
@@ -95,5 +125,17 @@ export function settings(quick: boolean): Settings {
         loadRewarmSeconds: 1,
         loadSeconds: 5,
         loadRounds: 5,
+        fleetColdProcesses: 8,
+        fleetColdCalls: 50,
+        fleetColdRounds: 5,
+        fleetSlowRounds: 3,
+        fleetSlowTokenMs: 200,
+        fleetSteadyProcesses: 6,
+        fleetSteadySeconds: 16,
+        fleetTokenLifetime: 4,
+        fleetSamples: 2_000,
+        fleetWarmupSamples: 2_000,
+        fleetHitRounds: 8,
+        fleetMisses: 200,
       }
 }

@@ -1,6 +1,7 @@
 // What a run records: the machine, the settings, and each section's outcome per client or server.
 // `--json FILE` writes it and `--from-json FILE` reads it back; the report computes every figure
 // from it.
+import type { FleetDriver, StoreCounts } from '../fleet/fleet.js'
 import type { Settings } from './config.js'
 import type { Outcome } from './lib/child.js'
 import type { Machine } from './lib/machine.js'
@@ -63,6 +64,136 @@ export interface LoadRound {
   readonly serverHeapBytes: number
 }
 
+/** A distribution, summarised: nanoseconds (or whatever was measured) at these quantiles, over `count` samples. */
+export interface Quantiles {
+  readonly count: number
+  readonly median: number
+  readonly p90: number
+  readonly p99: number
+  readonly max: number
+}
+
+/** Section 6a: one cold stampede of the whole fleet (every process with an empty cache, Redis flushed). */
+export interface FleetColdRound {
+  /** Token requests the server saw. */
+  readonly requests: number
+  /** Distinct tokens the fleet's callers got (1: all the same). */
+  readonly tokens: number
+  readonly calls: number
+  readonly failed: number
+  /** From the parent's first request to the last process's answer. */
+  readonly ms: number
+  /** Processes that took the lease and asked the token server. */
+  readonly fetched: number
+  /** Processes that found the lease held and polled until the token was in Redis. */
+  readonly waited: number
+  /** Processes whose first read found the token in Redis. */
+  readonly direct: number
+  /** Polls (lease found held, then a pause and a read) of each process that waited. */
+  readonly pollsPerWaiter: readonly number[]
+  /** Store operations of the whole fleet, as the workers counted them on their way to Redis. */
+  readonly ops: StoreCounts
+  /** What Redis counted (INFO commandstats): calls of GET (scripts' own GETs included) and EVAL. */
+  readonly redisCalls: Readonly<Record<string, number>>
+}
+
+export interface FleetColdResult {
+  readonly processes: number
+  readonly callsPerProcess: number
+  /** How long the token endpoint waited before answering (0: loopback, as fast as it goes). */
+  readonly tokenDelayMs: number
+  readonly drivers: readonly FleetDriver[]
+  readonly rounds: readonly FleetColdRound[]
+}
+
+/** Section 6b: the fleet and one process alone, side by side, calling continuously for the same time. */
+export interface FleetSteadyResult {
+  readonly processes: number
+  readonly seconds: number
+  readonly tokenLifetime: number
+  readonly intervalMs: number
+  readonly fleetRequests: number
+  readonly aloneRequests: number
+  readonly fleetCalls: number
+  readonly aloneCalls: number
+  readonly fleetErrors: number
+  readonly aloneErrors: number
+  /** Distinct tokens the fleet's callers got, and the lone process's. */
+  readonly fleetTokens: number
+  readonly aloneTokens: number
+  /** Store operations of the whole fleet (workers' counts), and of each process (GET + EVAL). */
+  readonly ops: StoreCounts
+  readonly opsPerProcess: readonly number[]
+  /** INFO commandstats over the run: calls and microseconds of execution, by command. */
+  readonly redisStats: Readonly<Record<string, { readonly calls: number; readonly usec: number }>>
+}
+
+/** Section 6c: time to token of a process whose token is in Redis and not in its own cache, and the floor of that. */
+export interface FleetFromRedisResult {
+  readonly driver: FleetDriver
+  /** `getToken` on a new client (a new client per sample; construction not included). */
+  readonly clientNs: Quantiles
+  /** A raw GET of the same entry on the same connection, and its AES-256-GCM decrypt (node:crypto). */
+  readonly rawNs: Quantiles
+  /** Per sample: the client's time over the raw read's, the two timed back to back. */
+  readonly pairedRatio: Quantiles
+  /** Constructing the client, and closing it (in neither figure above). */
+  readonly constructNs: Quantiles
+  readonly closeNs: Quantiles
+  readonly sealedChars: number
+  /**
+   * The same with each client made right before its sample (as in a process just started: the garbage
+   * of making it is collected during the call); the figures above have the clients made ahead, 20 at a time.
+   */
+  readonly justMade?: { readonly clientNs: Quantiles; readonly rawNs: Quantiles }
+  /** Redis CPU time (INFO cpu, I/O included) per GET it served during the samples, in microseconds. */
+  readonly redisCpuMicrosPerGet: number
+}
+
+/** Section 6d: getToken calls that miss in the process, with Redis killed. */
+export interface FleetRedisDownResult {
+  readonly driver: FleetDriver
+  readonly operationTimeoutMs: number
+  readonly breakerFailures: number
+  readonly breakerCooldownMs: number
+  /** With Redis up: a miss with the shared cache, and one without (the plain client beside it). */
+  readonly upSharedNs: Quantiles
+  readonly upPlainNs: Quantiles
+  /** Right after Redis was killed: each of the first calls with the shared cache. */
+  readonly firstCallsNs: readonly number[]
+  /** The shared cache's reports during those calls, in order (`SHARED_CACHE_TIMEOUT`, `SHARED_CACHE_SKIPPED`, ...). */
+  readonly firstReports: readonly string[]
+  /** Breaker open: calls with the shared cache and without, alternating, and their difference pair by pair. */
+  readonly openSharedNs: Quantiles
+  readonly openPlainNs: Quantiles
+  readonly openAddedNs: Quantiles
+  /** How long after the breaker opened the last of those calls ended (they are all within its cooldown if below it). */
+  readonly openSpanMs: number
+  /** After the cooldown, Redis still down: each call (the first is let through to Redis as the breaker's probe). */
+  readonly probeCallsNs: readonly number[]
+  readonly probeReports: readonly string[]
+  readonly failedCalls: number
+}
+
+/** Section 6e: the in-process cache hit, with a shared cache configured and without, alternating rounds in one process. */
+export interface FleetHitResult {
+  readonly driver: FleetDriver
+  readonly withNs: readonly number[]
+  readonly withoutNs: readonly number[]
+  readonly callsPerRound: number
+}
+
+/** Section 6, the fleet on Redis: each part's outcome, so that one failing leaves the others. */
+export interface FleetResult {
+  readonly redisVersion: string
+  readonly cold: Outcome<readonly FleetColdResult[]>
+  readonly steady: Outcome<FleetSteadyResult>
+  readonly hit: Outcome<FleetHitResult>
+  readonly fromRedis: Outcome<readonly FleetFromRedisResult[]>
+  readonly redisDown: Outcome<readonly FleetRedisDownResult[]>
+  readonly seconds: number
+}
+
 export interface Results {
   readonly machine: Machine
   readonly settings: Settings
@@ -71,9 +202,11 @@ export interface Results {
   readonly stampede: Partial<Record<ClientId, Outcome<StampedeResult>>>
   readonly memory: Partial<Record<ClientId, Outcome<readonly MemoryRound[]>>>
   readonly servers: Partial<Record<ServerKind, Outcome<readonly LoadRound[]>>>
+  /** Only this package has a shared cache: one outcome, under its client id. Missing in results saved before section 6 existed. */
+  readonly fleet: Partial<Record<'token-client', Outcome<FleetResult>>>
   durationMs: number
 }
 
 /** The sections, as `--only` names them and {@link Results} keys their outcomes, in the order they run and are reported. */
-export const SECTION_IDS = ['cached', 'stampede', 'fresh', 'memory', 'servers'] as const
+export const SECTION_IDS = ['cached', 'stampede', 'fresh', 'memory', 'servers', 'fleet'] as const
 export type SectionId = (typeof SECTION_IDS)[number]

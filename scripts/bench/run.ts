@@ -8,6 +8,7 @@
 //   npm run bench -- --only fresh,servers --clients token-client,floor
 //   npm run bench -- --json results.json
 //   npm run bench -- --from-json results.json --write     re-render the docs from saved results
+//   npm run bench -- --only fleet      section 6 alone (a shared cache on a real redis-server; prints only)
 //
 // What each section measures, and how: sections/. The clients and servers compared: subjects/. The
 // processes that measure: children/. The tables, the chart, the targets and the prose: report/.
@@ -21,6 +22,7 @@ import { renderMarkdown } from './report/markdown.js'
 import { renderText } from './report/text.js'
 import { SECTION_IDS, type Results, type SectionId } from './results.js'
 import { cached } from './sections/cached.js'
+import { fleet } from './sections/fleet.js'
 import { fresh } from './sections/fresh.js'
 import { memory } from './sections/memory.js'
 import type { Section, SectionContext } from './sections/section.js'
@@ -28,7 +30,7 @@ import { servers } from './sections/servers.js'
 import { stampede } from './sections/stampede.js'
 import { CLIENTS } from './subjects/clients.js'
 
-const SECTIONS: { readonly [K in SectionId]: Section<K> } = { cached, stampede, fresh, memory, servers }
+const SECTIONS: { readonly [K in SectionId]: Section<K> } = { cached, stampede, fresh, memory, servers, fleet }
 
 const { values: args } = parseArgs({
   options: {
@@ -97,6 +99,7 @@ async function measure(): Promise<Results> {
     stampede: {},
     memory: {},
     servers: {},
+    fleet: {},
     durationMs: 0,
   }
 
@@ -113,8 +116,12 @@ async function measure(): Promise<Results> {
   return results
 }
 
-const results: Results =
-  args['from-json'] === undefined ? await measure() : (JSON.parse(readFileSync(args['from-json'], 'utf8')) as Results)
+const saved = (file: string): Results => {
+  const read = JSON.parse(readFileSync(file, 'utf8')) as Results
+  // Results saved before section 6 existed have no `fleet`.
+  return { ...read, fleet: read.fleet ?? {} }
+}
+const results: Results = args['from-json'] === undefined ? await measure() : saved(args['from-json'])
 const text = renderText(results)
 console.log(`\n${text}`)
 

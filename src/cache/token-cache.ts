@@ -13,6 +13,8 @@ export interface CacheEntry<T> {
   usableUntil: number
   /** From here a call returns the token and starts one background refresh. */
   refreshAt: number
+  /** When the request that got the token was sent: its lifetime counts from here. */
+  sentAt?: number
   /** Background refreshes of this token that failed in a row. */
   failedRefreshes?: number
   /** The value as an already-resolved promise, made on the first cache hit and handed to every later one. */
@@ -22,10 +24,16 @@ export interface CacheEntry<T> {
 }
 
 /**
+ * Why a request starts: nothing usable is cached (`cold`), the cached entry is past its refresh point
+ * (`refresh`), or a caller asked for a new token (`force`).
+ */
+export type FetchKind = 'cold' | 'refresh' | 'force'
+
+/**
  * Fetches a fresh entry; `signal` fires when every waiter has gone or the cache is closed. It is a
  * {@link LazyAbortSignal}, so that a fetch nobody aborts makes no `AbortSignal`.
  */
-export type EntryFetcher<T, C> = (context: C, signal: LazyAbortSignal) => Promise<CacheEntry<T>>
+export type EntryFetcher<T, C> = (context: C, signal: LazyAbortSignal, kind: FetchKind) => Promise<CacheEntry<T>>
 
 /** Options of {@link TokenCache}. */
 export interface TokenCacheOptions<T, C> {
@@ -143,17 +151,17 @@ export class TokenCache<T extends object, C> {
     if (signal?.aborted) return Promise.reject(new AbortError(signal.reason))
     let flight = this.#flights.get(key)
     if (forceRefresh) {
-      flight ??= this.#start(key, context, this.#usable(this.#lru.get(key, getOptions(STALE_OPTIONS))))
+      flight ??= this.#start(key, context, this.#usable(this.#lru.get(key, getOptions(STALE_OPTIONS))), 'force')
     } else if (flight === undefined || flight.refreshing) {
       // A usable token may be cached (with its refresh running beside it): that, at once.
       const status: LRUCache.Status<string, CacheEntry<T>> = {}
       const cached = this.#usable(this.#lru.get(key, { allowStale: true, noDeleteOnStaleGet: true, status }))
       if (cached !== undefined) {
         // Past the refresh point: the token now, and one request in the background.
-        if (status.get === 'stale' && flight === undefined) this.#start(key, context, cached)
+        if (status.get === 'stale' && flight === undefined) this.#start(key, context, cached, 'refresh')
         return resolvedValue(cached)
       }
-      flight ??= this.#start(key, context, undefined)
+      flight ??= this.#start(key, context, undefined, 'cold')
     }
     // Otherwise the request running refreshes no usable token, so none is cached: every caller of a
     // cold stampede joins it here without looking in the cache.
@@ -195,11 +203,11 @@ export class TokenCache<T extends object, C> {
   }
 
   /** Starts the request for `key`; `usable` is the entry it refreshes, if that may still be handed out. */
-  #start(key: string, context: C, usable: CacheEntry<T> | undefined): Flight<T> {
+  #start(key: string, context: C, usable: CacheEntry<T> | undefined, kind: FetchKind): Flight<T> {
     const controller = new LazyAbortController()
     let fetched: Promise<CacheEntry<T>>
     try {
-      fetched = this.#fetch(context, controller.signal)
+      fetched = this.#fetch(context, controller.signal, kind)
     } catch (error) {
       fetched = Promise.reject(error)
     }

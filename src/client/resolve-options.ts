@@ -4,12 +4,13 @@ import type { ClientCredentials } from '../auth/client-authentication.js'
 import { DEFAULT_REFRESH_POLICY, type RefreshPolicy } from '../cache/refresh-policy.js'
 import { monotonicClock, type Clock } from '../clock.js'
 import { invalidArgument } from '../errors/invalid-argument.js'
+import { count, timerDelay, wholeNumber } from '../errors/option-values.js'
 import { refuseUnknownOptions } from '../errors/unknown-options.js'
 import { parseTokenUrl } from '../http/token-url.js'
 import { normalizeScope } from '../request/scope.js'
 import { EXTRA_PARAMS_OPTIONS, normalizeParams, type NormalizedParams } from '../request/token-params.js'
+import { SharedTokenCache } from '../shared-cache/shared-token-cache.js'
 import { DEFAULT_RETRY_POLICY, type RetryOptions, type RetryPolicy } from '../retry/retry-policy.js'
-import { MAX_TIMER_DELAY_MS } from '../timer-limit.js'
 import { DEFAULT_USER_AGENT } from '../version.js'
 import type { CacheOptions, GetTokenOptions, TokenClientOptions } from './token-client-options.js'
 
@@ -36,6 +37,7 @@ const CLIENT_OPTIONS = {
   cache: true,
   retry: true,
   onRefreshError: true,
+  sharedCache: true,
   clock: true,
 } as const satisfies Record<keyof TokenClientOptions, true>
 
@@ -84,6 +86,9 @@ const CLIENT_ALIASES = {
   tokenPath: 'tokenUrl',
   auth: 'tokenUrl',
   tokenEndpointAuthMethod: 'authMethod',
+  redis: 'sharedCache: redisTokenCache(redis)',
+  store: 'sharedCache',
+  distributedCache: 'sharedCache',
   agent: 'dispatcher',
   httpAgent: 'dispatcher',
   httpsAgent: 'dispatcher',
@@ -150,6 +155,7 @@ export interface ResolvedOptions {
   refresh: RefreshPolicy
   retry: RetryPolicy
   onRefreshError: TokenClientOptions['onRefreshError']
+  sharedCache: SharedTokenCache | undefined
   clock: Clock
 }
 
@@ -191,6 +197,9 @@ export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
   if (retry.onRetry !== undefined && typeof retry.onRetry !== 'function') {
     throw invalidArgument('retry.onRetry', 'must be a function')
   }
+  if (options.sharedCache !== undefined && !(options.sharedCache instanceof SharedTokenCache)) {
+    throw invalidArgument('sharedCache', 'must come from redisTokenCache() or sharedTokenCache()')
+  }
   const clock = options.clock ?? monotonicClock
   if (typeof clock?.now !== 'function') throw invalidArgument('clock', 'must have a now() method')
 
@@ -221,6 +230,7 @@ export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
       onRetry: retry.onRetry,
     },
     onRefreshError: options.onRefreshError,
+    sharedCache: options.sharedCache,
     clock,
   }
   if (resolved.retry.minDelayMs > resolved.retry.maxDelayMs) {
@@ -244,12 +254,6 @@ function headerValue(name: string, value: unknown): string {
   return text
 }
 
-function wholeNumber(name: string, value: unknown, fallback: number, min: number): number {
-  if (value === undefined) return fallback
-  if (!Number.isSafeInteger(value) || (value as number) < min) throw invalidArgument(name, `must be a whole number of at least ${min}`)
-  return value as number
-}
-
 function booleanOption(name: string, value: unknown, fallback: boolean): boolean {
   if (value === undefined) return fallback
   if (typeof value !== 'boolean') throw invalidArgument(name, 'must be a boolean')
@@ -262,23 +266,6 @@ function oneOf<T extends string>(name: string, value: unknown, allowed: readonly
     throw invalidArgument(name, `must be one of ${allowed.map((item) => `'${item}'`).join(', ')}`)
   }
   return value as T
-}
-
-function count(name: string, value: unknown, fallback: number, min: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw invalidArgument(name, `must be a finite number of at least ${min}`)
-  }
-  return value
-}
-
-/** A duration that arms a timer: refused past {@link MAX_TIMER_DELAY_MS}, which Node would fire after 1 ms. */
-function timerDelay(name: string, value: unknown, fallback: number, min: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !(value >= min && value <= MAX_TIMER_DELAY_MS)) {
-    throw invalidArgument(name, `must be a number of milliseconds from ${min} to ${MAX_TIMER_DELAY_MS} (2^31-1)`)
-  }
-  return value
 }
 
 function share(name: string, value: unknown, fallback: number): number {

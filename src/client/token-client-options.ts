@@ -6,6 +6,7 @@ import type { TokenClientError } from '../errors/token-client-error.js'
 import type { ScopeInput } from '../request/scope.js'
 import type { ExtraParamsOptions } from '../request/token-params.js'
 import type { RetryOptions } from '../retry/retry-policy.js'
+import type { SharedTokenCache } from '../shared-cache/shared-token-cache.js'
 
 /**
  * How tokens are cached. Durations in milliseconds; every field has a default.
@@ -125,6 +126,17 @@ export interface TokenClientOptions extends ExtraParamsOptions {
    * @example (error, scope) => log.warn({ code: error.code, scope }, 'token refresh failed')
    */
   onRefreshError?: (error: TokenClientError, scope: string) => void
+  /**
+   * A cache the client shares with other processes (see docs/fleet.md), behind its own in-process
+   * cache: a token missing here is looked for there before the token server is asked, a token got
+   * from the server is written there, and one process of the fleet fetches each token while the
+   * others wait for it. Entries are sealed (AES-256-GCM) under a key derived from `clientSecret`, and
+   * named by an HMAC, so the store sees no token, secret, client id or scope. Trouble with the store
+   * never fails a call: it is a miss, and the token comes from the server.
+   * @default none: each process caches on its own
+   * @example redisTokenCache(await createClient({ url: process.env.REDIS_URL }).connect()) // from 'oauth2-client-credentials/redis'
+   */
+  sharedCache?: SharedTokenCache
   /**
    * The time source; tests inject one to move time.
    * @default monotonicClock

@@ -21,7 +21,9 @@ import { normalizeParams, type ExtraParamsOptions } from '../request/token-param
 import { tokenRequestBody } from '../request/token-request-body.js'
 import { interpretTokenResponse } from '../response/token-response.js'
 import { withRetries } from '../retry/with-retries.js'
-import { AccessToken } from './access-token.js'
+import { FleetCache } from '../shared-cache/fleet-cache.js'
+import { settingsOf } from '../shared-cache/shared-token-cache.js'
+import { AccessToken } from '../response/access-token.js'
 import { countClosedClient, countOpenClient } from './client-census.js'
 import { checkGetTokenOptions, resolveOptions, type ResolvedOptions } from './resolve-options.js'
 import type { GetTokenOptions, TokenClientOptions } from './token-client-options.js'
@@ -36,6 +38,8 @@ export interface TokenClientDescription {
   readonly authMethod: string
   /** Always `[redacted]`. */
   readonly clientSecret: string
+  /** The shared cache's store, such as `redis (node-redis)`, when the client has one. */
+  readonly sharedCache?: string
 }
 
 /** A new `CLIENT_CLOSED` error for each request in flight at `close()`: each gets its own `attempts`. */
@@ -77,6 +81,8 @@ export class TokenClient {
   readonly #dispatcher: Dispatcher
   readonly #keyPrefix: string
   readonly #cache: TokenCache<AccessToken, TokenRequest>
+  /** The shared cache behind the process's own, when the client has one. */
+  readonly #fleet: FleetCache | undefined
   /** The request headers, the same for every token request: built once. */
   readonly #headers: Readonly<Record<string, string>>
   /** The authentication parameters sent in the body (`client_secret_post`); none with Basic. */
@@ -123,11 +129,24 @@ export class TokenClient {
       'user-agent': this.#options.userAgent,
       ...(auth.authorization !== undefined && { authorization: auth.authorization }),
     })
+    const { sharedCache, clock, maxEntries, refresh } = this.#options
+    const fleet = (this.#fleet =
+      sharedCache &&
+      new FleetCache(settingsOf(sharedCache), {
+        credential: Buffer.from(secret, 'utf8'),
+        binding: this.#keyPrefix,
+        clock,
+        expiryBufferMs: refresh.expiryBufferMs,
+        maxEntries,
+      }))
     const onRefreshError = this.#options.onRefreshError
     this.#cache = new TokenCache<AccessToken, TokenRequest>({
-      maxEntries: this.#options.maxEntries,
-      clock: this.#options.clock,
-      fetch: (request, signal) => this.#requestToken(request, signal),
+      maxEntries,
+      clock,
+      fetch:
+        fleet === undefined
+          ? (request, signal) => this.#requestToken(request, signal)
+          : (request, signal, kind) => fleet.acquire(request.key, kind, signal, () => this.#requestToken(request, signal)),
       onRefreshError: onRefreshError && ((error, request) => onRefreshError(error as TokenClientError, request.scopes.join(' '))),
     })
   }
@@ -139,8 +158,14 @@ export class TokenClient {
    * logger.info(client.options) // { tokenUrl: '...', clientId: 'svc', authMethod: 'client_secret_basic', clientSecret: '[redacted]' }
    */
   get options(): TokenClientDescription {
-    const { tokenUrl, credentials } = this.#options
-    return { tokenUrl: tokenUrl.href, clientId: credentials.clientId, authMethod: credentials.authMethod, clientSecret: REDACTED }
+    const { tokenUrl, credentials, sharedCache } = this.#options
+    return {
+      tokenUrl: tokenUrl.href,
+      clientId: credentials.clientId,
+      authMethod: credentials.authMethod,
+      clientSecret: REDACTED,
+      ...(sharedCache !== undefined && { sharedCache: sharedCache.description }),
+    }
   }
 
   /**
@@ -187,7 +212,9 @@ export class TokenClient {
 
   /**
    * Drops the cached token for `scope` (with the same extra parameters), or every cached token when
-   * called without arguments. The next `getToken()` requests a new one.
+   * called without arguments. The next `getToken()` requests a new one. With a shared cache, the shared
+   * entry goes too, but only if it still holds the token this process had (compare-and-delete): a
+   * newer token another process wrote stays, and is what the next `getToken()` gets.
    *
    * @example
    * client.invalidate('api:read') // after the API rejected the token
@@ -195,9 +222,12 @@ export class TokenClient {
   invalidate(scope?: ScopeInput, options: Omit<GetTokenOptions, 'forceRefresh' | 'signal'> = {}): void {
     if (scope === undefined && Object.keys(options).length === 0) {
       this.#cache.clear()
+      this.#fleet?.invalidateAll()
       return
     }
-    this.#cache.delete(this.#tokenRequest(scope, options).key)
+    const { key } = this.#tokenRequest(scope, options)
+    this.#cache.delete(key)
+    this.#fleet?.invalidate(key)
   }
 
   /**
@@ -293,6 +323,7 @@ export class TokenClient {
       value: new AccessToken(token.accessToken, new Date(schedule.expiresAt), token.scope),
       usableUntil: schedule.usableUntil,
       refreshAt: schedule.refreshAt,
+      sentAt,
     }
   }
 

@@ -4,11 +4,23 @@ import type { ServerInfo } from '../subjects/servers.js'
 import { messageOf, startChild, type Child, type ChildOptions, type Outcome } from './child.js'
 
 const running = new Set<Child<unknown>>()
+const cleanups = new Set<() => void>()
 
-/** Kills every child still running (on Ctrl-C, or when run.ts ends). */
+/** Kills every child still running (on Ctrl-C, or when run.ts ends), and runs every cleanup registered. */
 export function killAll(): void {
   for (const child of running) child.kill()
   running.clear()
+  for (const cleanup of cleanups) cleanup()
+  cleanups.clear()
+}
+
+/**
+ * Registers a synchronous cleanup for processes started otherwise than by {@link spawnTracked} (the
+ * fleet's workers and redis-server), run by {@link killAll}; returns its unregistration.
+ */
+export function onKillAll(cleanup: () => void): () => void {
+  cleanups.add(cleanup)
+  return () => cleanups.delete(cleanup)
 }
 
 /** Starts `script` (in scripts/bench/children/), to be killed by {@link killAll} if still running. */

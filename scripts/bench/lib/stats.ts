@@ -58,3 +58,15 @@ export function formatSpread(values: readonly number[]): string {
   if (!(middle > 0)) return ''
   return `±${Math.round(((max(values) - min(values)) / 2 / middle) * 100)}%`
 }
+
+/** The value below which a share `q` (0 to 1) of `values` falls (nearest rank). */
+export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return Number.NaN
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number
+}
+
+/** Median, p90, p99 and max of `values`, and how many there were. */
+export function quantiles(values: readonly number[]): { count: number; median: number; p90: number; p99: number; max: number } {
+  return { count: values.length, median: median(values), p90: quantile(values, 0.9), p99: quantile(values, 0.99), max: max(values) }
+}

@@ -28,7 +28,7 @@ export const callMedian = (outcome: Outcome<CallResult> | undefined): number => 
  * One measurement over another, round by round, median over rounds: for the interleaved sections
  * (3 and 5), where round i of each took its turn in the same rotation, within seconds of the other.
  */
-const pairedRatio = (values: readonly number[] | undefined, base: readonly number[] | undefined): number => {
+export const pairedRatio = (values: readonly number[] | undefined, base: readonly number[] | undefined): number => {
   if (values === undefined || base === undefined) return Number.NaN
   const rounds = Math.min(values.length, base.length)
   return rounds === 0 ? Number.NaN : median(values.slice(0, rounds).map((value, round) => value / (base[round] ?? Number.NaN)))

@@ -7,6 +7,7 @@ import { formatCount } from '../lib/stats.js'
 import { SECTION_IDS, type Results } from '../results.js'
 import { CLIENTS } from '../subjects/clients.js'
 import { freshProcesses, freshRoundsPerClient, freshUnrecordedRotations } from './figures.js'
+import { fleetTemplateValues } from './fleet.js'
 import { markdownTable } from './table.js'
 import { sectionTables } from './tables.js'
 import { targetsTable } from './targets.js'
@@ -19,13 +20,13 @@ export function renderMarkdown(results: Results): string {
   const tables = sectionTables(results)
   const sections = Object.fromEntries(
     SECTION_IDS.flatMap((id) => {
-      const table = tables[id]
-      return table === undefined
+      const list = tables[id]
+      return list === undefined || list[0] === undefined
         ? [[id, false]]
         : [
             [id, true],
-            [`${id}.title`, table.title],
-            [`${id}.table`, markdownTable(table)],
+            [`${id}.title`, list[0].title],
+            [`${id}.table`, list.map(markdownTable).join('\n\n')],
           ]
     }),
   )
@@ -61,5 +62,6 @@ export function renderMarkdown(results: Results): string {
     'servers.roundSeconds': String(settings.loadSeconds),
     'servers.connections': String(settings.loadConnections),
     clients: CLIENTS.map((client) => `- **${client.label}**: ${client.how}`).join('\n'),
+    ...fleetTemplateValues(results),
   })
 }

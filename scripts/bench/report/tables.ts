@@ -20,6 +20,7 @@ import {
   stampedeRounds,
   wallNs,
 } from './figures.js'
+import { fleetTables } from './fleet.js'
 import type { Table } from './table.js'
 
 function cachedTable(results: Results): Table {
@@ -192,19 +193,21 @@ function serversTable(results: Results): Table {
   }
 }
 
-const TABLES: Readonly<Record<SectionId, (results: Results) => Table>> = {
-  cached: cachedTable,
-  stampede: stampedeTable,
-  fresh: freshTable,
-  memory: memoryTable,
-  servers: serversTable,
+const TABLES: Readonly<Record<SectionId, (results: Results) => readonly Table[]>> = {
+  cached: (results) => [cachedTable(results)],
+  stampede: (results) => [stampedeTable(results)],
+  fresh: (results) => [freshTable(results)],
+  memory: (results) => [memoryTable(results)],
+  servers: (results) => [serversTable(results)],
+  fleet: fleetTables,
 }
 
-/** The table of each section that was run. */
-export function sectionTables(results: Results): Partial<Record<SectionId, Table>> {
-  const tables: Partial<Record<SectionId, Table>> = {}
+/** The tables of each section that was run (one, or for section 6 one per part). */
+export function sectionTables(results: Results): Partial<Record<SectionId, readonly Table[]>> {
+  const tables: Partial<Record<SectionId, readonly Table[]>> = {}
   for (const id of SECTION_IDS) {
-    if (Object.keys(results[id]).length > 0) tables[id] = TABLES[id](results)
+    // `?? {}`: results saved before a section existed have no entry for it.
+    if (Object.keys(results[id] ?? {}).length > 0) tables[id] = TABLES[id](results)
   }
   return tables
 }

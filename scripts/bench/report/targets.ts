@@ -2,6 +2,7 @@
 import { formatCount, formatRatio } from '../lib/stats.js'
 import type { Results } from '../results.js'
 import { callMedian, freshRatio, rangeText, serverRatio, stampedeRounds, wallNs } from './figures.js'
+import { fleetTargets } from './fleet.js'
 import type { Table } from './table.js'
 
 export interface Target {
@@ -50,6 +51,7 @@ export function targets(results: Results): Target[] {
       ratioTarget('5. Reference server (opaque) tokens/s vs bare node:http', serverRatio(results, 'reference-opaque', 'bare-http'), '≥', 0.6),
     )
   }
+  list.push(...fleetTargets(results))
   return list
 }
 

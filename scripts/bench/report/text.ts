@@ -9,6 +9,6 @@ export function renderText(results: Results): string {
   const { machine } = results
   const head = `${machine.cpu}, ${machine.cores} cores, ${machine.memory}, Node ${machine.node}, ${machine.os}, ${machine.date}, commit ${machine.commit}${results.settings.quick ? ' (quick run)' : ''}`
   const warning = loadWarning(machine)
-  const tables = [...Object.values(sectionTables(results)), targetsTable(results)]
+  const tables = [...Object.values(sectionTables(results)).flat(), targetsTable(results)]
   return [head, ...(warning === undefined ? [] : [`WARNING: ${warning}`]), ...tables.map(textTable), `run time ${Math.round(results.durationMs / 1000)} s`].join('\n\n')
 }

@@ -13,10 +13,11 @@ async function reference(tokenFormat: 'opaque' | 'jwt', setup: ServerSetup): Pro
   const server = await startReferenceServer({
     clients,
     tokenFormat,
-    tokenLifetime: TOKEN_LIFETIME,
+    tokenLifetime: setup.tokenLifetime ?? TOKEN_LIFETIME,
     logLimit: 0,
     throttle: false,
   })
+  if (setup.tokenDelayMs !== undefined && setup.tokenDelayMs > 0) server.faults.add({ type: 'delay', ms: setup.tokenDelayMs }, { times: Infinity })
   return { tokenUrl: server.tokenUrl, issuer: server.issuer, port: server.port, close: () => server.close() }
 }
 

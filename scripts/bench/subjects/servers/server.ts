@@ -15,6 +15,10 @@ export interface RunningServer extends ServerInfo {
 export interface ServerSetup {
   /** Also register the client of the memory section (reference server only). */
   readonly memoryClient?: boolean
+  /** `expires_in` of the tokens, in seconds (reference server only). @default TOKEN_LIFETIME */
+  readonly tokenLifetime?: number
+  /** Delay every token response by this long, as a distant identity server would (reference server only). @default 0 */
+  readonly tokenDelayMs?: number
 }
 
 /** A token server as the benchmark runs it, in a process of its own (children/server.ts). */

@@ -1,7 +1,7 @@
 import { inspect } from 'node:util'
 import { invalidArgument } from '../errors/invalid-argument.js'
 import { REDACTED } from '../errors/redact.js'
-import { isBearerTokenSyntax, isGrantedScopeSyntax } from '../response/token-syntax.js'
+import { isBearerTokenSyntax, isGrantedScopeSyntax } from './token-syntax.js'
 
 /**
  * An {@link AccessToken} as plain data, token included, to save on purpose and restore with
