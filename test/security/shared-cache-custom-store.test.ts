@@ -7,46 +7,13 @@
 // reject, nor stall, because of the store.
 //
 import assert from 'node:assert/strict'
-import { createServer, type Server } from 'node:http'
 import { after, before, beforeEach, describe, test } from 'node:test'
 import { TokenClient, sharedTokenCache, type SharedCacheError, type SharedTokenCacheOptions, type SharedTokenStore } from '../../src/index.js'
+import { startCountingTokenServer, type CountingTokenServer } from '../helpers/counting-token-server.js'
 import { LEAK_PROBE_SECRET } from '../helpers/secrets.js'
 
 const CLIENT_ID = 'custom-store-svc'
 const SCOPE = 'orders:read'
-
-interface TokenServer {
-  readonly url: string
-  requests(): number
-  delayMs: number
-  close(): Promise<void>
-}
-
-async function startTokenServer(): Promise<TokenServer> {
-  let count = 0
-  const state: TokenServer = {
-    url: '',
-    requests: () => count,
-    delayMs: 0,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  }
-  const server: Server = createServer((request, response) => {
-    request.resume()
-    request.on('end', () => {
-      count++
-      const body = JSON.stringify({ access_token: `tok-${count}`, token_type: 'Bearer', expires_in: 3600 })
-      setTimeout(() => {
-        response.setHeader('content-type', 'application/json')
-        response.end(body)
-      }, state.delayMs)
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  ;(state as { url: string }).url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}/token`
-  server.unref()
-  return state
-}
 
 /** A store that behaves, in memory; a test overrides what it breaks. */
 function memoryStore(overrides: Partial<Record<keyof SharedTokenStore, unknown>> = {}): SharedTokenStore {
@@ -70,14 +37,14 @@ function memoryStore(overrides: Partial<Record<keyof SharedTokenStore, unknown>>
 }
 
 describe('shared cache on a broken custom store', { timeout: 60_000 }, () => {
-  let tokens: TokenServer
+  let tokens: CountingTokenServer
   let clients: TokenClient[] = []
   let troubles: SharedCacheError[] = []
   const unhandled: unknown[] = []
   const onUnhandled = (reason: unknown) => unhandled.push(reason)
 
   before(async () => {
-    tokens = await startTokenServer()
+    tokens = await startCountingTokenServer()
     process.on('unhandledRejection', onUnhandled)
     process.on('uncaughtException', onUnhandled)
   })
@@ -91,12 +58,12 @@ describe('shared cache on a broken custom store', { timeout: 60_000 }, () => {
     await Promise.all(clients.splice(0).map((client) => client.close()))
     troubles = []
     unhandled.length = 0
-    tokens.delayMs = 0
+    tokens.reset()
   })
 
   const clientOn = (store: SharedTokenStore, options: SharedTokenCacheOptions = {}) => {
     const client = new TokenClient({
-      tokenUrl: tokens.url,
+      tokenUrl: tokens.tokenUrl,
       clientId: CLIENT_ID,
       clientSecret: LEAK_PROBE_SECRET,
       retry: false,

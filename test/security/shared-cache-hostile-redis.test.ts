@@ -4,15 +4,17 @@
 // stands for one process), a tiny token server that counts its requests.
 //
 import assert from 'node:assert/strict'
-import { createServer, type Server } from 'node:http'
-import { after, before, beforeEach, describe, test } from 'node:test'
+import { before, describe, test } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { createClient } from 'redis'
-import { TokenClient, type SharedCacheError, type SharedTokenCacheOptions } from '../../src/index.js'
+import { TokenClient, type SharedTokenCacheOptions } from '../../src/index.js'
 import { redisTokenCache } from '../../src/redis/index.js'
-import { skipWithoutRedis, startRedisServer, type RedisServer } from '../helpers/redis-server.js'
+import { startCountingTokenServer } from '../helpers/counting-token-server.js'
+import { skipWithoutRedis } from '../helpers/redis-server.js'
 import { LEAK_PROBE_SECRET } from '../helpers/secrets.js'
+import { sharedCacheFixture, until, type RedisConnection } from '../helpers/shared-cache-fixture.js'
 
 setFlagsFromString('--expose-gc')
 const gc = runInNewContext('gc') as () => void
@@ -20,102 +22,22 @@ const gc = runInNewContext('gc') as () => void
 const CLIENT_ID = 'hostile-redis-svc'
 const SCOPE = 'orders:read'
 
-interface TokenServer {
-  readonly url: string
-  requests(): number
-  /** What the next responses are: a JSON body for request number `n` (1-based). */
-  respond: (n: number) => object
-  close(): Promise<void>
-}
-
-async function startTokenServer(): Promise<TokenServer> {
-  let count = 0
-  const state: TokenServer = {
-    url: '',
-    requests: () => count,
-    respond: (n) => ({ access_token: `tok-${n}`, token_type: 'Bearer', expires_in: 3600 }),
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  }
-  const server: Server = createServer((request, response) => {
-    request.resume()
-    request.on('end', () => {
-      count++
-      response.setHeader('content-type', 'application/json')
-      response.end(JSON.stringify(state.respond(count)))
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  ;(state as { url: string }).url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}/token`
-  server.unref()
-  return state
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-async function until(check: () => Promise<boolean>, ms = 3_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('timed out waiting')
-    await sleep(5)
-  }
-}
-
 describe('shared cache against a hostile party with write access to Redis', { skip: skipWithoutRedis(), timeout: 60_000 }, () => {
-  let redisServer: RedisServer
-  let redis: ReturnType<typeof createClient>
-  /** The attacker's own connection. */
-  let attacker: ReturnType<typeof createClient>
-  let tokens: TokenServer
-  let clients: TokenClient[] = []
-  let troubles: SharedCacheError[] = []
-
-  before(async () => {
-    redisServer = await startRedisServer()
-    redis = createClient({ url: redisServer.url })
-    redis.on('error', () => {})
-    await redis.connect()
-    attacker = createClient({ url: redisServer.url })
-    attacker.on('error', () => {})
-    await attacker.connect()
-    tokens = await startTokenServer()
-  })
-  after(async () => {
-    await Promise.all(clients.map((client) => client.close()))
-    redis.destroy()
-    attacker.destroy()
-    await tokens.close()
-    await redisServer.stop()
-  })
-  beforeEach(async () => {
-    await Promise.all(clients.splice(0).map((client) => client.close()))
-    await attacker.flushAll()
-    troubles = []
-    tokens.respond = (n) => ({ access_token: `tok-${n}`, token_type: 'Bearer', expires_in: 3600 })
+  const fixture = sharedCacheFixture({ clientId: CLIENT_ID, startTokenServer: startCountingTokenServer, clientOptions: { retry: false } })
+  const { processClient, clients, troubles, storedEntryNames } = fixture
+  /** The attacker's own connection: the fixture's, which no client uses. */
+  let attacker: RedisConnection
+  before(() => {
+    attacker = fixture.admin
   })
 
-  /** One process's client. */
-  const processClient = (options: SharedTokenCacheOptions = {}, extra: Partial<ConstructorParameters<typeof TokenClient>[0]> = {}) => {
-    const client = new TokenClient({
-      tokenUrl: tokens.url,
-      clientId: CLIENT_ID,
-      clientSecret: LEAK_PROBE_SECRET,
-      retry: false,
-      sharedCache: redisTokenCache(redis, { onError: (error) => troubles.push(error), ...options }),
-      ...extra,
-    })
-    clients.push(client)
-    return client
-  }
-  /** The entry names in Redis, as the attacker sees them. */
-  const entryNames = async () => (await attacker.keys('*')).filter((name) => !name.endsWith(':lease')).sort()
   /** Lets a process get a token for `scope` and returns the name of the entry it wrote (the new one in KEYS). */
   const writtenEntry = async (scope: string, options: SharedTokenCacheOptions = {}) => {
-    const before = new Set(await entryNames())
+    const before = new Set(await storedEntryNames())
     const token = await processClient(options).getToken(scope)
     let name: string | undefined
     await until(async () => {
-      name = (await entryNames()).find((each) => !before.has(each))
+      name = (await storedEntryNames()).find((each) => !before.has(each))
       return name !== undefined
     })
     return { token, name: name!, value: (await attacker.get(name!))! }
@@ -127,13 +49,13 @@ describe('shared cache against a hostile party with write access to Redis', { sk
     const live = await writtenEntry(SCOPE)
     const otherScope = await writtenEntry('orders:write')
     const otherAudience = await (async () => {
-      const before = new Set(await entryNames())
+      const before = new Set(await storedEntryNames())
       const token = await processClient().getToken(SCOPE, { audience: 'https://other.example' })
       let name: string | undefined
-      await until(async () => ((name = (await entryNames()).find((each) => !before.has(each))) !== undefined))
+      await until(async () => ((name = (await storedEntryNames()).find((each) => !before.has(each))) !== undefined))
       return { token, value: (await attacker.get(name!))! }
     })()
-    tokens.respond = (n) => ({ access_token: `short-${n}`, token_type: 'Bearer', expires_in: 2 })
+    fixture.tokenServer.respond = (n) => ({ access_token: `short-${n}`, token_type: 'Bearer', expires_in: 2 })
     const short = await writtenEntry('orders:short')
     await sleep(1_100) // past the 2 s token's usable end (half its lifetime)
     const [version, keyId, body] = live.value.split('.') as [string, string, string]
@@ -168,10 +90,10 @@ describe('shared cache against a hostile party with write access to Redis', { sk
     for (const [what, spoil] of spoiled) {
       await spoil()
       const scope = what.startsWith('an expired entry replayed under its own name') ? 'orders:short' : SCOPE
-      const before = tokens.requests()
+      const before = fixture.tokenServer.requests()
       const got = await processClient().getToken(scope)
       assert.ok(!forbidden.has(got.accessToken), `${what}: an untrusted entry was served`)
-      assert.equal(tokens.requests(), before + 1, `${what}: no token request`)
+      assert.equal(fixture.tokenServer.requests(), before + 1, `${what}: no token request`)
     }
     assert.ok(troubles.every((error) => error.code !== 'SHARED_CACHE_WAIT_EXCEEDED'))
   })
@@ -179,12 +101,12 @@ describe('shared cache against a hostile party with write access to Redis', { sk
   test('a 60 MB string under an entry name is a miss: the token comes from the server, within the operation timeout', async () => {
     const { name } = await writtenEntry(SCOPE)
     await attacker.set(name, 'x'.repeat(60 * 1024 * 1024))
-    const before = tokens.requests()
+    const before = fixture.tokenServer.requests()
     const started = performance.now()
     const token = await processClient().getToken(SCOPE)
     const elapsed = performance.now() - started
     assert.match(token.accessToken, /^tok-/)
-    assert.equal(tokens.requests(), before + 1)
+    assert.equal(fixture.tokenServer.requests(), before + 1)
     // At most one operation timeout (250 ms) of added time, plus the request itself.
     assert.ok(elapsed < 1_500, `took ${elapsed.toFixed(0)} ms`)
   })
@@ -193,11 +115,11 @@ describe('shared cache against a hostile party with write access to Redis', { sk
     const { name } = await writtenEntry(SCOPE)
     await attacker.del(name)
     await attacker.set(`${name}:lease`, 'j'.repeat(60 * 1024 * 1024), { PX: 400 })
-    const before = tokens.requests()
+    const before = fixture.tokenServer.requests()
     const started = performance.now()
     await processClient({ maxWaitMs: 5_000 }).getToken(SCOPE)
     const elapsed = performance.now() - started
-    assert.equal(tokens.requests(), before + 1)
+    assert.equal(fixture.tokenServer.requests(), before + 1)
     assert.ok(elapsed < 2_000, `took ${elapsed.toFixed(0)} ms`)
   })
 
@@ -206,8 +128,8 @@ describe('shared cache against a hostile party with write access to Redis', { sk
     const scopes = Array.from({ length: 24 }, (_, index) => `scope:${index}`)
     const writer = processClient()
     for (const scope of scopes) await writer.getToken(scope)
-    await until(async () => (await entryNames()).length === scopes.length)
-    for (const [index, name] of (await entryNames()).entries()) {
+    await until(async () => (await storedEntryNames()).length === scopes.length)
+    for (const [index, name] of (await storedEntryNames()).entries()) {
       await attacker.set(name, `${index}:`.padEnd(4 * 1024 * 1024, 'x'), { PX: 60_000 })
     }
     gc()
@@ -231,7 +153,7 @@ describe('shared cache against a hostile party with write access to Redis', { sk
     await attacker.del(name)
     // A lease this package never writes: no TTL. (SET ... KEEPTTL, PERSIST, or a restore do the same.)
     await attacker.set(`${name}:lease`, 'junk')
-    const before = tokens.requests()
+    const before = fixture.tokenServer.requests()
     const fleet = [0, 1, 2].map(() => processClient({ leaseMs: 500, maxWaitMs: 3_000 }))
     const started = performance.now()
     await Promise.all(fleet.map((client) => client.getToken(SCOPE)))
@@ -241,7 +163,7 @@ describe('shared cache against a hostile party with write access to Redis', { sk
     // and is bounded (given leaseMs) by the first process that meets it; left for ever (PTTL -1), three
     // processes would wait the whole 3 s and then all ask the server.
     assert.notEqual(leaseTtl, -1, 'the lease without a TTL is still there, still without one')
-    assert.equal(tokens.requests() - before, 1, `${tokens.requests() - before} token requests for one key`)
+    assert.equal(fixture.tokenServer.requests() - before, 1, `${fixture.tokenServer.requests() - before} token requests for one key`)
     assert.ok(elapsed < 2_000, `the cold calls took ${elapsed.toFixed(0)} ms`)
   })
 
@@ -258,11 +180,11 @@ describe('shared cache against a hostile party with write access to Redis', { sk
   test('Redis killing the connection mid-command again and again never fails a call', async () => {
     // A connection of its own: node-redis's quit() can hang on a client whose socket was killed
     // while it reconnects (a driver matter, not this package's), so this one is destroyed.
-    const victim = createClient({ url: redisServer.url })
+    const victim = createClient({ url: fixture.redisServer.url })
     victim.on('error', () => {})
     await victim.connect()
     const reader = new TokenClient({
-      tokenUrl: tokens.url,
+      tokenUrl: fixture.tokenServer.tokenUrl,
       clientId: CLIENT_ID,
       clientSecret: LEAK_PROBE_SECRET,
       sharedCache: redisTokenCache(victim, { onError: (error) => troubles.push(error) }),
@@ -288,12 +210,12 @@ describe('shared cache against a hostile party with write access to Redis', { sk
 
   test('error replies (an ACL that refuses EVAL, GET and GETRANGE) never fail a call; each is reported, without a token or the secret', async () => {
     await attacker.sendCommand(['ACL', 'SETUSER', 'limited', 'on', '>limited-password', '~*', '+@all', '-eval', '-get', '-getrange'])
-    const limited = createClient({ url: redisServer.url, username: 'limited', password: 'limited-password' })
+    const limited = createClient({ url: fixture.redisServer.url, username: 'limited', password: 'limited-password' })
     limited.on('error', () => {})
     await limited.connect()
     try {
       const client = new TokenClient({
-        tokenUrl: tokens.url,
+        tokenUrl: fixture.tokenServer.tokenUrl,
         clientId: CLIENT_ID,
         clientSecret: LEAK_PROBE_SECRET,
         sharedCache: redisTokenCache(limited, { onError: (error) => troubles.push(error) }),

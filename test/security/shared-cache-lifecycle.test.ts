@@ -7,89 +7,19 @@
 //
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { createServer, type Server } from 'node:http'
-import { connect, createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net'
-import { after, before, beforeEach, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
-import { createClient } from 'redis'
-import { TokenClient, type SharedCacheError, type SharedTokenCacheOptions } from '../../src/index.js'
+import { TokenClient } from '../../src/index.js'
 import { redisTokenCache } from '../../src/redis/index.js'
-import { skipWithoutRedis, startRedisServer, type RedisServer } from '../helpers/redis-server.js'
+import { startCountingTokenServer } from '../helpers/counting-token-server.js'
+import { skipWithoutRedis } from '../helpers/redis-server.js'
 import { LEAK_PROBE_SECRET } from '../helpers/secrets.js'
+import { sharedCacheFixture, until } from '../helpers/shared-cache-fixture.js'
 
 const CLIENT_ID = 'lifecycle-svc'
 const SCOPE = 'orders:read'
 const REPO = fileURLToPath(new URL('../../', import.meta.url))
-
-interface TokenServer {
-  readonly url: string
-  requests(): number
-  delayMs: number
-  close(): Promise<void>
-}
-
-async function startTokenServer(): Promise<TokenServer> {
-  let count = 0
-  const state: TokenServer = {
-    url: '',
-    requests: () => count,
-    delayMs: 0,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  }
-  const server: Server = createServer((request, response) => {
-    request.resume()
-    request.on('end', () => {
-      count++
-      const body = JSON.stringify({ access_token: `tok-${count}`, token_type: 'Bearer', expires_in: 3600 })
-      setTimeout(() => {
-        response.setHeader('content-type', 'application/json')
-        response.end(body)
-      }, state.delayMs)
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  ;(state as { url: string }).url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}/token`
-  server.unref()
-  return state
-}
-
-/** A TCP proxy in front of Redis that holds every request back `delayMs`: Redis on a slow link. */
-async function slowLink(target: { host: string; port: number }, delayMs: number): Promise<{ url: string; close(): Promise<void> }> {
-  const sockets = new Set<Socket>()
-  const server: TcpServer = createTcpServer((downstream) => {
-    const upstream = connect(target.port, target.host)
-    sockets.add(downstream).add(upstream)
-    downstream.on('data', (chunk) => setTimeout(() => upstream.write(chunk), delayMs))
-    upstream.pipe(downstream)
-    const end = () => {
-      downstream.destroy()
-      upstream.destroy()
-    }
-    downstream.on('error', end).on('close', end)
-    upstream.on('error', end).on('close', end)
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  const port = typeof address === 'object' && address !== null ? address.port : 0
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    close: () => {
-      for (const socket of sockets) socket.destroy()
-      return new Promise((resolve) => server.close(() => resolve()))
-    },
-  }
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-async function until(check: () => Promise<boolean>, ms = 3_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('timed out waiting')
-    await sleep(5)
-  }
-}
 
 /** Runs `code` (an ES module) in a child process from the repository root; resolves with its exit code, output and run time. */
 function runChild(code: string, env: Record<string, string>, timeoutMs: number): Promise<{ code: number | null; output: string; ms: number }> {
@@ -112,55 +42,15 @@ function runChild(code: string, env: Record<string, string>, timeoutMs: number):
 }
 
 describe('shared cache over a client\'s life', { skip: skipWithoutRedis(), timeout: 90_000 }, () => {
-  let redisServer: RedisServer
-  let redis: ReturnType<typeof createClient>
-  let admin: ReturnType<typeof createClient>
-  let tokens: TokenServer
-  let clients: TokenClient[] = []
-  let troubles: SharedCacheError[] = []
+  const fixture = sharedCacheFixture({ clientId: CLIENT_ID, startTokenServer: startCountingTokenServer, clientOptions: { retry: false } })
+  const { processClient, clients, troubles, storedEntryNames } = fixture
 
-  before(async () => {
-    redisServer = await startRedisServer()
-    redis = createClient({ url: redisServer.url })
-    redis.on('error', () => {})
-    await redis.connect()
-    admin = createClient({ url: redisServer.url })
-    admin.on('error', () => {})
-    await admin.connect()
-    tokens = await startTokenServer()
-  })
-  after(async () => {
-    await Promise.all(clients.map((client) => client.close()))
-    redis.destroy()
-    admin.destroy()
-    await tokens.close()
-    await redisServer.stop()
-  })
-  beforeEach(async () => {
-    await Promise.all(clients.splice(0).map((client) => client.close()))
-    await admin.flushAll()
-    troubles = []
-    tokens.delayMs = 0
-  })
-
-  const processClient = (options: SharedTokenCacheOptions = {}, connection: ReturnType<typeof createClient> = redis) => {
-    const client = new TokenClient({
-      tokenUrl: tokens.url,
-      clientId: CLIENT_ID,
-      clientSecret: LEAK_PROBE_SECRET,
-      retry: false,
-      sharedCache: redisTokenCache(connection, { onError: (error) => troubles.push(error), ...options }),
-    })
-    clients.push(client)
-    return client
-  }
-  const entries = async () => (await admin.keys('*')).filter((name) => !name.endsWith(':lease'))
   /** A lease name for SCOPE, as another process (or an attacker) sees it: written once, then the entry removed. */
   const leaseName = async () => {
     await processClient().getToken(SCOPE)
-    await until(async () => (await entries()).length === 1)
-    const [name] = await entries()
-    await admin.del(name!)
+    await until(async () => (await storedEntryNames()).length === 1)
+    const [name] = await storedEntryNames()
+    await fixture.admin.del(name!)
     return `${name}:lease`
   }
 
@@ -181,10 +71,10 @@ describe('shared cache over a client\'s life', { skip: skipWithoutRedis(), timeo
     // the lease is granted when the pause ends, and the "give it back" release is skipped by the
     // breaker (guarded-store.ts run() returns UNAVAILABLE without calling the store).
     const client = processClient({ operationTimeoutMs: 100, breaker: { failures: 1, cooldownMs: 5_000 } })
-    await admin.sendCommand(['CLIENT', 'PAUSE', '400', 'WRITE'])
+    await fixture.admin.sendCommand(['CLIENT', 'PAUSE', '400', 'WRITE'])
     await client.getToken(SCOPE)
     await sleep(600)
-    const leases = (await admin.keys('*')).filter((name) => name.endsWith(':lease'))
+    const leases = (await fixture.admin.keys('*')).filter((name) => name.endsWith(':lease'))
     const other = processClient({ maxWaitMs: 8_000 })
     const started = performance.now()
     await other.getToken(SCOPE)
@@ -196,22 +86,22 @@ describe('shared cache over a client\'s life', { skip: skipWithoutRedis(), timeo
   test('leaseMs that is not a whole number is a TypeError at once, not a store refusal on every takeLease', async () => {
     let cache: ReturnType<typeof redisTokenCache> | undefined
     try {
-      cache = redisTokenCache(redis, { leaseMs: 1_500.5, onError: (error) => troubles.push(error) })
+      cache = redisTokenCache(fixture.redis, { leaseMs: 1_500.5, onError: (error) => troubles.push(error) })
     } catch (error) {
       // Refusing it here, naming the option, is a fix too.
       assert.equal((error as { code?: string }).code, 'ERR_INVALID_ARG_VALUE')
       return
     }
-    tokens.delayMs = 100
+    fixture.tokenServer.delayMs = 100
     const fleet = [0, 1, 2].map(() => {
-      const client = new TokenClient({ tokenUrl: tokens.url, clientId: CLIENT_ID, clientSecret: LEAK_PROBE_SECRET, sharedCache: cache })
+      const client = new TokenClient({ tokenUrl: fixture.tokenServer.tokenUrl, clientId: CLIENT_ID, clientSecret: LEAK_PROBE_SECRET, sharedCache: cache })
       clients.push(client)
       return client
     })
     await Promise.all(fleet.map((client) => client.getToken(SCOPE)))
     const refused = troubles.filter((error) => error.operation === 'takeLease')
     assert.deepEqual(refused.map((error) => `${error.code}: ${(error.cause as Error | undefined)?.message}`), [], 'every takeLease failed')
-    assert.equal(tokens.requests(), 1, `${tokens.requests()} token requests for 3 processes at once`)
+    assert.equal(fixture.tokenServer.requests(), 1, `${fixture.tokenServer.requests()} token requests for 3 processes at once`)
   })
 
   test('a script whose Redis connection is unref()ed gets its token (the operation timeout keeps it alive)', async () => {
@@ -236,17 +126,17 @@ describe('shared cache over a client\'s life', { skip: skipWithoutRedis(), timeo
       await client.close()
       redis.destroy() // not quit(): awaiting QUIT's reply on the unref'd socket would be the same trap
     `
-    const without = await runChild(code, { REDIS_URL: redisServer.url, TOKEN_URL: tokens.url, SHARED: '0' }, 8_000)
+    const without = await runChild(code, { REDIS_URL: fixture.redisServer.url, TOKEN_URL: fixture.tokenServer.tokenUrl, SHARED: '0' }, 8_000)
     assert.equal(without.code, 0, without.output)
     assert.match(without.output, /GOT s/)
-    const withShared = await runChild(code, { REDIS_URL: redisServer.url, TOKEN_URL: tokens.url, SHARED: '1' }, 8_000)
+    const withShared = await runChild(code, { REDIS_URL: fixture.redisServer.url, TOKEN_URL: fixture.tokenServer.tokenUrl, SHARED: '1' }, 8_000)
     assert.match(withShared.output, /GOT s/, `exit code ${withShared.code}, no token: ${withShared.output.slice(0, 300)}`)
     assert.equal(withShared.code, 0)
   })
 
   test('a caller\'s abort while another process holds the lease rejects that caller promptly; a patient caller still gets the token', async () => {
     const lease = await leaseName()
-    await admin.set(lease, 'another-process', { PX: 1_500 })
+    await fixture.admin.set(lease, 'another-process', { PX: 1_500 })
     const client = processClient({ maxWaitMs: 8_000 })
     const controller = new AbortController()
     const impatient = client.getToken(SCOPE, { signal: controller.signal })
@@ -262,21 +152,21 @@ describe('shared cache over a client\'s life', { skip: skipWithoutRedis(), timeo
 
   test('the last waiter\'s abort stops the wait: no token request is made for nobody', async () => {
     const lease = await leaseName()
-    await admin.set(lease, 'another-process', { PX: 600 })
+    await fixture.admin.set(lease, 'another-process', { PX: 600 })
     const client = processClient({ maxWaitMs: 8_000 })
-    const before = tokens.requests()
+    const before = fixture.tokenServer.requests()
     const controller = new AbortController()
     const call = client.getToken(SCOPE, { signal: controller.signal })
     await sleep(100)
     controller.abort()
     await assert.rejects(call, { code: 'ABORTED' })
     await sleep(900) // past the lease's expiry: an abandoned wait would take it now and fetch
-    assert.equal(tokens.requests(), before)
+    assert.equal(fixture.tokenServer.requests(), before)
   })
 
   test('close() while waiting on another process\'s lease rejects at once with CLIENT_CLOSED', async () => {
     const lease = await leaseName()
-    await admin.set(lease, 'another-process', { PX: 5_000 })
+    await fixture.admin.set(lease, 'another-process', { PX: 5_000 })
     const client = processClient({ maxWaitMs: 8_000 })
     const call = client.getToken(SCOPE)
     await sleep(150)
@@ -288,7 +178,7 @@ describe('shared cache over a client\'s life', { skip: skipWithoutRedis(), timeo
 
   test('after close() and quit() nothing is left running: a process that waited on a lease, and one that shared a token, exit by themselves', async () => {
     const lease = await leaseName()
-    await admin.set(lease, 'another-process', { PX: 20_000 })
+    await fixture.admin.set(lease, 'another-process', { PX: 20_000 })
     const code = `
       import { createClient } from 'redis'
       import { TokenClient } from './src/index.ts'
@@ -305,7 +195,7 @@ describe('shared cache over a client\'s life', { skip: skipWithoutRedis(), timeo
       await redis.quit()
       console.log('CLOSED ' + performance.now())
     `
-    const result = await runChild(code, { REDIS_URL: redisServer.url, TOKEN_URL: tokens.url, CLIENT_ID, SECRET: LEAK_PROBE_SECRET, SCOPE }, 9_000)
+    const result = await runChild(code, { REDIS_URL: fixture.redisServer.url, TOKEN_URL: fixture.tokenServer.tokenUrl, CLIENT_ID, SECRET: LEAK_PROBE_SECRET, SCOPE }, 9_000)
     assert.equal(result.code, 0, result.output)
     assert.match(result.output, /WAIT CLIENT_CLOSED/)
     assert.ok(result.ms < 6_000, `the process took ${result.ms.toFixed(0)} ms to exit`)
@@ -314,16 +204,16 @@ describe('shared cache over a client\'s life', { skip: skipWithoutRedis(), timeo
   test('invalidate() storms: 10,000 calls send one compare-and-delete, and the next getToken() makes one request', async () => {
     const client = processClient()
     await client.getToken(SCOPE)
-    await until(async () => (await entries()).length === 1)
+    await until(async () => (await storedEntryNames()).length === 1)
     await sleep(20) // the entry's SET has landed: the process knows what it holds
-    await admin.sendCommand(['CONFIG', 'RESETSTAT'])
+    await fixture.admin.sendCommand(['CONFIG', 'RESETSTAT'])
     for (let index = 0; index < 5_000; index++) client.invalidate(SCOPE)
     for (let index = 0; index < 5_000; index++) client.invalidate()
-    const before = tokens.requests()
+    const before = fixture.tokenServer.requests()
     const again = await Promise.all(Array.from({ length: 50 }, () => client.getToken(SCOPE)))
     assert.equal(new Set(again.map((token) => token.accessToken)).size, 1)
-    assert.equal(tokens.requests(), before + 1)
-    const stats = String(await admin.sendCommand(['INFO', 'commandstats']))
+    assert.equal(fixture.tokenServer.requests(), before + 1)
+    const stats = String(await fixture.admin.sendCommand(['INFO', 'commandstats']))
     const evals = Number(/cmdstat_eval:calls=(\d+)/.exec(stats)?.[1] ?? 0)
     // One delete, then the refetch's lease take, its entry write and its release.
     assert.ok(evals <= 5, `${evals} EVALs for an invalidate storm:\n${stats}`)
@@ -333,7 +223,7 @@ describe('shared cache over a client\'s life', { skip: skipWithoutRedis(), timeo
     const options = { operationTimeoutMs: 100, breaker: { failures: 3, cooldownMs: 400 } }
     const client = processClient(options)
     await client.getToken('warm-up') // the connection is up
-    await redisServer.kill('SIGSTOP')
+    await fixture.redisServer.kill('SIGSTOP')
     const timings: number[] = []
     try {
       for (let index = 0; index < 8; index++) {
@@ -342,7 +232,7 @@ describe('shared cache over a client\'s life', { skip: skipWithoutRedis(), timeo
         timings.push(performance.now() - started)
       }
     } finally {
-      await redisServer.kill('SIGCONT')
+      await fixture.redisServer.kill('SIGCONT')
     }
     for (const ms of timings) assert.ok(ms < 300, `a cold call took ${ms.toFixed(0)} ms with Redis stopped: ${timings.map((each) => each.toFixed(0)).join(', ')}`)
     const open = timings.slice(-4)

@@ -7,14 +7,14 @@
 //
 import assert from 'node:assert/strict'
 import { createHmac, hkdfSync } from 'node:crypto'
-import { createServer, type Server } from 'node:http'
-import { after, before, beforeEach, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { inspect } from 'node:util'
 import { Redis as Ioredis } from 'ioredis'
 import { createClient } from 'redis'
-import { TokenClient, type SharedCacheError, type SharedTokenCacheOptions } from '../../src/index.js'
+import { TokenClient } from '../../src/index.js'
 import { redisStore, redisTokenCache } from '../../src/redis/index.js'
 import { basicAuthorization } from '../../src/auth/client-authentication.js'
 import { formEncode } from '../../src/auth/form-encoding.js'
@@ -22,8 +22,10 @@ import { cacheKeyPrefix, tokenCacheKey } from '../../src/cache/cache-key.js'
 import { entryKeys, entryNames } from '../../src/shared-cache/entry-keys.js'
 import { sealEntry } from '../../src/shared-cache/entry-seal.js'
 import { serializeRecord } from '../../src/shared-cache/shared-entry.js'
-import { skipWithoutRedis, startRedisServer, type RedisServer } from '../helpers/redis-server.js'
+import { startCountingTokenServer } from '../helpers/counting-token-server.js'
+import { skipWithoutRedis } from '../helpers/redis-server.js'
 import { LEAK_PROBE_SECRET } from '../helpers/secrets.js'
+import { sharedCacheFixture, until } from '../helpers/shared-cache-fixture.js'
 
 setFlagsFromString('--expose-gc')
 /** The salt of the package's key derivation (src/shared-cache/entry-keys.ts). */
@@ -33,47 +35,6 @@ const gc = runInNewContext('gc') as () => void
 const CLIENT_ID = 'secrets-svc'
 const SCOPE = 'orders:read'
 const MINUTE = 60_000
-
-interface TokenServer {
-  readonly url: string
-  requests(): number
-  /** The body of the answer to request `n`, and who asked (the Authorization header). */
-  respond: (n: number, authorization: string | undefined) => object
-  close(): Promise<void>
-}
-
-async function startTokenServer(): Promise<TokenServer> {
-  let count = 0
-  const state: TokenServer = {
-    url: '',
-    requests: () => count,
-    respond: (n) => ({ access_token: `tok-${n}`, token_type: 'Bearer', expires_in: 3600 }),
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  }
-  const server: Server = createServer((request, response) => {
-    request.resume()
-    request.on('end', () => {
-      count++
-      response.setHeader('content-type', 'application/json')
-      response.end(JSON.stringify(state.respond(count, request.headers.authorization)))
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  ;(state as { url: string }).url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}/token`
-  server.unref()
-  return state
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-async function until(check: () => Promise<boolean>, ms = 3_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('timed out waiting')
-    await sleep(5)
-  }
-}
 
 /** Every form the secret travels in. */
 const secretForms = (secret: string) => [
@@ -87,80 +48,34 @@ const secretForms = (secret: string) => [
 ]
 
 describe('shared cache: secrets, clocks and careless users', { skip: skipWithoutRedis(), timeout: 90_000 }, () => {
-  let redisServer: RedisServer
-  let redis: ReturnType<typeof createClient>
-  let admin: ReturnType<typeof createClient>
-  let tokens: TokenServer
-  let clients: TokenClient[] = []
-  let troubles: SharedCacheError[] = []
-
-  before(async () => {
-    redisServer = await startRedisServer()
-    redis = createClient({ url: redisServer.url })
-    redis.on('error', () => {})
-    await redis.connect()
-    admin = createClient({ url: redisServer.url })
-    admin.on('error', () => {})
-    await admin.connect()
-    tokens = await startTokenServer()
-  })
-  after(async () => {
-    await Promise.all(clients.map((client) => client.close()))
-    redis.destroy()
-    admin.destroy()
-    await tokens.close()
-    await redisServer.stop()
-  })
-  beforeEach(async () => {
-    await Promise.all(clients.splice(0).map((client) => client.close()))
-    await admin.flushAll()
-    troubles = []
-    tokens.respond = (n) => ({ access_token: `tok-${n}`, token_type: 'Bearer', expires_in: 3600 })
-  })
-
-  const processClient = (
-    options: SharedTokenCacheOptions = {},
-    extra: Partial<ConstructorParameters<typeof TokenClient>[0]> = {},
-    connection: Parameters<typeof redisTokenCache>[0] = redis,
-  ) => {
-    const client = new TokenClient({
-      tokenUrl: tokens.url,
-      clientId: CLIENT_ID,
-      clientSecret: LEAK_PROBE_SECRET,
-      retry: false,
-      sharedCache: redisTokenCache(connection, { onError: (error) => troubles.push(error), ...options }),
-      ...extra,
-    })
-    clients.push(client)
-    return client
-  }
-  const entries = async () => (await admin.keys('*')).filter((name) => !name.endsWith(':lease'))
+  const fixture = sharedCacheFixture({ clientId: CLIENT_ID, startTokenServer: startCountingTokenServer, clientOptions: { retry: false } })
+  const { processClient, clients, troubles, storedEntryNames } = fixture
   const everythingInRedis = async () => {
-    const names = await admin.keys('*')
-    return Promise.all(names.map(async (name) => `${name}=${(await admin.type(name)) === 'string' ? await admin.get(name) : ''}`))
+    const names = await fixture.admin.keys('*')
+    return Promise.all(names.map(async (name) => `${name}=${(await fixture.admin.type(name)) === 'string' ? await fixture.admin.get(name) : ''}`))
   }
 
   test('no secret, token, client id, scope or token URL in Redis, in an onError argument, a warning, inspect() or JSON: both drivers, with faults', async () => {
     const warnings: Error[] = []
     const onWarning = (warning: Error) => warnings.push(warning)
     process.on('warning', onWarning)
-    const io = new Ioredis({ host: redisServer.host, port: redisServer.port, lazyConnect: true })
+    const io = new Ioredis({ host: fixture.redisServer.host, port: fixture.redisServer.port, lazyConnect: true })
     io.on('error', () => {})
     await io.connect()
     try {
       const nodeClient = processClient({ operationTimeoutMs: 60, breaker: { failures: 2, cooldownMs: 100 } })
       const ioClient = processClient({ operationTimeoutMs: 60, breaker: { failures: 2, cooldownMs: 100 } }, {}, io)
       // A client without onError: its trouble goes out as process warnings.
-      const quiet = new TokenClient({ tokenUrl: tokens.url, clientId: CLIENT_ID, clientSecret: LEAK_PROBE_SECRET, sharedCache: redisTokenCache(io, { operationTimeoutMs: 60 }) })
+      const quiet = new TokenClient({ tokenUrl: fixture.tokenServer.tokenUrl, clientId: CLIENT_ID, clientSecret: LEAK_PROBE_SECRET, sharedCache: redisTokenCache(io, { operationTimeoutMs: 60 }) })
       clients.push(quiet)
       const got = [await nodeClient.getToken(SCOPE), await ioClient.getToken('orders:write', { audience: 'https://api.example' })]
-      await until(async () => (await entries()).length === 2)
+      await until(async () => (await storedEntryNames()).length === 2)
       // Faults: tampered entries, a WRONGTYPE entry, a pause (timeouts, the breaker), invalidation.
-      for (const name of await entries()) await admin.set(name, `${(await admin.get(name))!.slice(0, -4)}AAAA`)
+      for (const name of await storedEntryNames()) await fixture.admin.set(name, `${(await fixture.admin.get(name))!.slice(0, -4)}AAAA`)
       got.push(await processClient().getToken(SCOPE), await quiet.getToken(SCOPE))
-      await admin.del(await entries())
-      await admin.hSet('oauth2cc:{wrongtype}', 'a', 'b')
-      await admin.sendCommand(['CLIENT', 'PAUSE', '300', 'ALL'])
+      await fixture.admin.del(await storedEntryNames())
+      await fixture.admin.hSet('oauth2cc:{wrongtype}', 'a', 'b')
+      await fixture.admin.sendCommand(['CLIENT', 'PAUSE', '300', 'ALL'])
       got.push(...(await Promise.all(['p1', 'p2', 'p3'].flatMap((scope) => [nodeClient.getToken(scope), ioClient.getToken(scope), quiet.getToken(scope)]))))
       await sleep(400)
       nodeClient.invalidate()
@@ -178,7 +93,7 @@ describe('shared cache: secrets, clocks and careless users', { skip: skipWithout
         ...troubles.map((error) => JSON.stringify(error)),
         ...warnings.map((warning) => inspect(warning, { depth: Infinity, showHidden: true })),
       ].join('\n')
-      for (const each of [CLIENT_ID, SCOPE, 'orders:write', 'api.example', new URL(tokens.url).host]) {
+      for (const each of [CLIENT_ID, SCOPE, 'orders:write', 'api.example', new URL(fixture.tokenServer.tokenUrl).host]) {
         assert.ok(!stored.includes(each), `in Redis: ${each}`)
         assert.ok(!reported.includes(each), `in a report: ${each}`)
       }
@@ -189,10 +104,10 @@ describe('shared cache: secrets, clocks and careless users', { skip: skipWithout
         inspect(nodeClient, { depth: Infinity, showHidden: true }),
         JSON.stringify(nodeClient),
         JSON.stringify(nodeClient.options),
-        inspect(redisTokenCache(redis), { depth: Infinity, showHidden: true }),
+        inspect(redisTokenCache(fixture.redis), { depth: Infinity, showHidden: true }),
         JSON.stringify(redisTokenCache(io)),
-        inspect(redisStore(redis), { depth: Infinity, showHidden: true }),
-        String(redisTokenCache(redis)),
+        inspect(redisStore(fixture.redis), { depth: Infinity, showHidden: true }),
+        String(redisTokenCache(fixture.redis)),
       ].join('\n')
       const forbidden = [...secretForms(LEAK_PROBE_SECRET), ...got.map((token) => token.accessToken)]
       for (const each of forbidden) assert.ok(!shown.includes(each), `shown somewhere: ${each.slice(0, 16)}...`)
@@ -208,14 +123,14 @@ describe('shared cache: secrets, clocks and careless users', { skip: skipWithout
     // HKDF alone it would be a fast one, and reading Redis would turn into the client's credential
     // (its reader could mint tokens of its own): each guess must cost an scrypt.
     const weak = 'Winter2024!'
-    const client = new TokenClient({ tokenUrl: tokens.url, clientId: CLIENT_ID, clientSecret: weak, sharedCache: redisTokenCache(redis) })
+    const client = new TokenClient({ tokenUrl: fixture.tokenServer.tokenUrl, clientId: CLIENT_ID, clientSecret: weak, sharedCache: redisTokenCache(fixture.redis) })
     clients.push(client)
     await client.getToken(SCOPE)
-    await until(async () => (await entries()).length === 1)
+    await until(async () => (await storedEntryNames()).length === 1)
     // The attacker: the token URL and client id from the service's config or traffic; the default auth method.
-    const [name] = await entries()
-    const keyId = (await admin.get(name!))!.split('.')[1]
-    const binding = cacheKeyPrefix(new URL(tokens.url).href, CLIENT_ID, 'client_secret_basic')
+    const [name] = await storedEntryNames()
+    const keyId = (await fixture.admin.get(name!))!.split('.')[1]
+    const binding = cacheKeyPrefix(new URL(fixture.tokenServer.tokenUrl).href, CLIENT_ID, 'client_secret_basic')
     const words = ['Spring', 'Summer', 'Autumn', 'Winter', 'Password', 'Secret', 'Welcome', 'Admin', 'Service', 'Client']
     const dictionary = words.flatMap((word) => Array.from({ length: 60 }, (_, year) => ['', '!', '#', '1'].map((tail) => `${word}${1990 + year}${tail}`)).flat())
     // HKDF alone (no stretching) of the right secret does not give the key id: a guess cannot be
@@ -235,16 +150,16 @@ describe('shared cache: secrets, clocks and careless users', { skip: skipWithout
   test('with explicit encryptionKeys, entry names test a guess of the secret only at the cost of an scrypt', async () => {
     const weak = 'Summer2019#'
     const client = new TokenClient({
-      tokenUrl: tokens.url,
+      tokenUrl: fixture.tokenServer.tokenUrl,
       clientId: CLIENT_ID,
       clientSecret: weak,
-      sharedCache: redisTokenCache(redis, { encryptionKeys: ['k'.repeat(32)] }),
+      sharedCache: redisTokenCache(fixture.redis, { encryptionKeys: ['k'.repeat(32)] }),
     })
     clients.push(client)
     await client.getToken(SCOPE)
-    await until(async () => (await entries()).length === 1)
-    const [name] = await entries()
-    const binding = cacheKeyPrefix(new URL(tokens.url).href, CLIENT_ID, 'client_secret_basic')
+    await until(async () => (await storedEntryNames()).length === 1)
+    const [name] = await storedEntryNames()
+    const binding = cacheKeyPrefix(new URL(fixture.tokenServer.tokenUrl).href, CLIENT_ID, 'client_secret_basic')
     const scopes = ['read', 'write', 'orders:read', 'orders:write', 'api', 'openid']
     const guesses = ['Spring', 'Summer', 'Winter'].flatMap((word) => Array.from({ length: 40 }, (_, year) => `${word}${1990 + year}#`))
     // The right secret, derived as the names are (scrypt, then HKDF), finds the name; HKDF alone does not.
@@ -261,12 +176,12 @@ describe('shared cache: secrets, clocks and careless users', { skip: skipWithout
     // its usable life as its TTL. By its own clock the reader would keep the token 30 minutes too long;
     // the TTL (Redis's clock, which every process shares) read with the entry bounds it.
     const now = Date.now()
-    const binding = cacheKeyPrefix(new URL(tokens.url).href, CLIENT_ID, 'client_secret_basic')
+    const binding = cacheKeyPrefix(new URL(fixture.tokenServer.tokenUrl).href, CLIENT_ID, 'client_secret_basic')
     const cacheKey = tokenCacheKey(binding, [SCOPE], [])
     const keys = await entryKeys(Buffer.from(LEAK_PROBE_SECRET), binding, undefined)
     const { entry } = entryNames(keys.naming, 'oauth2cc:', cacheKey)
     const record = { accessToken: 'shared-token', scope: SCOPE, issuedAt: now - 30 * MINUTE, expiresAt: now + 30 * MINUTE, refreshAt: now + 15 * MINUTE }
-    await admin.set(entry, sealEntry(serializeRecord(record), cacheKey, keys.sealing[0]!), { PX: 29 * MINUTE })
+    await fixture.admin.set(entry, sealEntry(serializeRecord(record), cacheKey, keys.sealing[0]!), { PX: 29 * MINUTE })
     let advanced = 0
     const lag = 30 * MINUTE
     const clock = { now: () => Date.now() - lag + advanced, wallNow: () => Date.now() - lag + advanced }
@@ -276,7 +191,7 @@ describe('shared cache: secrets, clocks and careless users', { skip: skipWithout
     const claimedLeft = token.expiresAt.getTime() - clock.now()
     // Forty minutes on: the token expired ten minutes ago, and Redis dropped the entry eleven ago.
     advanced = 40 * MINUTE
-    await admin.flushAll()
+    await fixture.admin.flushAll()
     const later = await reader.getToken(SCOPE)
     assert.notEqual(later.accessToken, 'shared-token', 'an expired token was served, 40 min after the read (its real expiry: 30 min)')
     assert.ok(claimedLeft <= 30 * MINUTE + 1_000, `the reader's token claims ${(claimedLeft / MINUTE).toFixed(1)} min left; Redis said 29`)
@@ -284,7 +199,7 @@ describe('shared cache: secrets, clocks and careless users', { skip: skipWithout
 
   test('a reader whose clock runs 30 min ahead does not serve a token its writer would no longer serve', async () => {
     const writer = await processClient().getToken(SCOPE)
-    await until(async () => (await entries()).length === 1)
+    await until(async () => (await storedEntryNames()).length === 1)
     const clock = { now: () => Date.now() + 30 * MINUTE, wallNow: () => Date.now() + 30 * MINUTE }
     const token = await processClient({}, { clock }).getToken(SCOPE)
     assert.equal(token.accessToken, writer.accessToken)
@@ -293,21 +208,21 @@ describe('shared cache: secrets, clocks and careless users', { skip: skipWithout
   })
 
   test('the wrong object as a connection is a TypeError naming redis; a client closed later is a miss, never a failure', async () => {
-    const unconnected = createClient({ url: redisServer.url })
-    const closed = createClient({ url: redisServer.url })
+    const unconnected = createClient({ url: fixture.redisServer.url })
+    const closed = createClient({ url: fixture.redisServer.url })
     closed.on('error', () => {})
     await closed.connect()
     await closed.quit()
-    const connecting = createClient({ url: redisServer.url }).on('error', () => {}).connect() // forgot the await
+    const connecting = createClient({ url: fixture.redisServer.url }).on('error', () => {}).connect() // forgot the await
     for (const wrong of [unconnected, closed, connecting, {}, null, 'redis://localhost', new Map(), { get: () => null, eval: () => null }]) {
       assert.throws(() => redisTokenCache(wrong as never), { code: 'ERR_INVALID_ARG_VALUE', message: /redis/ }, inspect(wrong, { depth: 0 }).slice(0, 40))
     }
     ;(await connecting).destroy()
     // Closed after the cache was made: node-redis and ioredis (ioredis takes any status) alike.
-    const later = createClient({ url: redisServer.url })
+    const later = createClient({ url: fixture.redisServer.url })
     later.on('error', () => {})
     await later.connect()
-    const io = new Ioredis({ host: redisServer.host, port: redisServer.port, lazyConnect: true })
+    const io = new Ioredis({ host: fixture.redisServer.host, port: fixture.redisServer.port, lazyConnect: true })
     io.on('error', () => {})
     await io.connect()
     const a = processClient({}, {}, later)
@@ -320,30 +235,30 @@ describe('shared cache: secrets, clocks and careless users', { skip: skipWithout
   })
 
   test('one redisTokenCache shared by clients with different secrets: each gets its own token, none reads the other\'s, nothing is reported', async () => {
-    tokens.respond = (n, authorization) => ({ access_token: `tok-${n}-${authorization === basicAuthorization(CLIENT_ID, 'secret-one-of-some-length', 'form') ? 'one' : 'two'}`, token_type: 'Bearer', expires_in: 3600 })
-    const cache = redisTokenCache(redis, { onError: (error) => troubles.push(error) })
+    fixture.tokenServer.respond = (n, authorization) => ({ access_token: `tok-${n}-${authorization === basicAuthorization(CLIENT_ID, 'secret-one-of-some-length', 'form') ? 'one' : 'two'}`, token_type: 'Bearer', expires_in: 3600 })
+    const cache = redisTokenCache(fixture.redis, { onError: (error) => troubles.push(error) })
     const make = (secret: string) => {
-      const client = new TokenClient({ tokenUrl: tokens.url, clientId: CLIENT_ID, clientSecret: secret, sharedCache: cache })
+      const client = new TokenClient({ tokenUrl: fixture.tokenServer.tokenUrl, clientId: CLIENT_ID, clientSecret: secret, sharedCache: cache })
       clients.push(client)
       return client
     }
-    const before = tokens.requests()
+    const before = fixture.tokenServer.requests()
     const one = make('secret-one-of-some-length')
     const two = make('secret-two-of-some-length')
     const [first, second] = await Promise.all([one.getToken(SCOPE), two.getToken(SCOPE)])
     assert.match(first.accessToken, /-one$/)
     assert.match(second.accessToken, /-two$/)
-    await until(async () => (await entries()).length === 2)
+    await until(async () => (await storedEntryNames()).length === 2)
     assert.match((await make('secret-two-of-some-length').getToken(SCOPE)).accessToken, /-two$/)
     assert.match((await make('secret-one-of-some-length').getToken(SCOPE)).accessToken, /-one$/)
-    assert.equal(tokens.requests() - before, 2)
+    assert.equal(fixture.tokenServer.requests() - before, 2)
     assert.deepEqual(troubles, [])
   })
 
   test('thousands of scopes: what a process keeps stays bounded by cache.maxEntries', async () => {
     // 30 KB tokens, so that anything kept per scope shows in the heap: 1,500 scopes unbounded would
     // keep well over 60 MB (the token in the process cache, its sealed entry in the fleet's maps).
-    tokens.respond = (n) => ({ access_token: `${'T'.repeat(30_000)}${n}`, token_type: 'Bearer', expires_in: 3600 })
+    fixture.tokenServer.respond = (n) => ({ access_token: `${'T'.repeat(30_000)}${n}`, token_type: 'Bearer', expires_in: 3600 })
     const client = processClient({}, { cache: { maxEntries: 20 } })
     await client.getToken('warm-up')
     gc()

@@ -3,94 +3,57 @@
 // delete, and times across clocks. Each TokenClient here stands for one process: separate clients
 // share nothing but Redis. Multi-process behaviour is in fleet-processes.test.ts.
 import assert from 'node:assert/strict'
-import { after, before, beforeEach, describe, test } from 'node:test'
+import { beforeEach, describe, test } from 'node:test'
 import { inspect } from 'node:util'
-import { createClient } from 'redis'
-import { TokenClient, type SharedCacheError, type SharedTokenCacheOptions } from '../../src/index.js'
+import { TokenClient } from '../../src/index.js'
 import { redisTokenCache } from '../../src/redis/index.js'
-import { startReferenceServer, type ReferenceServer } from '../../src/server/index.js'
+import { startReferenceServer } from '../../src/server/index.js'
 import { entryKeys, entryNames } from '../../src/shared-cache/entry-keys.js'
 import { sealEntry } from '../../src/shared-cache/entry-seal.js'
 import { cacheKeyPrefix, tokenCacheKey } from '../../src/cache/cache-key.js'
-import { skipWithoutRedis, startRedisServer, type RedisServer } from '../helpers/redis-server.js'
+import { skipWithoutRedis } from '../helpers/redis-server.js'
 import { LEAK_PROBE_SECRET } from '../helpers/secrets.js'
+import { sharedCacheFixture, until } from '../helpers/shared-cache-fixture.js'
 import { TestClock } from '../helpers/test-clock.js'
 
 const CLIENT_ID = 'fleet-svc'
 const SCOPE = 'orders:read'
 
 describe('shared cache entries on redis-server', { skip: skipWithoutRedis() }, () => {
-  let redisServer: RedisServer
-  let server: ReferenceServer
-  let redis: ReturnType<typeof createClient>
-  const clients: TokenClient[] = []
-  let troubles: SharedCacheError[] = []
-
-  before(async () => {
-    redisServer = await startRedisServer()
-    redis = createClient({ url: redisServer.url })
-    redis.on('error', () => {})
-    await redis.connect()
-    server = await startReferenceServer({
+  const fixture = sharedCacheFixture({
+    clientId: CLIENT_ID,
+    startTokenServer: () => startReferenceServer({
       clients: [{ clientId: CLIENT_ID, clientSecret: LEAK_PROBE_SECRET, scopes: [SCOPE, 'orders:write'] }],
-    })
+    }),
   })
-  after(async () => {
-    await Promise.all(clients.map((client) => client.close()))
-    await redis.quit().catch(() => {})
-    await server.close()
-    await redisServer.stop()
-  })
-  beforeEach(async () => {
-    await Promise.all(clients.splice(0).map((client) => client.close()))
-    await redis.flushAll()
-    server.log.clear()
-    troubles = []
-  })
+  const { processClient, clients, troubles } = fixture
+  beforeEach(() => fixture.tokenServer.log.clear())
 
-  const makeClient = (options: SharedTokenCacheOptions = {}, extra: Partial<ConstructorParameters<typeof TokenClient>[0]> = {}) => {
-    const client = new TokenClient({
-      tokenUrl: server.tokenUrl,
-      clientId: CLIENT_ID,
-      clientSecret: LEAK_PROBE_SECRET,
-      sharedCache: redisTokenCache(redis, { onError: (error) => troubles.push(error), ...options }),
-      ...extra,
-    })
-    clients.push(client)
-    return client
-  }
-  const tokenRequests = () => server.log.tokenRequests({ clientId: CLIENT_ID }).length
+  const tokenRequests = () => fixture.tokenServer.log.tokenRequests({ clientId: CLIENT_ID }).length
   const storedEntries = async () => {
-    const names = await redis.keys('*')
-    return Promise.all(names.map(async (name) => ({ name, value: (await redis.get(name)) ?? '' })))
+    const names = await fixture.redis.keys('*')
+    return Promise.all(names.map(async (name) => ({ name, value: (await fixture.redis.get(name)) ?? '' })))
   }
   /** The name and key a client of the fixture uses for `scope`, worked out as the client does. */
   const internals = async (scope: string, explicit?: string[]) => {
-    const prefix = cacheKeyPrefix(server.tokenUrl, CLIENT_ID, 'client_secret_basic')
+    const prefix = cacheKeyPrefix(fixture.tokenServer.tokenUrl, CLIENT_ID, 'client_secret_basic')
     const cacheKey = tokenCacheKey(prefix, [scope], [])
     const keys = await entryKeys(Buffer.from(LEAK_PROBE_SECRET), prefix, explicit?.map((key) => Buffer.from(key)))
     return { cacheKey, keys, names: entryNames(keys.naming, 'oauth2cc:', cacheKey) }
   }
-  const until = async (check: () => Promise<boolean>, ms = 2_000) => {
-    const end = Date.now() + ms
-    while (!(await check())) {
-      if (Date.now() > end) throw new Error('timed out waiting')
-      await new Promise((resolve) => setTimeout(resolve, 10))
-    }
-  }
   const entryWritten = () => until(async () => (await storedEntries()).some((entry) => !entry.name.endsWith(':lease')))
 
   test('a second process gets the first one\'s token from Redis, without a token request', async () => {
-    const first = await makeClient().getToken(SCOPE)
+    const first = await processClient().getToken(SCOPE)
     await entryWritten()
-    const second = await makeClient().getToken(SCOPE)
+    const second = await processClient().getToken(SCOPE)
     assert.equal(second.accessToken, first.accessToken)
     assert.equal(tokenRequests(), 1)
     assert.ok(Math.abs(second.expiresAt.getTime() - first.expiresAt.getTime()) < 1_000)
   })
 
   test('Redis holds nothing readable: no token, secret, client id, scope or token URL in a name or value', async () => {
-    const token = await makeClient().getToken(SCOPE)
+    const token = await processClient().getToken(SCOPE)
     await entryWritten()
     const entries = await storedEntries()
     assert.equal(entries.length, 1)
@@ -98,11 +61,11 @@ describe('shared cache entries on redis-server', { skip: skipWithoutRedis() }, (
     assert.match(entry!.name, /^oauth2cc:\{[A-Za-z0-9_-]{22}\}$/)
     assert.match(entry!.value, /^v1\.[A-Za-z0-9_-]{8}\.[A-Za-z0-9_-]+$/)
     const text = JSON.stringify(entries)
-    for (const secret of [token.accessToken, LEAK_PROBE_SECRET, encodeURIComponent(LEAK_PROBE_SECRET), CLIENT_ID, SCOPE, server.tokenUrl, new URL(server.tokenUrl).host]) {
+    for (const secret of [token.accessToken, LEAK_PROBE_SECRET, encodeURIComponent(LEAK_PROBE_SECRET), CLIENT_ID, SCOPE, fixture.tokenServer.tokenUrl, new URL(fixture.tokenServer.tokenUrl).host]) {
       assert.ok(!text.includes(secret), `Redis shows ${secret.slice(0, 12)}...`)
     }
     // Its time to live ends at the token's usable end (an hour's token, a minute's buffer).
-    const ttl = await redis.pTTL(entry!.name)
+    const ttl = await fixture.redis.pTTL(entry!.name)
     assert.ok(ttl > 3_500_000 && ttl <= 3_540_000, `ttl ${ttl}`)
   })
 
@@ -111,25 +74,25 @@ describe('shared cache entries on redis-server', { skip: skipWithoutRedis() }, (
     ['a forged entry under another key', async () => sealEntry('{}', (await internals(SCOPE)).cacheKey, (await entryKeys(Buffer.from('another secret of some length'), 'x', undefined)).sealing[0]!), 'foreign-key'],
     ['junk', () => 'not an entry', 'malformed'],
     ['an entry of another scope moved under this name', async () => {
-      await makeClient().getToken('orders:write')
+      await processClient().getToken('orders:write')
       const { names } = await internals('orders:write')
-      await until(async () => (await redis.get(names.entry)) !== null)
-      return (await redis.get(names.entry))!
+      await until(async () => (await fixture.redis.get(names.entry)) !== null)
+      return (await fixture.redis.get(names.entry))!
     }, 'tampered'],
   ] as const) {
     test(`${what} is a miss, reported as ${reason}, and overwritten by the next token`, async () => {
-      const original = await makeClient().getToken(SCOPE)
+      const original = await processClient().getToken(SCOPE)
       const { names } = await internals(SCOPE)
-      await until(async () => (await redis.get(names.entry)) !== null)
-      const spoiled = await spoil((await redis.get(names.entry))!)
-      await redis.set(names.entry, spoiled, { PX: 60_000 })
+      await until(async () => (await fixture.redis.get(names.entry)) !== null)
+      const spoiled = await spoil((await fixture.redis.get(names.entry))!)
+      await fixture.redis.set(names.entry, spoiled, { PX: 60_000 })
       const before = tokenRequests()
-      const reader = await makeClient().getToken(SCOPE)
+      const reader = await processClient().getToken(SCOPE)
       assert.notEqual(reader.accessToken, original.accessToken, 'the spoiled entry was served')
       assert.equal(tokenRequests(), before + 1)
       assert.deepEqual(troubles.map((error) => [error.code, error.reason]), [['SHARED_CACHE_ENTRY_REJECTED', reason]])
-      await until(async () => (await redis.get(names.entry)) !== spoiled)
-      const third = await makeClient().getToken(SCOPE)
+      await until(async () => (await fixture.redis.get(names.entry)) !== spoiled)
+      const third = await processClient().getToken(SCOPE)
       assert.equal(third.accessToken, reader.accessToken, 'the entry was not overwritten with the new token')
     })
   }
@@ -147,42 +110,42 @@ describe('shared cache entries on redis-server', { skip: skipWithoutRedis() }, (
       { t: 'tok', s: SCOPE, iat: now, exp: Number.NaN, r: now + 1_000 },
     ]
     for (const plaintext of cases) {
-      troubles = []
-      await redis.set(names.entry, sealEntry(JSON.stringify(plaintext), cacheKey, keys.sealing[0]!), { PX: 60_000 })
-      const token = await makeClient().getToken(SCOPE)
+      troubles.length = 0
+      await fixture.redis.set(names.entry, sealEntry(JSON.stringify(plaintext), cacheKey, keys.sealing[0]!), { PX: 60_000 })
+      const token = await processClient().getToken(SCOPE)
       assert.notEqual(token.accessToken, 'tok', JSON.stringify(plaintext))
       assert.deepEqual(troubles.map((error) => error.reason), ['malformed'], JSON.stringify(plaintext))
     }
   })
 
   test('a reader whose clock runs ahead stops using a token before its writer would; one behind gains nothing', async () => {
-    const writerToken = await makeClient().getToken(SCOPE)
+    const writerToken = await processClient().getToken(SCOPE)
     await entryWritten()
     const before = tokenRequests()
     // 59 minutes ahead: past the hour's token usable end (expiry less a minute's buffer and the skew allowance).
     const ahead = new TestClock(Date.now() + 59 * 60_000)
-    const late = await makeClient({}, { clock: { now: () => ahead.now(), wallNow: () => ahead.now() } }).getToken(SCOPE)
+    const late = await processClient({}, { clock: { now: () => ahead.now(), wallNow: () => ahead.now() } }).getToken(SCOPE)
     assert.notEqual(late.accessToken, writerToken.accessToken)
     assert.equal(tokenRequests(), before + 1)
     // An hour behind: the token's lifetime left is at most what it was when it was issued.
-    await redis.flushAll()
-    const fresh = await makeClient().getToken(SCOPE)
+    await fixture.redis.flushAll()
+    const fresh = await processClient().getToken(SCOPE)
     await entryWritten()
     const behind = new TestClock(Date.now() - 3_600_000)
-    const reader = makeClient({}, { clock: { now: () => behind.now(), wallNow: () => behind.now() } })
+    const reader = processClient({}, { clock: { now: () => behind.now(), wallNow: () => behind.now() } })
     const early = await reader.getToken(SCOPE)
     assert.equal(early.accessToken, fresh.accessToken)
     assert.ok(early.expiresAt.getTime() - behind.now() <= 3_600_000 + 5, 'a clock behind got more than the lifetime')
     // Past the usable end by the reader's own count, its cache lets go of the token; by then Redis
     // has ended the entry too (its time to live is the writer's usable end, in Redis's own time).
     behind.advance(3_600_000 - 60_000)
-    await redis.flushAll()
+    await fixture.redis.flushAll()
     assert.notEqual((await reader.getToken(SCOPE)).accessToken, fresh.accessToken)
   })
 
   test('invalidate() deletes the shared entry only while it holds the token this process had', async () => {
-    const a = makeClient()
-    const b = makeClient()
+    const a = processClient()
+    const b = processClient()
     const first = await a.getToken(SCOPE)
     await entryWritten()
     assert.equal((await b.getToken(SCOPE)).accessToken, first.accessToken)
@@ -190,8 +153,8 @@ describe('shared cache entries on redis-server', { skip: skipWithoutRedis() }, (
     const second = await b.getToken(SCOPE, { forceRefresh: true })
     const { names } = await internals(SCOPE)
     await until(async () => {
-      const value = await redis.get(names.entry)
-      return value !== null && (await makeClient().getToken(SCOPE)).accessToken === second.accessToken
+      const value = await fixture.redis.get(names.entry)
+      return value !== null && (await processClient().getToken(SCOPE)).accessToken === second.accessToken
     })
     a.invalidate(SCOPE)
     const requests = tokenRequests()
@@ -199,11 +162,11 @@ describe('shared cache entries on redis-server', { skip: skipWithoutRedis() }, (
     assert.equal(tokenRequests(), requests)
     // Invalidating the token the entry holds deletes it: the next process asks the server.
     b.invalidate(SCOPE)
-    await until(async () => (await redis.get(names.entry)) === null)
+    await until(async () => (await fixture.redis.get(names.entry)) === null)
   })
 
   test('a rejected token invalidated in one process is not read back before the delete lands', async () => {
-    const a = makeClient()
+    const a = processClient()
     const first = await a.getToken(SCOPE)
     await entryWritten()
     a.invalidate(SCOPE)
@@ -214,27 +177,27 @@ describe('shared cache entries on redis-server', { skip: skipWithoutRedis() }, (
   test('explicit encryption keys rotate: the new key first, the old one still opens; a process without it does not read', async () => {
     const oldKey = 'o'.repeat(32)
     const newKey = 'n'.repeat(32)
-    const writer = await makeClient({ encryptionKeys: [oldKey] }).getToken(SCOPE)
+    const writer = await processClient({ encryptionKeys: [oldKey] }).getToken(SCOPE)
     await entryWritten()
-    const rotated = await makeClient({ encryptionKeys: [newKey, oldKey] }).getToken(SCOPE)
+    const rotated = await processClient({ encryptionKeys: [newKey, oldKey] }).getToken(SCOPE)
     assert.equal(rotated.accessToken, writer.accessToken)
     assert.equal(troubles.length, 0)
     const requests = tokenRequests()
-    const stranger = await makeClient({ encryptionKeys: [newKey] }).getToken(SCOPE)
+    const stranger = await processClient({ encryptionKeys: [newKey] }).getToken(SCOPE)
     assert.notEqual(stranger.accessToken, writer.accessToken)
     assert.equal(tokenRequests(), requests + 1)
     assert.deepEqual(troubles.map((error) => error.reason), ['foreign-key'])
   })
 
   test('a client with another secret shares nothing with this one (names and keys derive from the credential)', async () => {
-    await makeClient().getToken(SCOPE)
+    await processClient().getToken(SCOPE)
     await entryWritten()
     const other = new TokenClient({
-      tokenUrl: server.tokenUrl,
+      tokenUrl: fixture.tokenServer.tokenUrl,
       clientId: CLIENT_ID,
       clientSecret: 'wrong-secret-but-same-client',
       retry: false,
-      sharedCache: redisTokenCache(redis, { onError: (error) => troubles.push(error) }),
+      sharedCache: redisTokenCache(fixture.redis, { onError: (error) => troubles.push(error) }),
     })
     clients.push(other)
     await assert.rejects(other.getToken(SCOPE), { code: 'OAUTH_ERROR' })
@@ -243,8 +206,8 @@ describe('shared cache entries on redis-server', { skip: skipWithoutRedis() }, (
 
   test('no key, token or secret in inspect(), JSON or any message', async () => {
     const key = 'K'.repeat(40)
-    const cache = redisTokenCache(redis, { encryptionKeys: [key] })
-    const client = makeClient({ encryptionKeys: [key] })
+    const cache = redisTokenCache(fixture.redis, { encryptionKeys: [key] })
+    const client = processClient({ encryptionKeys: [key] })
     const token = await client.getToken(SCOPE)
     const shown = [inspect(cache), JSON.stringify(cache), inspect(client), JSON.stringify(client), ...troubles.map((error) => inspect(error))].join('\n')
     for (const secret of [key, token.accessToken, LEAK_PROBE_SECRET]) assert.ok(!shown.includes(secret))
@@ -253,14 +216,14 @@ describe('shared cache entries on redis-server', { skip: skipWithoutRedis() }, (
   })
 
   test('bad options are TypeErrors that name the option', () => {
-    assert.throws(() => redisTokenCache(redis, { encryptionKeys: ['short'] }), { code: 'ERR_INVALID_ARG_VALUE', message: /encryptionKeys\[0\]/ })
-    assert.throws(() => redisTokenCache(redis, { encryptionKeys: [] }), { message: /encryptionKeys/ })
-    assert.throws(() => redisTokenCache(redis, { prefix: 'a{b' }), { message: /prefix/ })
-    assert.throws(() => redisTokenCache(redis, { leaseMs: 0 }), { message: /leaseMs/ })
-    assert.throws(() => redisTokenCache(redis, { operationTimeoutMs: 2 ** 31 }), { message: /operationTimeoutMs/ })
-    assert.throws(() => redisTokenCache(redis, { lease: 5 } as never), { message: /lease is not/ })
-    assert.throws(() => redisTokenCache(redis, { breaker: { failure: 3 } } as never), { message: /failure/ })
-    assert.throws(() => new TokenClient({ tokenUrl: server.tokenUrl, clientId: 'a', clientSecret: 'b', sharedCache: {} as never }), {
+    assert.throws(() => redisTokenCache(fixture.redis, { encryptionKeys: ['short'] }), { code: 'ERR_INVALID_ARG_VALUE', message: /encryptionKeys\[0\]/ })
+    assert.throws(() => redisTokenCache(fixture.redis, { encryptionKeys: [] }), { message: /encryptionKeys/ })
+    assert.throws(() => redisTokenCache(fixture.redis, { prefix: 'a{b' }), { message: /prefix/ })
+    assert.throws(() => redisTokenCache(fixture.redis, { leaseMs: 0 }), { message: /leaseMs/ })
+    assert.throws(() => redisTokenCache(fixture.redis, { operationTimeoutMs: 2 ** 31 }), { message: /operationTimeoutMs/ })
+    assert.throws(() => redisTokenCache(fixture.redis, { lease: 5 } as never), { message: /lease is not/ })
+    assert.throws(() => redisTokenCache(fixture.redis, { breaker: { failure: 3 } } as never), { message: /failure/ })
+    assert.throws(() => new TokenClient({ tokenUrl: fixture.tokenServer.tokenUrl, clientId: 'a', clientSecret: 'b', sharedCache: {} as never }), {
       message: /sharedCache/,
     })
   })

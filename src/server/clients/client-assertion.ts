@@ -1,7 +1,8 @@
 /**
  * What `private_key_jwt` and `client_secret_jwt` share (RFC 7521 §4.2, RFC 7523 §2.2 and §3,
  * OpenID Connect Core §9): reading `client_assertion` and `client_assertion_type` from the form,
- * and verifying the assertion. jose's `jwtVerify` checks the signature against the allowlisted
+ * verifying the assertion, and the method built on both ({@link assertionAuthMethod}), which each
+ * of the two gives only its algorithms and its keys. jose's `jwtVerify` checks the signature against the allowlisted
  * algorithms and the claims it knows (`iss`, `sub`, `aud`, `exp`, `nbf`, presence of `jti`);
  * written here is only what it leaves to the caller: the maximum lifetime, `iat` in the future,
  * and the `jti` replay cache. Every refusal is a `401 invalid_client` whose description says which
@@ -25,8 +26,8 @@ import { ServerError } from '../exchange/server-error.js'
 import type { ServerContext } from '../exchange/server-context.js'
 import { isPositiveInteger } from '../option-checks.js'
 import { AssertionReplayCache } from './assertion-replay-cache.js'
-import type { CredentialsRequest, MethodClaim, VerificationRequest } from './client-authentication.js'
-import type { RegisteredClient } from './client-registry.js'
+import type { ClientAuthMethod, CredentialsRequest, MethodClaim, VerificationRequest } from './client-authentication.js'
+import type { ClientRegistry, RegisteredClient } from './client-registry.js'
 
 /** The `client_assertion_type` of a JWT client assertion (RFC 7523 §2.2). */
 export const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
@@ -173,6 +174,64 @@ export function readClientAssertion(request: CredentialsRequest): MethodClaim {
 export interface AssertionMethod {
   readonly name: 'private_key_jwt' | 'client_secret_jwt'
   readonly algorithms: readonly string[]
+}
+
+/**
+ * What sets one JWT assertion method apart from the other: its name and algorithms, the family of
+ * `alg` it is used for, and where it finds the key that verifies a client's assertions.
+ */
+export interface AssertionAuthMethodSpec<Name extends AssertionMethod['name']> extends AssertionMethod {
+  readonly name: Name
+  /** The assertions it verifies: those whose header's `alg` is of this family (see {@link assertionFamily}). */
+  readonly family: AssertionFamily
+  /**
+   * The description of the `401 invalid_client` for an unknown client and for one without a key for
+   * this method: both read alike, so the answer tells nobody which ids exist.
+   */
+  readonly unregisteredDescription: string
+  /**
+   * The key that verifies the client's `assertion`; `undefined` when the client registered none for
+   * this method, or a refusal when the key it registered cannot verify this assertion.
+   */
+  verificationKey(registry: ClientRegistry, clientId: string, assertion: string): JWTVerifyGetKey | KeyObject | ServerError | undefined
+}
+
+/**
+ * A client authentication method that takes a JWT client assertion in the form (`client_assertion`,
+ * RFC 7523 §2.2) and verifies it with {@link verifyClientAssertion}: `private_key_jwt` and
+ * `client_secret_jwt` are this, each with its own algorithms and keys.
+ *
+ * @example
+ * export const privateKeyJwt = assertionAuthMethod({
+ *   name: 'private_key_jwt',
+ *   family: 'signature',
+ *   algorithms: PRIVATE_KEY_JWT_ALGORITHMS,
+ *   unregisteredDescription: 'the client has no jwks registered for private_key_jwt',
+ *   verificationKey: (registry, clientId) => registry.keySet(clientId)?.getKey,
+ * })
+ */
+export function assertionAuthMethod<Name extends AssertionMethod['name']>(
+  spec: AssertionAuthMethodSpec<Name>,
+): ClientAuthMethod & { readonly name: Name } {
+  const { name, family, verificationKey } = spec
+  const method: AssertionMethod = { name, algorithms: spec.algorithms }
+  const unregistered = refusal(spec.unregisteredDescription)
+  return {
+    name,
+    presentedIn: 'form',
+    credentialParams: ['client_assertion'],
+    clientIdFrom: 'the client_assertion sub',
+    isUsedBy: (request) => assertionFamily(request.params) === family,
+    read: readClientAssertion,
+    verify(request, server) {
+      const client = server.registry.get(request.clientId)
+      if (client === undefined || request.credential === undefined) return unregistered
+      const key = verificationKey(server.registry, request.clientId, request.credential)
+      if (key === undefined) return unregistered
+      if (key instanceof ServerError) return key
+      return verifyClientAssertion(request.credential, key, method, client, request, server)
+    },
+  }
 }
 
 /**

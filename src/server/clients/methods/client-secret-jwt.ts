@@ -8,35 +8,26 @@
  */
 import { decodeProtectedHeader } from 'jose'
 import { ServerError } from '../../exchange/server-error.js'
-import { assertionFamily, readClientAssertion, verifyClientAssertion, type AssertionMethod } from '../client-assertion.js'
-import type { ClientAuthMethod } from '../client-authentication.js'
+import { assertionAuthMethod } from '../client-assertion.js'
 import { CLIENT_SECRET_JWT_ALGORITHMS, hmacKeyFits, type ClientSecretJwtAlgorithm } from '../client-keys.js'
-
-const METHOD: AssertionMethod = { name: 'client_secret_jwt', algorithms: CLIENT_SECRET_JWT_ALGORITHMS }
 
 /**
  * `client_secret_jwt`: used whenever the body carries a client assertion whose `alg` is `HS256`,
  * `HS384` or `HS512` (or another `HS*`, which this method refuses).
  */
-export const clientSecretJwt = {
+export const clientSecretJwt = assertionAuthMethod({
   name: 'client_secret_jwt',
-  presentedIn: 'form',
-  credentialParams: ['client_assertion'],
-  clientIdFrom: 'the client_assertion sub',
-  isUsedBy: (request) => assertionFamily(request.params) === 'hmac',
-  read: readClientAssertion,
-  verify(request, server) {
-    const client = server.registry.get(request.clientId)
-    const key = server.registry.jwtKey(request.clientId)
-    // An unknown client and one without a jwtSecret read alike, so the answer tells nobody which ids exist.
-    if (client === undefined || key === undefined || request.credential === undefined) return NOT_REGISTERED
-    const alg = decodeProtectedHeader(request.credential).alg as ClientSecretJwtAlgorithm
-    if (CLIENT_SECRET_JWT_ALGORITHMS.includes(alg) && !hmacKeyFits(key, alg)) return SECRET_TOO_SHORT
-    return verifyClientAssertion(request.credential, key, METHOD, client, request, server)
+  family: 'hmac',
+  algorithms: CLIENT_SECRET_JWT_ALGORITHMS,
+  unregisteredDescription: 'the client has no jwtSecret registered for client_secret_jwt',
+  verificationKey(registry, clientId, assertion) {
+    const key = registry.jwtKey(clientId)
+    if (key === undefined) return undefined
+    const alg = decodeProtectedHeader(assertion).alg as ClientSecretJwtAlgorithm
+    return CLIENT_SECRET_JWT_ALGORITHMS.includes(alg) && !hmacKeyFits(key, alg) ? SECRET_TOO_SHORT : key
   },
-} as const satisfies ClientAuthMethod
+})
 
-const NOT_REGISTERED = new ServerError(401, 'invalid_client', 'the client has no jwtSecret registered for client_secret_jwt')
 const SECRET_TOO_SHORT = new ServerError(
   401,
   'invalid_client',
