@@ -131,19 +131,19 @@ export interface FleetSteadyResult {
 /** Section 6c: time to token of a process whose token is in Redis and not in its own cache, and the floor of that. */
 export interface FleetFromRedisResult {
   readonly driver: FleetDriver
-  /** `getToken` on a new client (a new client per sample; construction not included). */
+  /** `getToken` on a long-lived client, for a scope whose token another client of the process wrote to Redis. */
   readonly clientNs: Quantiles
   /** A raw GET of the same entry on the same connection, and its AES-256-GCM decrypt (node:crypto). */
   readonly rawNs: Quantiles
   /** Per sample: the client's time over the raw read's, the two timed back to back. */
   readonly pairedRatio: Quantiles
-  /** Constructing the client, and closing it (in neither figure above). */
+  /** Constructing a new client, and closing it (for {@link FleetFromRedisResult.justMade}; in neither figure). */
   readonly constructNs: Quantiles
   readonly closeNs: Quantiles
   readonly sealedChars: number
   /**
-   * The same with each client made right before its sample (as in a process just started: the garbage
-   * of making it is collected during the call); the figures above have the clients made ahead, 20 at a time.
+   * The same with a new client per sample (as in a process just started), made ahead 20 at a time:
+   * the garbage of making and closing clients is collected during the calls.
    */
   readonly justMade?: { readonly clientNs: Quantiles; readonly rawNs: Quantiles }
   /** Redis CPU time (INFO cpu, I/O included) per GET it served during the samples, in microseconds. */

@@ -6,6 +6,8 @@
 // - fromRedis: the time to token of a process whose token is in Redis and not in its own cache (a new
 //   client per sample, its construction timed apart) beside the floor of that: a raw GET of the same
 //   entry on the same connection and its AES-256-GCM decrypt with node:crypto.
+// - fromRedisLongLived: the same for a long-lived client and scopes it has not asked for yet, whose
+//   tokens another client wrote to Redis: what a running service pays for a token another process got.
 // - misses: one getToken per scope, each a miss in the process, on the shared-cache client or the
 //   plain one (the parent kills Redis between probes).
 import { createDecipheriv } from 'node:crypto'
@@ -47,6 +49,8 @@ export async function runProbe(context: ProbeContext, request: FleetProbe): Prom
       return hits(context, request.scope, request.rounds, request.roundMs)
     case 'fromRedis':
       return fromRedis(context, request.scope, request.samples, request.warmup, request.batch)
+    case 'fromRedisLongLived':
+      return fromRedisLongLived(context, request.scopes, request.warmup)
     case 'misses':
       return misses(context, request.scopes, request.clients)
   }
@@ -173,6 +177,54 @@ async function fromRedis(context: ProbeContext, scope: string, samples: number, 
     done += batch.length
   }
   return { clientNs, rawNs, constructNs, closeNs, sealedChars: sealed.length }
+}
+
+async function fromRedisLongLived(context: ProbeContext, scopes: readonly string[], warmup: number): Promise<FromRedisResult> {
+  const writer = context.current()
+  const entries: { scope: string; token: string; name: string; key: Buffer; additionalData: Buffer }[] = []
+  for (const scope of scopes) entries.push({ scope, token: (await writer.getToken(scope)).accessToken, ...(await entryOf(context.config, scope)) })
+  // The last entry is written just after its callers have their token.
+  const last = entries.at(-1)
+  for (const giveUpAt = performance.now() + 3_000; last !== undefined && performance.now() < giveUpAt; await sleep(10)) {
+    if (typeof (await context.rawGet(last.name)) === 'string') break
+  }
+  const tokenIn = (plaintext: string) => (JSON.parse(plaintext) as { t?: unknown }).t
+  const reader = context.newClient(true)
+  const clientNs: number[] = []
+  const rawNs: number[] = []
+  let sealedChars = 0
+  try {
+    for (const [index, entry] of entries.entries()) {
+      const record = index >= warmup
+      const viaClient = async () => {
+        const start = now()
+        const got = await reader.getToken(entry.scope)
+        const ns = since(start)
+        if (got.accessToken !== entry.token) throw new Error('the reader did not get the shared token from Redis')
+        if (record) clientNs.push(ns)
+      }
+      const raw = async () => {
+        const start = now()
+        const text = await context.rawGet(entry.name)
+        const plaintext = decrypt(text as string, entry.key, entry.additionalData)
+        const ns = since(start)
+        if (tokenIn(plaintext) !== entry.token) throw new Error('the raw read did not give the token')
+        sealedChars = (text as string).length
+        if (record) rawNs.push(ns)
+      }
+      // Each pair back to back, the order alternating.
+      if (index % 2 === 0) {
+        await viaClient()
+        await raw()
+      } else {
+        await raw()
+        await viaClient()
+      }
+    }
+  } finally {
+    await reader.close()
+  }
+  return { clientNs, rawNs, constructNs: [], closeNs: [], sealedChars }
 }
 
 async function misses(context: ProbeContext, scopes: readonly string[], clients: readonly ProbeClient[]): Promise<MissesResult> {

@@ -58,6 +58,12 @@ export type FleetProbe =
    * a time before their samples, at most 20) beside a raw GET + decrypt.
    */
   | { probe: 'fromRedis'; scope: string; samples: number; warmup: number; batch: number }
+  /**
+   * Time to token from Redis for a scope the process has not asked for yet, on one long-lived client:
+   * the worker's own client first gets a token for each of `scopes` (written to Redis), then another
+   * client of the worker asks for each, beside a raw GET + decrypt of that scope's entry.
+   */
+  | { probe: 'fromRedisLongLived'; scopes: string[]; warmup: number }
   /** One `getToken` per scope, each a miss in the process, on the client named at the same index (cycling). */
   | { probe: 'misses'; scopes: string[]; clients: ProbeClient[] }
 
@@ -182,6 +188,7 @@ export class FleetWorker {
   /** Runs a timing probe in the worker and resolves with its result. */
   async probe(probe: Extract<FleetProbe, { probe: 'hits' }>): Promise<HitsResult>
   async probe(probe: Extract<FleetProbe, { probe: 'fromRedis' }>): Promise<FromRedisResult>
+  async probe(probe: Extract<FleetProbe, { probe: 'fromRedisLongLived' }>): Promise<FromRedisResult>
   async probe(probe: Extract<FleetProbe, { probe: 'misses' }>): Promise<MissesResult>
   async probe(probe: FleetProbe): Promise<unknown> {
     return dataOf(await this.ask({ op: 'probe', ...probe }))

@@ -315,19 +315,19 @@ async function timesFromRedis(env: Fleet, probes: Probes): Promise<FleetFromRedi
     const cpuBefore = await redisCpuSeconds(env.redis)
     const statsBefore = await commandStats(env.redis)
     const { fleetSamples: samples, fleetWarmupSamples: warmup } = env.settings
-    const probe = await worker.probe({ probe: 'fromRedis', scope: PROBE_SCOPE, samples, warmup, batch: FROM_REDIS_BATCH })
+    const probe = await worker.probe({ probe: 'fromRedisLongLived', scopes: probes.nextScopes(warmup + samples), warmup })
     const cpu = (await redisCpuSeconds(env.redis)) - cpuBefore
     const gets = (await statsSince(env.redis, statsBefore))['get']?.calls ?? 0
-    const justMade = await worker.probe({ probe: 'fromRedis', scope: PROBE_SCOPE, samples, warmup: Math.min(warmup, 500), batch: 1 })
+    const newClients = await worker.probe({ probe: 'fromRedis', scope: PROBE_SCOPE, samples, warmup, batch: FROM_REDIS_BATCH })
     results.push({
       driver: worker.config.driver,
       clientNs: quantiles(probe.clientNs),
       rawNs: quantiles(probe.rawNs),
       pairedRatio: quantiles(probe.clientNs.map((ns, index) => ns / (probe.rawNs[index] ?? Number.NaN))),
-      constructNs: quantiles(probe.constructNs),
-      closeNs: quantiles(probe.closeNs),
+      constructNs: quantiles(newClients.constructNs),
+      closeNs: quantiles(newClients.closeNs),
       sealedChars: probe.sealedChars,
-      justMade: { clientNs: quantiles(justMade.clientNs), rawNs: quantiles(justMade.rawNs) },
+      justMade: { clientNs: quantiles(newClients.clientNs), rawNs: quantiles(newClients.rawNs) },
       redisCpuMicrosPerGet: (cpu * 1e6) / Math.max(1, gets),
     })
   }
