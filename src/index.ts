@@ -21,6 +21,12 @@
 export { TokenClient } from './client/token-client.js'
 export type { TokenClientDescription } from './client/token-client.js'
 export type { TokenClientOptions, GetTokenOptions, CacheOptions } from './client/token-client-options.js'
+export type {
+  AsymmetricSigningAlgorithm,
+  HmacSigningAlgorithm,
+  PrivateKeyInput,
+  SigningAlgorithm,
+} from './auth/signing-key.js'
 export { AccessToken } from './response/access-token.js'
 export { MANY_CLIENTS_WARNING } from './client/client-census.js'
 export type { AccessTokenRecord } from './response/access-token.js'

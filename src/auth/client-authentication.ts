@@ -1,14 +1,29 @@
+import { ASSERTION_LIFETIME_SECONDS, type AssertionSigning } from './client-assertion.js'
 import { formEncode, formEncodingChanges } from './form-encoding.js'
 
 /**
- * How the client proves its identity to the token endpoint (RFC 6749 §2.3.1).
+ * How the client proves its identity to the token endpoint (RFC 6749 §2.3.1, RFC 7523 §2.2).
  * - `client_secret_basic`: `Authorization: Basic base64(id:secret)`, the method every server must support.
  * - `client_secret_post`: `client_id` and `client_secret` in the form body.
+ * - `private_key_jwt`: a JWT signed with `privateKey`, new for every attempt; no secret is sent.
+ * - `client_secret_jwt`: a JWT signed with HMAC (HS256) keyed by `clientSecret`, which is never sent.
+ *
+ * See docs/client-authentication.md for choosing one.
  *
  * @example
  * new TokenClient({ ...credentials, authMethod: 'client_secret_post' })
+ * @example
+ * new TokenClient({ tokenUrl, clientId, authMethod: 'private_key_jwt', privateKey: readFileSync('key.pem', 'utf8') })
  */
-export type AuthMethod = 'client_secret_basic' | 'client_secret_post'
+export type AuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'client_secret_jwt'
+
+/** The methods that send a client assertion (RFC 7523) instead of a secret. */
+export type JwtAuthMethod = Extract<AuthMethod, 'private_key_jwt' | 'client_secret_jwt'>
+
+/** True for the methods that sign a client assertion. */
+export function isJwtAuthMethod(method: AuthMethod): method is JwtAuthMethod {
+  return method === 'private_key_jwt' || method === 'client_secret_jwt'
+}
 
 /**
  * How `client_secret_basic` treats the id and secret before base64.
@@ -23,9 +38,15 @@ export type BasicEncoding = 'form' | 'raw'
 /** The credentials and method one client authenticates with. */
 export interface ClientCredentials {
   readonly clientId: string
-  readonly clientSecret: string
+  /** The secret of the secret methods and `client_secret_jwt`; `undefined` with `private_key_jwt`. */
+  readonly clientSecret: string | undefined
   readonly authMethod: AuthMethod
   readonly basicEncoding: BasicEncoding
+  /** For the JWT methods: what signs the assertions. */
+  readonly assertion?: AssertionSigning & {
+    /** The public key's RFC 7638 thumbprint (`private_key_jwt`), for hints and logs. */
+    readonly thumbprint?: string
+  }
 }
 
 /** Form parameters that authenticate a token request in its body, in the order they are sent. */
@@ -49,19 +70,27 @@ export function basicAuthorization(clientId: string, clientSecret: string, encod
   return `Basic ${Buffer.from(`${id}:${secret}`, 'utf8').toString('base64')}`
 }
 
-/** The header or body parameters that authenticate a token request with these credentials. */
+/**
+ * The header or body parameters that authenticate a token request with these credentials, as far as
+ * they are the same for every request. The JWT methods put only `client_id` here: the assertion is
+ * new for every attempt, and appended to the body then (`assertionBodyParams`).
+ */
 export function authenticationParts(credentials: ClientCredentials): AuthenticationParts {
+  if (isJwtAuthMethod(credentials.authMethod)) {
+    return { authorization: undefined, bodyParams: [['client_id', credentials.clientId]] }
+  }
+  const secret = credentials.clientSecret ?? ''
   if (credentials.authMethod === 'client_secret_post') {
     return {
       authorization: undefined,
       bodyParams: [
         ['client_id', credentials.clientId],
-        ['client_secret', credentials.clientSecret],
+        ['client_secret', secret],
       ],
     }
   }
   return {
-    authorization: basicAuthorization(credentials.clientId, credentials.clientSecret, credentials.basicEncoding),
+    authorization: basicAuthorization(credentials.clientId, secret, credentials.basicEncoding),
     bodyParams: [],
   }
 }
@@ -73,7 +102,7 @@ export function authenticationParts(credentials: ClientCredentials): Authenticat
  */
 export function encodingMismatchHint(credentials: ClientCredentials): string | undefined {
   if (credentials.authMethod !== 'client_secret_basic') return undefined
-  const changed = formEncodingChanges(credentials.clientId) || formEncodingChanges(credentials.clientSecret)
+  const changed = formEncodingChanges(credentials.clientId) || formEncodingChanges(credentials.clientSecret ?? '')
   if (!changed) return undefined
   return credentials.basicEncoding === 'form'
     ? "the client id or secret contains characters that client_secret_basic form-encodes before base64 " +
@@ -89,7 +118,8 @@ export function encodingMismatchHint(credentials: ClientCredentials): string | u
  *    attempts (brute-force protection, RFC 6749 §2.3.1) and refuses even the right secret until then;
  *    nothing about encoding, which cannot be the cause of this answer.
  * 2. The id or secret begins or ends with whitespace, such as the newline a file or `echo` leaves.
- * 3. The encoding mismatch of {@link encodingMismatchHint}, judged without that whitespace.
+ * 3. The encoding mismatch of {@link encodingMismatchHint}, judged without that whitespace; for the
+ *    JWT methods, what an assertion can get wrong instead (see {@link assertionHint}).
  *
  * Never includes the id or secret themselves.
  *
@@ -119,11 +149,36 @@ export function invalidClientHint(
       `the right secret included; ${wait}`
     return padded === undefined ? throttled : `${throttled}; ${padded}, which would explain the failed attempts`
   }
-  const trimmed = { ...credentials, clientId: credentials.clientId.trim(), clientSecret: credentials.clientSecret.trim() }
-  const encoding = encodingMismatchHint(trimmed)
+  const trimmed = { ...credentials, clientId: credentials.clientId.trim(), clientSecret: credentials.clientSecret?.trim() }
+  const encoding = isJwtAuthMethod(credentials.authMethod) ? assertionHint(credentials) : encodingMismatchHint(trimmed)
   if (padded === undefined) return encoding
   const whitespace = `${padded}; servers compare credentials exactly, so remove the whitespace`
   return encoding === undefined ? whitespace : `${whitespace}; also, ${encoding}`
+}
+
+/**
+ * What to check when a server refuses a client assertion: the registered key (by `kid` and thumbprint,
+ * never the key) or secret, the algorithm, the clocks, and `aud`. Never includes key material.
+ *
+ * @example
+ * assertionHint(credentials)
+ * // "the server refused the client assertion (private_key_jwt, ES256, kid 'k1', key thumbprint ...): check that ..."
+ */
+export function assertionHint(credentials: ClientCredentials): string | undefined {
+  const signing = credentials.assertion
+  if (signing === undefined) return undefined
+  const facts: string[] = [credentials.authMethod, signing.algorithm]
+  if (signing.keyId !== undefined) facts.push(`kid '${signing.keyId}'`)
+  if (signing.thumbprint !== undefined) facts.push(`key thumbprint ${signing.thumbprint}`)
+  const registered =
+    credentials.authMethod === 'private_key_jwt'
+      ? `the public key registered for this client is the one of privateKey${signing.keyId === undefined ? '' : ' under that kid'}`
+      : `the secret registered for client_secret_jwt is clientSecret and ${signing.algorithm} is allowed for it`
+  return (
+    `the server refused the client assertion (${facts.join(', ')}): check that ${registered}, ` +
+    `that the server allows ${signing.algorithm}, that this machine's clock is right (iat now, exp ${ASSERTION_LIFETIME_SECONDS} s later), ` +
+    `and that the server accepts aud ${signing.audience} (some want their issuer instead: see docs/client-authentication.md)`
+  )
 }
 
 /**
@@ -142,7 +197,7 @@ export function hasSurroundingWhitespace(value: string): boolean {
 function paddedCredentials(credentials: ClientCredentials): string | undefined {
   const padded = [
     hasSurroundingWhitespace(credentials.clientId) ? 'client id' : undefined,
-    hasSurroundingWhitespace(credentials.clientSecret) ? 'client secret' : undefined,
+    credentials.clientSecret !== undefined && hasSurroundingWhitespace(credentials.clientSecret) ? 'client secret' : undefined,
   ].filter((name) => name !== undefined)
   if (padded.length === 0) return undefined
   const what = padded.length === 2 ? 'the client id and secret begin or end' : `the ${padded[0]} begins or ends`

@@ -14,7 +14,7 @@ Gets a client-credentials access token and prints it.
   --scope SCOPE              scope to ask for; repeat or space-separate for several
   --audience AUDIENCE        the audience parameter (Auth0 and others)
   --resource URI             an RFC 8707 resource indicator; may repeat
-  --auth-method METHOD       client_secret_basic (default) or client_secret_post
+  --auth-method METHOD       client_secret_basic (default), client_secret_post or client_secret_jwt
   --basic-encoding ENCODING  form (default, RFC 6749) or raw, for servers that do not decode
   --allow-insecure-http      allow plain http to a non-loopback token URL
   --timeout MS               give up after this long (default 30000)

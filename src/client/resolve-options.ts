@@ -1,6 +1,7 @@
 import { validateHeaderValue } from 'node:http'
 import type { Dispatcher } from 'undici'
-import type { ClientCredentials } from '../auth/client-authentication.js'
+import { isJwtAuthMethod, type ClientCredentials } from '../auth/client-authentication.js'
+import { importSigningKey, type HmacSigningAlgorithm } from '../auth/signing-key.js'
 import { DEFAULT_REFRESH_POLICY, type RefreshPolicy } from '../cache/refresh-policy.js'
 import { monotonicClock, type Clock } from '../clock.js'
 import { invalidArgument } from '../errors/invalid-argument.js'
@@ -27,6 +28,10 @@ const CLIENT_OPTIONS = {
   clientId: true,
   clientSecret: true,
   authMethod: true,
+  privateKey: true,
+  keyId: true,
+  signingAlgorithm: true,
+  certificate: true,
   basicEncoding: true,
   scope: true,
   ...EXTRA_PARAMS_OPTIONS,
@@ -86,6 +91,14 @@ const CLIENT_ALIASES = {
   tokenPath: 'tokenUrl',
   auth: 'tokenUrl',
   tokenEndpointAuthMethod: 'authMethod',
+  key: 'privateKey',
+  signingKey: 'privateKey',
+  privateKeyPem: 'privateKey',
+  kid: 'keyId',
+  alg: 'signingAlgorithm',
+  algorithm: 'signingAlgorithm',
+  cert: 'certificate',
+  x5t: 'certificate',
   redis: 'sharedCache: redisTokenCache(redis)',
   store: 'sharedCache',
   distributedCache: 'sharedCache',
@@ -180,8 +193,13 @@ export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
   }
   const tokenUrl = parseTokenUrl(options.tokenUrl, booleanOption('allowInsecureHttp', options.allowInsecureHttp, false))
   const clientId = requiredString('clientId', options.clientId)
-  const clientSecret = requiredString('clientSecret', options.clientSecret)
-  const authMethod = oneOf('authMethod', options.authMethod, ['client_secret_basic', 'client_secret_post'] as const)
+  const authMethod = oneOf('authMethod', options.authMethod, [
+    'client_secret_basic',
+    'client_secret_post',
+    'private_key_jwt',
+    'client_secret_jwt',
+  ] as const)
+  const { clientSecret, assertion } = resolveCredential(options, authMethod, tokenUrl)
   const basicEncoding = oneOf('basicEncoding', options.basicEncoding, ['form', 'raw'] as const)
   if (basicEncoding === 'raw' && clientId.includes(':')) {
     throw invalidArgument('clientId', "cannot contain ':' with basicEncoding 'raw' (Basic would split it)")
@@ -205,7 +223,7 @@ export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
 
   const resolved: ResolvedOptions = {
     tokenUrl,
-    credentials: { clientId, clientSecret, authMethod, basicEncoding },
+    credentials: { clientId, clientSecret, authMethod, basicEncoding, ...(assertion !== undefined && { assertion }) },
     defaultScope: normalizeScope(options.scope),
     defaultParams: normalizeParams(options),
     dispatcher: options.dispatcher,
@@ -237,6 +255,57 @@ export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
     throw invalidArgument('retry.minDelayMs', 'must not be larger than retry.maxDelayMs')
   }
   return resolved
+}
+
+const HMAC_KEY_BYTES: Record<HmacSigningAlgorithm, number> = { HS256: 32, HS384: 48, HS512: 64 }
+
+/**
+ * The credential of the auth method, checked: the secret, or the signing key imported once. Each
+ * option that belongs to another method is refused, naming it, rather than ignored.
+ */
+function resolveCredential(
+  options: TokenClientOptions,
+  authMethod: ClientCredentials['authMethod'],
+  tokenUrl: URL,
+): Pick<ClientCredentials, 'clientSecret' | 'assertion'> {
+  // The hook of issue 16's discovery: the issuer will go here when it is known.
+  const audience = tokenUrl.href
+  if (!isJwtAuthMethod(authMethod)) {
+    for (const name of ['privateKey', 'keyId', 'signingAlgorithm', 'certificate'] as const) {
+      if (options[name] !== undefined) {
+        throw invalidArgument(name, `is only for authMethod 'private_key_jwt'${name === 'keyId' || name === 'signingAlgorithm' ? " or 'client_secret_jwt'" : ''} (authMethod is '${authMethod}')`)
+      }
+    }
+    return { clientSecret: requiredString('clientSecret', options.clientSecret) }
+  }
+  if (authMethod === 'private_key_jwt') {
+    if (options.clientSecret !== undefined) {
+      throw invalidArgument('clientSecret', "must not be given with authMethod 'private_key_jwt', which signs with privateKey and sends no secret")
+    }
+    const key = importSigningKey(options.privateKey, options)
+    return {
+      clientSecret: undefined,
+      assertion: { key: key.key, algorithm: key.algorithm, keyId: key.keyId, x5tS256: key.x5tS256, audience, thumbprint: key.thumbprint },
+    }
+  }
+  for (const name of ['privateKey', 'certificate'] as const) {
+    if (options[name] !== undefined) throw invalidArgument(name, `is only for authMethod 'private_key_jwt' (authMethod is 'client_secret_jwt')`)
+  }
+  const clientSecret = requiredString('clientSecret', options.clientSecret)
+  const algorithm = oneOf('signingAlgorithm', options.signingAlgorithm, ['HS256', 'HS384', 'HS512'] as const)
+  const bytes = Buffer.byteLength(clientSecret, 'utf8')
+  const needed = HMAC_KEY_BYTES[algorithm]
+  if (bytes < needed) {
+    throw invalidArgument(
+      'clientSecret',
+      `is ${bytes} bytes; client_secret_jwt with ${algorithm} needs at least ${needed} (${needed * 8} bits, RFC 7518 §3.2)`,
+    )
+  }
+  const keyId = options.keyId === undefined ? undefined : requiredString('keyId', options.keyId)
+  return {
+    clientSecret,
+    assertion: { key: Buffer.from(clientSecret, 'utf8'), algorithm, keyId, x5tS256: undefined, audience },
+  }
 }
 
 function requiredString(name: string, value: unknown): string {

@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici'
 import type { AuthMethod, BasicEncoding } from '../auth/client-authentication.js'
+import type { PrivateKeyInput, SigningAlgorithm } from '../auth/signing-key.js'
 import type { RefreshPolicy } from '../cache/refresh-policy.js'
 import type { Clock } from '../clock.js'
 import type { TokenClientError } from '../errors/token-client-error.js'
@@ -25,7 +26,9 @@ export interface CacheOptions extends Partial<RefreshPolicy> {
 }
 
 /**
- * Options of {@link TokenClient}. Only `tokenUrl`, `clientId` and `clientSecret` are required.
+ * Options of {@link TokenClient}. `tokenUrl` and `clientId` are required, and the credential of the
+ * `authMethod`: `clientSecret` (the secret methods and `client_secret_jwt`) or `privateKey`
+ * (`private_key_jwt`).
  *
  * @example
  * new TokenClient({
@@ -44,16 +47,57 @@ export interface TokenClientOptions extends ExtraParamsOptions {
   /** The client id. @example 'orders-service' */
   clientId: string
   /**
-   * The client secret. Never logged, inspected, serialised or put in an error message.
+   * The client secret: required by `client_secret_basic`, `client_secret_post` and `client_secret_jwt`
+   * (where it is the HMAC key, so at least 32 bytes for HS256), refused with `private_key_jwt`
+   * (a leftover secret would leave unclear which credential the client uses). Never logged,
+   * inspected, serialised or put in an error message.
+   * @default none
    * @example process.env.ORDERS_CLIENT_SECRET!
    */
-  clientSecret: string
+  clientSecret?: string
   /**
-   * How the client authenticates.
+   * How the client authenticates: see docs/client-authentication.md.
    * @default 'client_secret_basic'
    * @example 'client_secret_post' // id and secret in the form body
+   * @example 'private_key_jwt' // a JWT signed with privateKey, new for every attempt
    */
   authMethod?: AuthMethod
+  /**
+   * The private key of `private_key_jwt` (required there, refused with any other method): a PEM
+   * (PKCS#8 `PRIVATE KEY`, SEC1 `EC PRIVATE KEY`, PKCS#1 `RSA PRIVATE KEY`), a node:crypto private
+   * `KeyObject`, or a private JWK. RSA of 2048 bits or more, EC P-256, P-384 or P-521, or Ed25519.
+   * Imported once, at construction; a public key, an encrypted or malformed PEM are refused then.
+   * Never logged, inspected, serialised, put in a message or in a cache key.
+   * @default none
+   * @example readFileSync('/run/secrets/orders-key.pem', 'utf8')
+   * @example JSON.parse(process.env.ORDERS_PRIVATE_JWK!)
+   */
+  privateKey?: PrivateKeyInput
+  /**
+   * The `kid` header of the assertions (`private_key_jwt`, `client_secret_jwt`): which registered key
+   * the server should verify with.
+   * @default the private JWK's `kid`, if `privateKey` is a JWK with one; otherwise no `kid`
+   * @example 'orders-2025-06'
+   */
+  keyId?: string
+  /**
+   * The JWS algorithm of the assertions. For `private_key_jwt`, one that fits the key: `RS256`,
+   * `RS384`, `RS512`, `PS256`, `PS384`, `PS512` (RSA), `ES256` (P-256), `ES384` (P-384), `ES512`
+   * (P-521), `EdDSA` or `Ed25519` (Ed25519). For `client_secret_jwt`, `HS256`, `HS384` or `HS512`, with
+   * a secret of at least 32, 48 or 64 bytes.
+   * @default from the key: RS256 for RSA (PS256 for an RSA-PSS key), ES256/ES384/ES512 by curve, EdDSA
+   *   for Ed25519; HS256 for `client_secret_jwt`
+   * @example 'PS256'
+   */
+  signingAlgorithm?: SigningAlgorithm
+  /**
+   * For `private_key_jwt`: the PEM certificate of `privateKey`, whose SHA-256 thumbprint goes in the
+   * `x5t#S256` header, as Entra ID wants for certificate credentials. It must hold the public key of
+   * `privateKey`. Public data; only its thumbprint is kept.
+   * @default none: no `x5t#S256` header
+   * @example readFileSync('/run/secrets/orders-cert.pem', 'utf8')
+   */
+  certificate?: string
   /**
    * For `client_secret_basic`: form-encode the id and secret before base64 (`form`, as RFC 6749
    * requires), or send them as they are (`raw`) for servers that never decode.

@@ -2,6 +2,7 @@ import { inspect } from 'node:util'
 import { Pool, type Dispatcher } from 'undici'
 import type { LazyAbortSignal } from '../abort/lazy-abort-controller.js'
 import type { TimeLimit } from '../abort/timed-abort.js'
+import { assertionBodyParams, signClientAssertion, type AssertionSigning } from '../auth/client-assertion.js'
 import { authenticationParts, basicAuthorization, invalidClientHint, type AuthParams } from '../auth/client-authentication.js'
 import { formEncode } from '../auth/form-encoding.js'
 import { cacheKeyPrefix, tokenCacheKey } from '../cache/cache-key.js'
@@ -34,10 +35,18 @@ export interface TokenClientDescription {
   readonly tokenUrl: string
   /** The client id. */
   readonly clientId: string
-  /** `client_secret_basic` or `client_secret_post`. */
+  /** `client_secret_basic`, `client_secret_post`, `private_key_jwt` or `client_secret_jwt`. */
   readonly authMethod: string
-  /** Always `[redacted]`. */
-  readonly clientSecret: string
+  /** Always `[redacted]`; absent with `private_key_jwt`, which has no secret. */
+  readonly clientSecret?: string
+  /** `private_key_jwt`: always `[redacted]`. */
+  readonly privateKey?: string
+  /** The JWT methods: the assertions' `alg`. */
+  readonly signingAlgorithm?: string
+  /** The JWT methods: the assertions' `kid`, when they have one. */
+  readonly keyId?: string
+  /** `private_key_jwt`: the RFC 7638 SHA-256 thumbprint of the public key, to match it with the registered one. */
+  readonly keyThumbprint?: string
   /** The shared cache's store, such as `redis (node-redis)`, when the client has one. */
   readonly sharedCache?: string
 }
@@ -87,6 +96,8 @@ export class TokenClient {
   readonly #headers: Readonly<Record<string, string>>
   /** The authentication parameters sent in the body (`client_secret_post`); none with Basic. */
   readonly #authParams: AuthParams
+  /** The JWT methods: what signs the assertion each attempt appends to the prepared body. */
+  readonly #assertion: AssertionSigning | undefined
   /** Where the token URL is POSTed to, worked out once. */
   readonly #target: FormTarget
   /** What every request error names: the endpoint (origin and path, no query) and the client id. */
@@ -108,21 +119,25 @@ export class TokenClient {
     // queue, so a cold start with thousands of scopes opens 16 sockets, not thousands. The limit is
     // documented on the `dispatcher` option.
     this.#dispatcher = this.#options.dispatcher ?? new Pool(tokenUrl.origin, { connections: 16, keepAliveTimeout: 30_000 })
-    this.#keyPrefix = cacheKeyPrefix(tokenUrl.href, credentials.clientId, credentials.authMethod)
+    this.#keyPrefix = cacheKeyPrefix(tokenUrl.href, credentials.clientId, credentials.authMethod, credentials.assertion?.thumbprint)
     countOpenClient(this.#keyPrefix)
     this.#target = formTarget(tokenUrl)
     this.#errorContext = { endpoint: `${tokenUrl.origin}${tokenUrl.pathname}`, clientId: credentials.clientId }
     const { clientId, clientSecret: secret } = credentials
-    const secrets = [
-      secret,
-      formEncode(secret),
-      encodeURIComponent(secret),
-      basicAuthorization(clientId, secret, 'form').slice('Basic '.length),
-      basicAuthorization(clientId, secret, 'raw').slice('Basic '.length),
-    ]
+    const secrets =
+      secret === undefined
+        ? []
+        : [
+            secret,
+            formEncode(secret),
+            encodeURIComponent(secret),
+            basicAuthorization(clientId, secret, 'form').slice('Basic '.length),
+            basicAuthorization(clientId, secret, 'raw').slice('Basic '.length),
+          ]
     this.#redact = (text) => redact(text, secrets)
     const auth = authenticationParts(credentials)
     this.#authParams = auth.bodyParams
+    this.#assertion = credentials.assertion
     this.#headers = Object.freeze({
       accept: 'application/json',
       'content-type': 'application/x-www-form-urlencoded',
@@ -133,7 +148,7 @@ export class TokenClient {
     const fleet = (this.#fleet =
       sharedCache &&
       new FleetCache(settingsOf(sharedCache), {
-        credential: Buffer.from(secret, 'utf8'),
+        credential: fleetCredential(credentials),
         binding: this.#keyPrefix,
         clock,
         expiryBufferMs: refresh.expiryBufferMs,
@@ -159,11 +174,16 @@ export class TokenClient {
    */
   get options(): TokenClientDescription {
     const { tokenUrl, credentials, sharedCache } = this.#options
+    const signing = credentials.assertion
     return {
       tokenUrl: tokenUrl.href,
       clientId: credentials.clientId,
       authMethod: credentials.authMethod,
-      clientSecret: REDACTED,
+      ...(credentials.clientSecret !== undefined && { clientSecret: REDACTED }),
+      ...(credentials.authMethod === 'private_key_jwt' && { privateKey: REDACTED }),
+      ...(signing !== undefined && { signingAlgorithm: signing.algorithm }),
+      ...(signing?.keyId !== undefined && { keyId: signing.keyId }),
+      ...(signing?.thumbprint !== undefined && { keyThumbprint: signing.thumbprint }),
       ...(sharedCache !== undefined && { sharedCache: sharedCache.description }),
     }
   }
@@ -302,11 +322,20 @@ export class TokenClient {
   async #attempt(request: TokenRequest, signal: LazyAbortSignal, timeout: TimeLimit): Promise<CacheEntry<AccessToken>> {
     const { tokenUrl, clock } = this.#options
     const sentAt = clock.now()
+    // The secret methods send the body prepared once; the JWT methods add an assertion made for this
+    // attempt alone (a new jti each time, so a server that refuses replays takes a retry too).
+    let body = request.body
+    let redactAttempt = this.#redact
+    if (this.#assertion !== undefined) {
+      const assertion = await signClientAssertion(this.#errorContext.clientId, this.#assertion, clock.wallNow?.() ?? Date.now())
+      body = `${body}&${assertionBodyParams(assertion)}`
+      redactAttempt = (text) => this.#redact(text).replaceAll(assertion, REDACTED)
+    }
     const response = await postForm(
       this.#dispatcher,
       this.#target,
       this.#headers,
-      request.body,
+      body,
       { timeout, maxResponseBytes: this.#options.maxResponseBytes },
       signal,
     )
@@ -315,7 +344,7 @@ export class TokenClient {
         requestedScope: request.requestedScope,
         now: clock.wallNow?.() ?? clock.now(),
         defaultLifetimeMs: this.#options.defaultLifetimeMs,
-        redact: this.#redact,
+        redact: redactAttempt,
         maxBodyBytes: this.#options.maxResponseBytes,
       })
     const schedule = scheduleToken(sentAt, token.lifetimeMs, this.#options.refresh)
@@ -332,4 +361,18 @@ export class TokenClient {
     if (!(error instanceof OAuthError) || error.error !== 'invalid_client') return undefined
     return invalidClientHint(this.#options.credentials, error.status, error.retryAfterMs)
   }
+}
+
+/**
+ * The bytes the shared cache derives its sealing key and entry names from: secret bytes, so that
+ * whoever can read the store but does not hold the credential can neither open nor find an entry.
+ * The secret for the secret methods and `client_secret_jwt`; the private key's PKCS#8 DER for
+ * `private_key_jwt` (never its public half, which is no secret).
+ */
+function fleetCredential(credentials: ResolvedOptions['credentials']): Buffer {
+  const key = credentials.assertion?.key
+  if (credentials.authMethod === 'private_key_jwt' && key !== undefined && !(key instanceof Uint8Array)) {
+    return key.export({ format: 'der', type: 'pkcs8' })
+  }
+  return Buffer.from(credentials.clientSecret ?? '', 'utf8')
 }

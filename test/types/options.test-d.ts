@@ -46,14 +46,17 @@ new TokenClient({ ...required, retry: false })
 new TokenClient({ clientId: 'svc', clientSecret: 's' })
 // @ts-expect-error clientId is required
 new TokenClient({ tokenUrl: 'https://id.example.com/token', clientSecret: 's' })
-// @ts-expect-error clientSecret is required
-new TokenClient({ tokenUrl: 'https://id.example.com/token', clientId: 'svc' })
+// clientSecret is required at run time by the secret methods (a TypeError), not by the type, which
+// also covers private_key_jwt (privateKey, no secret).
+new TokenClient({ tokenUrl: 'https://id.example.com/token', clientId: 'svc', authMethod: 'private_key_jwt', privateKey: 'PEM' })
 // @ts-expect-error options are required
 new TokenClient()
 
 // Refused: wrong option types.
 // @ts-expect-error authMethod is a closed union
-new TokenClient({ ...required, authMethod: 'private_key_jwt' })
+new TokenClient({ ...required, authMethod: 'tls_client_auth' })
+// @ts-expect-error signingAlgorithm is a closed union
+new TokenClient({ ...required, authMethod: 'client_secret_jwt', signingAlgorithm: 'none' })
 // @ts-expect-error basicEncoding is 'form' or 'raw'
 new TokenClient({ ...required, basicEncoding: 'base64' })
 // @ts-expect-error tokenUrl is a string or URL
