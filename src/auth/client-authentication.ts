@@ -177,8 +177,15 @@ export function assertionHint(credentials: ClientCredentials): string | undefine
   return (
     `the server refused the client assertion (${facts.join(', ')}): check that ${registered}, ` +
     `that the server allows ${signing.algorithm}, that this machine's clock is right (iat now, exp ${ASSERTION_LIFETIME_SECONDS} s later), ` +
-    `and that the server accepts aud ${signing.audience} (some want their issuer instead: see docs/client-authentication.md)`
+    `and that the server accepts aud ${withoutQuery(signing.audience)} (some want their issuer instead: see docs/client-authentication.md)`
   )
+}
+
+/** A URL as a hint may show it: origin and path, never the query or fragment (they may carry a credential). */
+function withoutQuery(audience: string): string {
+  if (!URL.canParse(audience)) return '(not a URL)'
+  const url = new URL(audience)
+  return `${url.origin}${url.pathname}`
 }
 
 /**

@@ -1,7 +1,7 @@
 import { validateHeaderValue } from 'node:http'
 import type { Dispatcher } from 'undici'
 import { isJwtAuthMethod, type ClientCredentials } from '../auth/client-authentication.js'
-import { importSigningKey, type HmacSigningAlgorithm } from '../auth/signing-key.js'
+import { checkKeyId, importSigningKey, type HmacSigningAlgorithm } from '../auth/signing-key.js'
 import { DEFAULT_REFRESH_POLICY, type RefreshPolicy } from '../cache/refresh-policy.js'
 import { monotonicClock, type Clock } from '../clock.js'
 import { invalidArgument } from '../errors/invalid-argument.js'
@@ -220,6 +220,11 @@ export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
   }
   const clock = options.clock ?? monotonicClock
   if (typeof clock?.now !== 'function') throw invalidArgument('clock', 'must have a now() method')
+  if (isJwtAuthMethod(authMethod) && typeof clock.wallNow === 'function') {
+    // It makes every assertion's iat and exp: a clock that is not one fails here, not in the signer.
+    const wall = clock.wallNow()
+    if (!(Number.isFinite(wall) && wall > 0)) throw invalidArgument('clock', 'wallNow() must return epoch milliseconds (a finite number above 0)')
+  }
 
   const resolved: ResolvedOptions = {
     tokenUrl,
@@ -301,7 +306,7 @@ function resolveCredential(
       `is ${bytes} bytes; client_secret_jwt with ${algorithm} needs at least ${needed} (${needed * 8} bits, RFC 7518 §3.2)`,
     )
   }
-  const keyId = options.keyId === undefined ? undefined : requiredString('keyId', options.keyId)
+  const keyId = options.keyId === undefined ? undefined : checkKeyId('keyId', options.keyId)
   return {
     clientSecret,
     assertion: { key: Buffer.from(clientSecret, 'utf8'), algorithm, keyId, x5tS256: undefined, audience },

@@ -326,10 +326,15 @@ export class TokenClient {
     // attempt alone (a new jti each time, so a server that refuses replays takes a retry too).
     let body = request.body
     let redactAttempt = this.#redact
+    let assertion: string | undefined
     if (this.#assertion !== undefined) {
-      const assertion = await signClientAssertion(this.#errorContext.clientId, this.#assertion, clock.wallNow?.() ?? Date.now())
-      body = `${body}&${assertionBodyParams(assertion)}`
-      redactAttempt = (text) => this.#redact(text).replaceAll(assertion, REDACTED)
+      // The constructor refused a clock whose wallNow() is not a time; one that breaks later is not
+      // trusted with iat and exp: the system clock signs instead.
+      const wall = clock.wallNow?.() ?? Date.now()
+      const signed = await signClientAssertion(this.#errorContext.clientId, this.#assertion, Number.isFinite(wall) && wall > 0 ? wall : Date.now())
+      assertion = signed
+      body = `${body}&${assertionBodyParams(signed)}`
+      redactAttempt = (text) => this.#redact(text).replaceAll(signed, REDACTED)
     }
     const response = await postForm(
       this.#dispatcher,
@@ -345,6 +350,7 @@ export class TokenClient {
         now: clock.wallNow?.() ?? clock.now(),
         defaultLifetimeMs: this.#options.defaultLifetimeMs,
         redact: redactAttempt,
+        clientAssertion: assertion,
         maxBodyBytes: this.#options.maxResponseBytes,
       })
     const schedule = scheduleToken(sentAt, token.lifetimeMs, this.#options.refresh)

@@ -12,6 +12,9 @@ export interface RequestContext {
   readonly hint?: string | undefined
 }
 
+/** The longest hint printed: room for a `kid` of the most characters taken and a long token URL path. */
+const MAX_HINT_LENGTH = 4_000
+
 /** Statuses that say the token URL itself is wrong. */
 const WRONG_URL_STATUSES: ReadonlySet<number> = new Set([404, 405, 410])
 
@@ -34,7 +37,7 @@ export function withRequestContext(error: unknown, context: RequestContext): unk
   if (message === undefined) return error
   error.endpoint = context.endpoint
   error.clientId = context.clientId
-  error.message = context.hint === undefined ? message : `${message}; ${context.hint}`
+  error.message = context.hint === undefined ? message : `${message}; ${printableText(context.hint, MAX_HINT_LENGTH)}`
   return error
 }
 

@@ -34,8 +34,10 @@ export interface TokenResponseContext {
   now: number
   /** Lifetime used when the response has neither `expires_in` nor a JWT `exp`. */
   defaultLifetimeMs: number
-  /** Cleans text that came from the server (descriptions) of anything secret. */
+  /** Cleans text that came from the server (descriptions) of anything secret; applied before any cut. */
   redact: (text: string) => string
+  /** The client assertion sent with this attempt, if any: an `access_token` equal to it is refused. */
+  clientAssertion?: string | undefined
   /**
    * The most bytes a content-encoded (gzip, deflate, br) body may decode to.
    * @default 1_048_576
@@ -64,9 +66,9 @@ export function interpretTokenResponse(response: FormResponse, context: TokenRes
     throw new OAuthError({
       status,
       retryAfterMs,
-      error: context.redact(capped(fields.error)),
-      errorDescription: typeof fields.error_description === 'string' ? context.redact(capped(fields.error_description)) : undefined,
-      errorUri: typeof fields.error_uri === 'string' ? context.redact(capped(fields.error_uri)) : undefined,
+      error: capped(context.redact(fields.error)),
+      errorDescription: typeof fields.error_description === 'string' ? capped(context.redact(fields.error_description)) : undefined,
+      errorUri: typeof fields.error_uri === 'string' ? capped(context.redact(fields.error_uri)) : undefined,
     })
   }
   if (!success) {
@@ -79,6 +81,11 @@ export function interpretTokenResponse(response: FormResponse, context: TokenRes
   // It becomes a header value: refused before it is cached, and never quoted (it is the credential).
   if (!isBearerTokenSyntax(accessToken)) {
     throw invalid(status, contentType, 'access_token is not an RFC 6750 b64token (A-Z a-z 0-9 - . _ ~ + / then = padding), so it cannot be sent as a Bearer header')
+  }
+
+  // A server echoing the assertion back would have the client send its own credential to every API.
+  if (context.clientAssertion !== undefined && accessToken === context.clientAssertion) {
+    throw invalid(status, contentType, 'access_token is the client assertion the client sent, not a token')
   }
 
   const tokenType = fields.token_type
