@@ -2,6 +2,7 @@ import { DEMO_HELP, demoCommand } from './demo-command.js'
 import { EXIT, exitCodeFor } from './exit-codes.js'
 import { GENERATE_SECRET_HELP, generateSecretCommand } from './generate-secret-command.js'
 import { HASH_SECRET_HELP, hashSecretCommand } from './hash-secret-command.js'
+import { KEYGEN_HELP, keygenCommand } from './keygen-command.js'
 import { processIo, type CommandIo } from './io.js'
 import { messageInFlags, SERVE_OPTION_FLAGS, TOKEN_OPTION_FLAGS, type OptionFlags } from './option-flags.js'
 import { SERVE_HELP, serveCommand } from './serve-command.js'
@@ -14,6 +15,7 @@ Commands:
   token    get a client-credentials access token and print it
   serve    run the reference token server, for tests in any language
   demo     show the client and the reference server working together
+  keygen   print a new private key (to keep) and its public JWK (to register), for private_key_jwt
 
 Secrets for the reference server's --clients-file:
   generate-secret  print a new client secret and the stored form the file takes
@@ -33,6 +35,7 @@ const COMMANDS: Record<string, Command> = {
   token: { help: TOKEN_HELP, run: tokenCommand, flags: TOKEN_OPTION_FLAGS },
   serve: { help: SERVE_HELP, run: serveCommand, flags: SERVE_OPTION_FLAGS },
   demo: { help: DEMO_HELP, run: demoCommand },
+  keygen: { help: KEYGEN_HELP, run: keygenCommand },
   'generate-secret': { help: GENERATE_SECRET_HELP, run: generateSecretCommand },
   'hash-secret': { help: HASH_SECRET_HELP, run: hashSecretCommand },
 }
