@@ -9,6 +9,9 @@ export const SCOPE = 'api:read'
 export const MEMORY_CLIENT_ID = 'bench-memory'
 export const MEMORY_SCOPES = 10_000
 export const memoryScope = (index: number): string => `scope:${index}`
+/** The client of section 3b, `private_key_jwt` with an ES256 key (its public JWK registered under {@link JWT_KEY_ID}). */
+export const JWT_CLIENT_ID = 'bench-jwt'
+export const JWT_KEY_ID = 'bench-es256'
 /** `expires_in` of every server, in seconds: long enough that nothing expires during a run. */
 export const TOKEN_LIFETIME = 3600
 

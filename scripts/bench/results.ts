@@ -5,6 +5,7 @@ import type { FleetDriver, StoreCounts } from '../fleet/fleet.js'
 import type { Settings } from './config.js'
 import type { Outcome } from './lib/child.js'
 import type { Machine } from './lib/machine.js'
+import type { JwtSubjectId } from './sections/jwt.js'
 import type { ClientId } from './subjects/clients.js'
 import type { ServerKind } from './subjects/servers.js'
 
@@ -199,6 +200,8 @@ export interface Results {
   readonly settings: Settings
   readonly cached: Partial<Record<ClientId, Outcome<CallResult>>>
   readonly fresh: Partial<Record<ClientId, Outcome<CallResult>>>
+  /** Section 3b, fresh acquisition with private_key_jwt: by subject. Missing in results saved before it existed. */
+  readonly jwt: Partial<Record<JwtSubjectId, Outcome<CallResult>>>
   readonly stampede: Partial<Record<ClientId, Outcome<StampedeResult>>>
   readonly memory: Partial<Record<ClientId, Outcome<readonly MemoryRound[]>>>
   readonly servers: Partial<Record<ServerKind, Outcome<readonly LoadRound[]>>>
@@ -208,5 +211,5 @@ export interface Results {
 }
 
 /** The sections, as `--only` names them and {@link Results} keys their outcomes, in the order they run and are reported. */
-export const SECTION_IDS = ['cached', 'stampede', 'fresh', 'memory', 'servers', 'fleet'] as const
+export const SECTION_IDS = ['cached', 'stampede', 'fresh', 'jwt', 'memory', 'servers', 'fleet'] as const
 export type SectionId = (typeof SECTION_IDS)[number]

@@ -8,6 +8,7 @@
 //   npm run bench -- --only fresh,servers --clients token-client,floor
 //   npm run bench -- --json results.json
 //   npm run bench -- --from-json results.json --write     re-render the docs from saved results
+//   npm run bench -- --only jwt        section 3b alone (fresh tokens with private_key_jwt, ES256)
 //   npm run bench -- --only fleet      section 6 alone (a shared cache on a real redis-server; prints only)
 //
 // What each section measures, and how: sections/. The clients and servers compared: subjects/. The
@@ -24,13 +25,14 @@ import { SECTION_IDS, type Results, type SectionId } from './results.js'
 import { cached } from './sections/cached.js'
 import { fleet } from './sections/fleet.js'
 import { fresh } from './sections/fresh.js'
+import { jwt } from './sections/jwt.js'
 import { memory } from './sections/memory.js'
 import type { Section, SectionContext } from './sections/section.js'
 import { servers } from './sections/servers.js'
 import { stampede } from './sections/stampede.js'
 import { CLIENTS } from './subjects/clients.js'
 
-const SECTIONS: { readonly [K in SectionId]: Section<K> } = { cached, stampede, fresh, memory, servers, fleet }
+const SECTIONS: { readonly [K in SectionId]: Section<K> } = { cached, stampede, fresh, jwt, memory, servers, fleet }
 
 const { values: args } = parseArgs({
   options: {
@@ -96,6 +98,7 @@ async function measure(): Promise<Results> {
     settings,
     cached: {},
     fresh: {},
+    jwt: {},
     stampede: {},
     memory: {},
     servers: {},
@@ -118,8 +121,8 @@ async function measure(): Promise<Results> {
 
 const saved = (file: string): Results => {
   const read = JSON.parse(readFileSync(file, 'utf8')) as Results
-  // Results saved before section 6 existed have no `fleet`.
-  return { ...read, fleet: read.fleet ?? {} }
+  // Results saved before section 6 (or 3b) existed have no `fleet` (or `jwt`).
+  return { ...read, jwt: read.jwt ?? {}, fleet: read.fleet ?? {} }
 }
 const results: Results = args['from-json'] === undefined ? await measure() : saved(args['from-json'])
 const text = renderText(results)

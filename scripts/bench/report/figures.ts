@@ -4,6 +4,7 @@ import type { Settings } from '../config.js'
 import type { Outcome } from '../lib/child.js'
 import { formatCount, max, median, min, significant } from '../lib/stats.js'
 import type { CallResult, Results, StampedeResult } from '../results.js'
+import type { JwtSubjectId } from '../sections/jwt.js'
 import type { ClientId } from '../subjects/clients.js'
 import type { ServerKind } from '../subjects/servers.js'
 
@@ -39,6 +40,12 @@ export const freshRatio = (results: Results, id: ClientId, pick: (value: CallRes
   const client = ok(results.fresh[id])
   const floor = ok(results.fresh.floor)
   return pairedRatio(client && pick(client), floor && pick(floor))
+}
+/** Section 3b: TokenClient's (private_key_jwt) wall or CPU time per call over its floor's (raw request + one SignJWT), round by round. */
+export const jwtRatio = (results: Results, id: JwtSubjectId, pick: (value: CallResult) => readonly number[]): number => {
+  const subject = ok(results.jwt?.[id])
+  const floor = ok(results.jwt?.['jwt-floor'])
+  return pairedRatio(subject && pick(subject), floor && pick(floor))
 }
 export const wallNs = (value: CallResult) => value.nsPerCall
 export const cpuNs = (value: CallResult) => value.cpuNsPerCall

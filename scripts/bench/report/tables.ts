@@ -3,6 +3,7 @@
 import { MEMORY_SCOPES } from '../config.js'
 import { formatBytes, formatCount, formatNs, formatRatio, formatSpread, median, min } from '../lib/stats.js'
 import { SECTION_IDS, type Results, type SectionId } from '../results.js'
+import { JWT_SUBJECTS } from '../sections/jwt.js'
 import { CLIENTS } from '../subjects/clients.js'
 import { SERVERS } from '../subjects/servers.js'
 import {
@@ -12,6 +13,7 @@ import {
   firstLine,
   freshRatio,
   freshRoundsPerClient,
+  jwtRatio,
   latency,
   ok,
   rangeText,
@@ -117,6 +119,33 @@ function freshTable(results: Results): Table {
   }
 }
 
+function jwtTable(results: Results): Table {
+  const notes: string[] = []
+  const rows = JWT_SUBJECTS.filter((subject) => results.jwt[subject.id] !== undefined).map((subject) => {
+    const outcome = results.jwt[subject.id]
+    const value = ok(outcome)
+    if (value === undefined) return [subject.label, failure(outcome, subject.label, notes), '', '', '', '', '']
+    return [
+      subject.label,
+      formatNs(median(value.nsPerCall)),
+      formatSpread(value.nsPerCall),
+      formatRatio(jwtRatio(results, subject.id, wallNs)),
+      formatNs(median(value.cpuNsPerCall)),
+      formatRatio(jwtRatio(results, subject.id, cpuNs)),
+      value.requestsPerCall.toFixed(2),
+    ]
+  })
+  return {
+    title:
+      `3b. Fresh acquisition with private_key_jwt (ES256): a new token and a new client assertion per call, one call at a time, ` +
+      `median of ${freshRoundsPerClient(results.settings)} interleaved rounds of ${formatCount(results.settings.freshCalls)}`,
+    headers: ['client', 'per call', 'spread', 'x floor', 'client CPU/call', 'CPU x floor', 'requests/call'],
+    align: 'lrrrrrr',
+    rows,
+    notes: [...notes, ...JWT_SUBJECTS.map((subject) => `${subject.label}: ${subject.how}`)],
+  }
+}
+
 function memoryTable(results: Results): Table {
   const floor = roundsMedian(results.memory.floor, (round) => round.heapBytes)
   const notes: string[] = []
@@ -197,6 +226,7 @@ const TABLES: Readonly<Record<SectionId, (results: Results) => readonly Table[]>
   cached: (results) => [cachedTable(results)],
   stampede: (results) => [stampedeTable(results)],
   fresh: (results) => [freshTable(results)],
+  jwt: (results) => [jwtTable(results)],
   memory: (results) => [memoryTable(results)],
   servers: (results) => [serversTable(results)],
   fleet: fleetTables,

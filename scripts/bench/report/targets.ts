@@ -1,7 +1,7 @@
 // The targets the package holds itself to, each against what this run measured.
 import { formatCount, formatRatio } from '../lib/stats.js'
 import type { Results } from '../results.js'
-import { callMedian, freshRatio, rangeText, serverRatio, stampedeRounds, wallNs } from './figures.js'
+import { callMedian, freshRatio, jwtRatio, rangeText, serverRatio, stampedeRounds, wallNs } from './figures.js'
 import { fleetTargets } from './fleet.js'
 import type { Table } from './table.js'
 
@@ -44,6 +44,11 @@ export function targets(results: Results): Target[] {
   }
   if (results.fresh['token-client'] !== undefined) {
     list.push(ratioTarget('3. Fresh acquisition vs raw undici.request', freshRatio(results, 'token-client', wallNs), '≤', 1.1))
+  }
+  if (results.jwt?.['jwt-token-client'] !== undefined) {
+    list.push(
+      ratioTarget('3b. Fresh acquisition, private_key_jwt (ES256) vs raw undici.request + one jose SignJWT', jwtRatio(results, 'jwt-token-client', wallNs), '≤', 1.1),
+    )
   }
   if (results.servers['reference-opaque'] !== undefined) {
     list.push(

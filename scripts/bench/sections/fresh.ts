@@ -4,7 +4,7 @@
 // `freshProcesses` batches of processes run one after another, since one process runs a few
 // percent faster or slower than the next, whatever the code.
 import type { ClientTask } from '../children/client.js'
-import { SCOPE } from '../config.js'
+import { SCOPE, type Settings } from '../config.js'
 import type { Outcome } from '../lib/child.js'
 import type { Channel } from '../lib/ipc.js'
 import { startServerProcess, type ServerProcess } from '../lib/processes.js'
@@ -52,7 +52,7 @@ async function interleaved({ clients, settings }: SectionContext): Promise<Resul
 }
 
 /** One client's rounds from all its processes, in process order (so that round i pairs with round i of another client). */
-function mergeProcesses(outcomes: ReadonlyArray<Outcome<CallResult> | undefined>): Outcome<CallResult> {
+export function mergeProcesses(outcomes: ReadonlyArray<Outcome<CallResult> | undefined>): Outcome<CallResult> {
   const values: CallResult[] = []
   for (const outcome of outcomes) {
     if (outcome === undefined) return { ok: false, error: 'not run' }
@@ -77,7 +77,11 @@ function mergeProcesses(outcomes: ReadonlyArray<Outcome<CallResult> | undefined>
  * belongs to the first, unrecorded rotations.
  */
 export function measureFresh(task: ClientTask, channel: Channel): Promise<CallResult> {
-  const { settings } = task
+  return measureFreshWith(() => checkedAdapter(task), task.settings, channel)
+}
+
+/** {@link measureFresh} of any adapter (section 3b's subjects are not clients of the other sections). */
+export function measureFreshWith(create: () => Promise<ClientAdapter>, settings: Settings, channel: Channel): Promise<CallResult> {
   let adapter: ClientAdapter | undefined
   const call = () => (adapter as ClientAdapter).fresh(SCOPE)
   const nsPerCall: number[] = []
@@ -85,7 +89,7 @@ export function measureFresh(task: ClientTask, channel: Channel): Promise<CallRe
   let requests = 0
   return takeTurns(channel, {
     async prepare() {
-      adapter = await checkedAdapter(task)
+      adapter = await create()
       const token = adapter.tokenOf(await call())
       if (typeof token !== 'string' || token.length < 20) throw new Error('the forced acquisition returned no access token')
       await warmUp(call, settings.freshCalls, settings.freshWarmup)

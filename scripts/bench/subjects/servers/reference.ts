@@ -1,7 +1,7 @@
 // This package's reference server, imported by name so that it runs from dist/ as it ships, with
 // opaque tokens or JWTs.
 import { startReferenceServer, type ReferenceClient } from 'oauth2-client-credentials/server'
-import { CLIENT_ID, CLIENT_SECRET, MEMORY_CLIENT_ID, MEMORY_SCOPES, SCOPE, TOKEN_LIFETIME, memoryScope } from '../../config.js'
+import { CLIENT_ID, CLIENT_SECRET, JWT_CLIENT_ID, MEMORY_CLIENT_ID, MEMORY_SCOPES, SCOPE, TOKEN_LIFETIME, memoryScope } from '../../config.js'
 import type { RunningServer, Server, ServerSetup } from './server.js'
 
 async function reference(tokenFormat: 'opaque' | 'jwt', setup: ServerSetup): Promise<RunningServer> {
@@ -10,6 +10,7 @@ async function reference(tokenFormat: 'opaque' | 'jwt', setup: ServerSetup): Pro
     const scopes = Array.from({ length: MEMORY_SCOPES }, (_, index) => memoryScope(index))
     clients.push({ clientId: MEMORY_CLIENT_ID, clientSecret: CLIENT_SECRET, scopes })
   }
+  if (setup.jwtClientJwks !== undefined) clients.push({ clientId: JWT_CLIENT_ID, jwks: setup.jwtClientJwks, scopes: [SCOPE] })
   const server = await startReferenceServer({
     clients,
     tokenFormat,

@@ -1,6 +1,7 @@
 // What every token server of the benchmark offers: where it listens, and how it stops. Each is
 // started on 127.0.0.1 with a free port and the same client (`bench`, Basic auth, scope
 // `api:read`, tokens for an hour).
+import type { ClientJwkSet } from 'oauth2-client-credentials/server'
 
 export interface ServerInfo {
   readonly tokenUrl: string
@@ -19,6 +20,8 @@ export interface ServerSetup {
   readonly tokenLifetime?: number
   /** Delay every token response by this long, as a distant identity server would (reference server only). @default 0 */
   readonly tokenDelayMs?: number
+  /** Also register the `private_key_jwt` client of section 3b with these public keys (reference server only). */
+  readonly jwtClientJwks?: ClientJwkSet
 }
 
 /** A token server as the benchmark runs it, in a process of its own (children/server.ts). */
