@@ -48,6 +48,7 @@ export {
   TimeoutError,
   AbortError,
   ClientClosedError,
+  DiscoveryError,
   isTokenClientError,
 } from './errors/token-client-error.js'
 export type {
@@ -56,6 +57,7 @@ export type {
   OAuthErrorFields,
   UnexpectedStatusFields,
   InvalidResponseFields,
+  DiscoveryErrorFields,
 } from './errors/token-client-error.js'
 export { createAuthFetch } from './fetch/auth-fetch.js'
 export type { AuthFetchOptions, FetchLike, RetryOnUnauthorized } from './fetch/auth-fetch.js'

@@ -1,6 +1,6 @@
 import { validateHeaderValue } from 'node:http'
 import type { Dispatcher } from 'undici'
-import { isJwtAuthMethod, type ClientCredentials } from '../auth/client-authentication.js'
+import { isJwtAuthMethod, type AuthMethod, type ClientCredentials } from '../auth/client-authentication.js'
 import { checkKeyId, importSigningKey, type HmacSigningAlgorithm } from '../auth/signing-key.js'
 import { DEFAULT_REFRESH_POLICY, type RefreshPolicy } from '../cache/refresh-policy.js'
 import { monotonicClock, type Clock } from '../clock.js'
@@ -25,6 +25,7 @@ const DEFAULTS = Object.freeze({
 // The names each options object knows, checked against its interface: a new option left out is a compile error.
 const CLIENT_OPTIONS = {
   tokenUrl: true,
+  issuer: true,
   clientId: true,
   clientSecret: true,
   authMethod: true,
@@ -88,6 +89,10 @@ const CLIENT_ALIASES = {
   tokenEndpoint: 'tokenUrl',
   accessTokenUri: 'tokenUrl',
   tokenHost: 'tokenUrl',
+  issuerUrl: 'issuer',
+  discoveryUrl: 'issuer',
+  wellKnown: 'issuer',
+  authority: 'issuer',
   tokenPath: 'tokenUrl',
   auth: 'tokenUrl',
   tokenEndpointAuthMethod: 'authMethod',
@@ -153,9 +158,33 @@ export function checkGetTokenOptions(options: unknown): void {
   refuseUnknownOptions(options, GET_TOKEN_OPTIONS, { owner: 'getToken()', aliases: GET_TOKEN_ALIASES })
 }
 
+/** With the `issuer` option: what the client needs to discover its token endpoint and method. */
+export interface DiscoverySettings {
+  /** The issuer, parsed. */
+  readonly issuer: URL
+  /** The issuer as configured, which the metadata's `issuer` must equal exactly; the assertions' `aud`. */
+  readonly configured: string
+  readonly allowInsecureHttp: boolean
+  /** The `authMethod` option, when given; else the metadata decides. */
+  readonly givenMethod: AuthMethod | undefined
+  /**
+   * The credentials for the method discovery chose: those of `ResolvedOptions.credentials` when it is
+   * their method (a private key is imported once, at construction), else checked now.
+   * @throws {TypeError} when the credential does not suit the method (a secret too short for `client_secret_jwt`).
+   */
+  credentialsFor(method: AuthMethod): ClientCredentials
+}
+
 /** {@link TokenClientOptions} checked, with every default filled in. */
 export interface ResolvedOptions {
-  tokenUrl: URL
+  /** The token endpoint; `undefined` until discovered, with `issuer`. */
+  tokenUrl: URL | undefined
+  /** With `issuer`; `undefined` with `tokenUrl`. */
+  discovery: DiscoverySettings | undefined
+  /**
+   * The credentials. With `issuer` and no `authMethod`, the method is provisional until discovery:
+   * `private_key_jwt` with a private key (final), `client_secret_basic` with a secret.
+   */
   credentials: ClientCredentials
   defaultScope: readonly string[]
   defaultParams: NormalizedParams
@@ -191,19 +220,48 @@ export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
       aliases: RETRY_ALIASES,
     })
   }
-  const tokenUrl = parseTokenUrl(options.tokenUrl, booleanOption('allowInsecureHttp', options.allowInsecureHttp, false))
+  if (options.tokenUrl !== undefined && options.issuer !== undefined) {
+    throw invalidArgument('tokenUrl', 'and issuer are mutually exclusive: give the token endpoint, or the issuer to discover it from, not both')
+  }
+  if (options.tokenUrl === undefined && options.issuer === undefined) {
+    throw invalidArgument('tokenUrl', 'must be a string or URL (required, unless issuer is given to discover it)')
+  }
+  const allowInsecureHttp = booleanOption('allowInsecureHttp', options.allowInsecureHttp, false)
+  const issuer = options.issuer === undefined ? undefined : parseIssuer(options.issuer, allowInsecureHttp)
+  const tokenUrl = issuer === undefined ? parseTokenUrl(options.tokenUrl, allowInsecureHttp) : undefined
   const clientId = requiredString('clientId', options.clientId)
-  const authMethod = oneOf('authMethod', options.authMethod, [
-    'client_secret_basic',
-    'client_secret_post',
-    'private_key_jwt',
-    'client_secret_jwt',
-  ] as const)
-  const { clientSecret, assertion } = resolveCredential(options, authMethod, tokenUrl)
+  const givenMethod = options.authMethod === undefined ? undefined : oneOf('authMethod', options.authMethod, AUTH_METHODS)
+  // Without a method, a discovering client with a key can only use private_key_jwt; with a secret it
+  // starts as client_secret_basic until the metadata says otherwise.
+  const authMethod = givenMethod ?? (issuer !== undefined && options.privateKey !== undefined ? 'private_key_jwt' : 'client_secret_basic')
+  if (issuer !== undefined && givenMethod === undefined && options.privateKey === undefined) {
+    for (const name of ['keyId', 'signingAlgorithm', 'certificate'] as const) {
+      if (options[name] !== undefined) {
+        throw invalidArgument(name, `needs authMethod with issuer and a clientSecret (discovery would choose client_secret_basic or client_secret_post, which do not sign)`)
+      }
+    }
+  }
+  // The hook of issue 16's discovery: the assertions' aud is the issuer when it is known (draft-ietf-oauth-rfc7523bis).
+  const audience = issuer === undefined ? (tokenUrl as URL).href : String(options.issuer)
+  const { clientSecret, assertion } = resolveCredential(options, authMethod, audience)
   const basicEncoding = oneOf('basicEncoding', options.basicEncoding, ['form', 'raw'] as const)
   if (basicEncoding === 'raw' && clientId.includes(':')) {
     throw invalidArgument('clientId', "cannot contain ':' with basicEncoding 'raw' (Basic would split it)")
   }
+  const credentials: ClientCredentials = { clientId, clientSecret, authMethod, basicEncoding, ...(assertion !== undefined && { assertion }) }
+  // What discovery may check again later, copied now: the caller's object may change after construction.
+  const given = { clientSecret: options.clientSecret, signingAlgorithm: options.signingAlgorithm, keyId: options.keyId } as TokenClientOptions
+  const discovery: DiscoverySettings | undefined =
+    issuer === undefined
+      ? undefined
+      : {
+          issuer,
+          configured: audience,
+          allowInsecureHttp,
+          givenMethod,
+          credentialsFor: (method) =>
+            method === authMethod ? credentials : { ...credentials, authMethod: method, ...resolveCredential(given, method, audience) },
+        }
   const cache = options.cache ?? {}
   const retry = options.retry === false ? { ...DEFAULT_RETRY_POLICY, retries: 0 } : { ...DEFAULT_RETRY_POLICY, ...options.retry }
   if (options.dispatcher !== undefined && typeof options.dispatcher?.dispatch !== 'function') {
@@ -228,7 +286,8 @@ export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
 
   const resolved: ResolvedOptions = {
     tokenUrl,
-    credentials: { clientId, clientSecret, authMethod, basicEncoding, ...(assertion !== undefined && { assertion }) },
+    discovery,
+    credentials,
     defaultScope: normalizeScope(options.scope),
     defaultParams: normalizeParams(options),
     dispatcher: options.dispatcher,
@@ -262,6 +321,19 @@ export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
   return resolved
 }
 
+const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'client_secret_jwt'] as const
+
+/**
+ * The `issuer` option: a URL held to the `tokenUrl` rules (https unless loopback or
+ * `allowInsecureHttp`), and without a query (RFC 8414 §2). Kept as given, since the metadata's
+ * `issuer` must equal it exactly.
+ */
+function parseIssuer(value: unknown, allowInsecureHttp: boolean): URL {
+  const url = parseTokenUrl(value, allowInsecureHttp, 'issuer')
+  if (url.search !== '' || String(value).includes('?')) throw invalidArgument('issuer', 'must not have a query (RFC 8414 §2)')
+  return url
+}
+
 const HMAC_KEY_BYTES: Record<HmacSigningAlgorithm, number> = { HS256: 32, HS384: 48, HS512: 64 }
 
 /**
@@ -271,10 +343,8 @@ const HMAC_KEY_BYTES: Record<HmacSigningAlgorithm, number> = { HS256: 32, HS384:
 function resolveCredential(
   options: TokenClientOptions,
   authMethod: ClientCredentials['authMethod'],
-  tokenUrl: URL,
+  audience: string,
 ): Pick<ClientCredentials, 'clientSecret' | 'assertion'> {
-  // The hook of issue 16's discovery: the issuer will go here when it is known.
-  const audience = tokenUrl.href
   if (!isJwtAuthMethod(authMethod)) {
     for (const name of ['privateKey', 'keyId', 'signingAlgorithm', 'certificate'] as const) {
       if (options[name] !== undefined) {

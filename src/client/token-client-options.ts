@@ -26,7 +26,7 @@ export interface CacheOptions extends Partial<RefreshPolicy> {
 }
 
 /**
- * Options of {@link TokenClient}. `tokenUrl` and `clientId` are required, and the credential of the
+ * Options of {@link TokenClient}. `tokenUrl` (or `issuer`, to discover it) and `clientId` are required, and the credential of the
  * `authMethod`: `clientSecret` (the secret methods and `client_secret_jwt`) or `privateKey`
  * (`private_key_jwt`).
  *
@@ -41,9 +41,28 @@ export interface CacheOptions extends Partial<RefreshPolicy> {
 export interface TokenClientOptions extends ExtraParamsOptions {
   /**
    * The token endpoint. Must be https, except for loopback hosts or with `allowInsecureHttp`.
+   * Required, unless `issuer` is given instead (never both).
    * @example 'https://id.example.com/connect/token'
    */
-  tokenUrl: string | URL
+  tokenUrl?: string | URL | undefined
+  /**
+   * The authorization server's issuer identifier, to discover the token endpoint (and, without
+   * `authMethod`, the auth method) from its metadata instead of giving `tokenUrl` (never both). The
+   * metadata is looked for at the RFC 8414 location (`/.well-known/oauth-authorization-server`,
+   * inserted before the issuer's path), then the OpenID Discovery one (`<issuer>/.well-known/openid-configuration`),
+   * on the first `getToken()`; it is fetched once and kept for the client's life, and fetched again
+   * by the next call after a failure (`DISCOVERY_ERROR`). Its `issuer` must equal this one exactly,
+   * character for character, and its `token_endpoint` pass the `tokenUrl` rules; else no token
+   * request is sent. Without `authMethod`, the method is chosen from
+   * `token_endpoint_auth_methods_supported` (absent: `client_secret_basic`): `private_key_jwt` with a
+   * `privateKey`; with a `clientSecret`, `client_secret_basic`, else `client_secret_post`, else
+   * `client_secret_jwt`. A given `authMethod` the server does not list is a `DISCOVERY_ERROR`. The JWT
+   * methods' assertions have the issuer as `aud`. Must be https, except for loopback hosts or with
+   * `allowInsecureHttp`; no query.
+   * @default none
+   * @example 'https://login.example.com/tenant-a'
+   */
+  issuer?: string | URL | undefined
   /** The client id. @example 'orders-service' */
   clientId: string
   /**
@@ -57,7 +76,7 @@ export interface TokenClientOptions extends ExtraParamsOptions {
   clientSecret?: string
   /**
    * How the client authenticates: see docs/client-authentication.md.
-   * @default 'client_secret_basic'
+   * @default 'client_secret_basic'; with `issuer`, chosen from the server's metadata
    * @example 'client_secret_post' // id and secret in the form body
    * @example 'private_key_jwt' // a JWT signed with privateKey, new for every attempt
    */

@@ -1,9 +1,18 @@
 import { inspect } from 'node:util'
 import { Pool, type Dispatcher } from 'undici'
-import type { LazyAbortSignal } from '../abort/lazy-abort-controller.js'
+import { abortFailure } from '../abort/abort-failure.js'
+import { LazyAbortController, type LazyAbortSignal } from '../abort/lazy-abort-controller.js'
+import { raceAbort } from '../abort/race-abort.js'
 import type { TimeLimit } from '../abort/timed-abort.js'
 import { assertionBodyParams, signClientAssertion, type AssertionSigning } from '../auth/client-assertion.js'
-import { authenticationParts, basicAuthorization, invalidClientHint, type AuthParams } from '../auth/client-authentication.js'
+import { chooseAuthMethod } from '../auth/auth-method-choice.js'
+import {
+  authenticationParts,
+  basicAuthorization,
+  invalidClientHint,
+  type AuthParams,
+  type ClientCredentials,
+} from '../auth/client-authentication.js'
 import { formEncode } from '../auth/form-encoding.js'
 import { cacheKeyPrefix, tokenCacheKey } from '../cache/cache-key.js'
 import { scheduleToken } from '../cache/refresh-policy.js'
@@ -13,12 +22,14 @@ import { withRequestContext } from '../errors/request-context.js'
 import {
   AbortError,
   ClientClosedError,
+  DiscoveryError,
   OAuthError,
   TokenClientError,
 } from '../errors/token-client-error.js'
+import { fetchMetadata } from '../http/authorization-server-metadata.js'
 import { formTarget, postForm, type FormTarget } from '../http/post-form.js'
 import { givenScope, normalizeScope, type ScopeInput } from '../request/scope.js'
-import { normalizeParams, type ExtraParamsOptions } from '../request/token-params.js'
+import { normalizeParams, type ExtraParamsOptions, type NormalizedParams } from '../request/token-params.js'
 import { tokenRequestBody } from '../request/token-request-body.js'
 import { interpretTokenResponse } from '../response/token-response.js'
 import { withRetries } from '../retry/with-retries.js'
@@ -31,12 +42,17 @@ import type { GetTokenOptions, TokenClientOptions } from './token-client-options
 
 /** What {@link TokenClient.options} shows of a client: everything but the secret. */
 export interface TokenClientDescription {
-  /** The token endpoint. */
-  readonly tokenUrl: string
+  /** The `issuer` option, when the client discovers its token endpoint. */
+  readonly issuer?: string
+  /** The token endpoint; with `issuer`, absent until discovered. */
+  readonly tokenUrl?: string
   /** The client id. */
   readonly clientId: string
-  /** `client_secret_basic`, `client_secret_post`, `private_key_jwt` or `client_secret_jwt`. */
-  readonly authMethod: string
+  /**
+   * `client_secret_basic`, `client_secret_post`, `private_key_jwt` or `client_secret_jwt`; with
+   * `issuer`, a secret and no `authMethod`, absent until the metadata decided it.
+   */
+  readonly authMethod?: string
   /** Always `[redacted]`; absent with `private_key_jwt`, which has no secret. */
   readonly clientSecret?: string
   /** `private_key_jwt`: always `[redacted]`. */
@@ -67,8 +83,32 @@ interface TokenRequest {
   readonly scopes: readonly string[]
   /** The scopes space-joined: the granted scope when the server echoes none. */
   readonly requestedScope: string
-  /** The form-encoded body: `grant_type`, `scope`, the extra parameters, the authentication parameters. */
-  readonly body: string
+  readonly params: NormalizedParams
+  /**
+   * The form-encoded body: `grant_type`, `scope`, the extra parameters, the authentication parameters;
+   * `undefined` when prepared before discovery knew the method (then built per acquisition).
+   */
+  readonly body: string | undefined
+}
+
+/**
+ * Where and how token requests go: known at construction with `tokenUrl`, after discovery with
+ * `issuer`. Everything in it is worked out once.
+ */
+interface Endpoint {
+  readonly tokenUrl: URL
+  readonly credentials: ClientCredentials
+  readonly dispatcher: Dispatcher
+  /** Where the token URL is POSTed to. */
+  readonly target: FormTarget
+  /** What every request error names: the endpoint (origin and path, no query) and the client id. */
+  readonly errorContext: { readonly endpoint: string; readonly clientId: string }
+  /** The request headers, the same for every token request. */
+  readonly headers: Readonly<Record<string, string>>
+  /** The authentication parameters sent in the body (`client_secret_post`); none with Basic. */
+  readonly authParams: AuthParams
+  /** The JWT methods: what signs the assertion each attempt appends to the prepared body. */
+  readonly assertion: ClientCredentials['assertion']
 }
 
 /**
@@ -79,6 +119,9 @@ interface TokenRequest {
  * - Makes one request for any number of concurrent callers of the same scope.
  * - Retries transient failures (network, timeouts, 408, 429, 5xx) with backoff, honouring `Retry-After`.
  *
+ * - With `issuer` instead of `tokenUrl`, discovers the token endpoint and auth method from the
+ *   server's metadata (RFC 8414, then OpenID Discovery) on the first `getToken()`, once.
+ *
  * @example
  * const client = new TokenClient({ tokenUrl, clientId: 'svc', clientSecret: process.env.SECRET! })
  * const token = await client.getToken('api:read')
@@ -87,21 +130,20 @@ interface TokenRequest {
  */
 export class TokenClient {
   readonly #options: ResolvedOptions
-  readonly #dispatcher: Dispatcher
+  /** The token endpoint, once known: at construction with `tokenUrl`, after discovery with `issuer`. */
+  #endpoint: Endpoint | undefined
+  /** The discovery in flight, shared by every caller until it settles; a failed one is forgotten. */
+  #discovery: Promise<Endpoint> | undefined
+  /** Aborts a discovery in flight at `close()`: it is shared, so no one caller's signal may. */
+  readonly #discoveryAbort = new LazyAbortController()
+  /** The pools the client created (none with the caller's `dispatcher`): `close()` destroys them. */
+  readonly #ownedPools: Pool[] = []
+  /** With `issuer`: what the metadata is fetched through (the caller's dispatcher, or a pool for the issuer's origin). */
+  readonly #issuerDispatcher: Dispatcher | undefined
   readonly #keyPrefix: string
   readonly #cache: TokenCache<AccessToken, TokenRequest>
   /** The shared cache behind the process's own, when the client has one. */
   readonly #fleet: FleetCache | undefined
-  /** The request headers, the same for every token request: built once. */
-  readonly #headers: Readonly<Record<string, string>>
-  /** The authentication parameters sent in the body (`client_secret_post`); none with Basic. */
-  readonly #authParams: AuthParams
-  /** The JWT methods: what signs the assertion each attempt appends to the prepared body. */
-  readonly #assertion: AssertionSigning | undefined
-  /** Where the token URL is POSTed to, worked out once. */
-  readonly #target: FormTarget
-  /** What every request error names: the endpoint (origin and path, no query) and the client id. */
-  readonly #errorContext: { readonly endpoint: string; readonly clientId: string }
   /** Cleans server text of the secret in every form it travels in. */
   readonly #redact: (text: string) => string
   /**
@@ -114,15 +156,18 @@ export class TokenClient {
   /** @throws {TypeError} with code `ERR_INVALID_ARG_VALUE`, naming the option that is wrong. */
   constructor(options: TokenClientOptions) {
     this.#options = resolveOptions(options)
-    const { tokenUrl, credentials } = this.#options
-    // At most 16 connections (undici's Pool has no cap of its own): concurrent requests beyond them
-    // queue, so a cold start with thousands of scopes opens 16 sockets, not thousands. The limit is
-    // documented on the `dispatcher` option.
-    this.#dispatcher = this.#options.dispatcher ?? new Pool(tokenUrl.origin, { connections: 16, keepAliveTimeout: 30_000 })
-    this.#keyPrefix = cacheKeyPrefix(tokenUrl.href, credentials.clientId, credentials.authMethod, credentials.assertion?.thumbprint)
+    const { tokenUrl, discovery, credentials } = this.#options
+    if (tokenUrl !== undefined) {
+      this.#endpoint = endpointOf(tokenUrl, credentials, this.#options.dispatcher ?? this.#newPool(tokenUrl.origin), this.#options.userAgent)
+      this.#keyPrefix = cacheKeyPrefix(tokenUrl.href, credentials.clientId, credentials.authMethod, credentials.assertion?.thumbprint)
+    } else {
+      const { issuer, configured, givenMethod } = discovery as NonNullable<typeof discovery>
+      this.#issuerDispatcher = this.#options.dispatcher ?? this.#newPool(issuer.origin)
+      // Fixed for the client's life, as its metadata is: the issuer stands for the token URL it names.
+      const method = givenMethod ?? (credentials.authMethod === 'private_key_jwt' ? 'private_key_jwt' : 'discovered')
+      this.#keyPrefix = cacheKeyPrefix(`issuer ${configured}`, credentials.clientId, method, credentials.assertion?.thumbprint)
+    }
     countOpenClient(this.#keyPrefix)
-    this.#target = formTarget(tokenUrl)
-    this.#errorContext = { endpoint: `${tokenUrl.origin}${tokenUrl.pathname}`, clientId: credentials.clientId }
     const { clientId, clientSecret: secret } = credentials
     const secrets =
       secret === undefined
@@ -135,15 +180,6 @@ export class TokenClient {
             basicAuthorization(clientId, secret, 'raw').slice('Basic '.length),
           ]
     this.#redact = (text) => redact(text, secrets)
-    const auth = authenticationParts(credentials)
-    this.#authParams = auth.bodyParams
-    this.#assertion = credentials.assertion
-    this.#headers = Object.freeze({
-      accept: 'application/json',
-      'content-type': 'application/x-www-form-urlencoded',
-      'user-agent': this.#options.userAgent,
-      ...(auth.authorization !== undefined && { authorization: auth.authorization }),
-    })
     const { sharedCache, clock, maxEntries, refresh } = this.#options
     const fleet = (this.#fleet =
       sharedCache &&
@@ -173,12 +209,16 @@ export class TokenClient {
    * logger.info(client.options) // { tokenUrl: '...', clientId: 'svc', authMethod: 'client_secret_basic', clientSecret: '[redacted]' }
    */
   get options(): TokenClientDescription {
-    const { tokenUrl, credentials, sharedCache } = this.#options
+    const { discovery, sharedCache } = this.#options
+    const endpoint = this.#endpoint
+    const credentials = endpoint?.credentials ?? this.#options.credentials
     const signing = credentials.assertion
+    const methodKnown = endpoint !== undefined || discovery?.givenMethod !== undefined || credentials.authMethod === 'private_key_jwt'
     return {
-      tokenUrl: tokenUrl.href,
+      ...(discovery !== undefined && { issuer: discovery.configured }),
+      ...(endpoint !== undefined && { tokenUrl: endpoint.tokenUrl.href }),
       clientId: credentials.clientId,
-      authMethod: credentials.authMethod,
+      ...(methodKnown && { authMethod: credentials.authMethod }),
       ...(credentials.clientSecret !== undefined && { clientSecret: REDACTED }),
       ...(credentials.authMethod === 'private_key_jwt' && { privateKey: REDACTED }),
       ...(signing !== undefined && { signingAlgorithm: signing.algorithm }),
@@ -259,7 +299,8 @@ export class TokenClient {
     this.#closed = true
     countClosedClient(this.#keyPrefix)
     this.#cache.close(closedError)
-    if (this.#options.dispatcher === undefined) await this.#dispatcher.destroy()
+    this.#discoveryAbort.abort(closedError())
+    await Promise.all(this.#ownedPools.splice(0).map((pool) => pool.destroy()))
   }
 
   /** The same as {@link TokenClient.options}, so `JSON.stringify(client)` never shows the secret. */
@@ -296,56 +337,150 @@ export class TokenClient {
       extra === undefined
         ? this.#options.defaultParams
         : normalizeParams({ params: Object.fromEntries(this.#options.defaultParams) }, extra)
+    const endpoint = this.#endpoint
     return {
       key: tokenCacheKey(this.#keyPrefix, scopes, params),
       scopes,
       requestedScope: scopes.join(' '),
-      body: tokenRequestBody(scopes, params, this.#authParams),
+      params,
+      body: endpoint === undefined ? undefined : tokenRequestBody(scopes, params, endpoint.authParams),
     }
   }
 
   async #requestToken(request: TokenRequest, signal: LazyAbortSignal): Promise<CacheEntry<AccessToken>> {
     const { clock, retry } = this.#options
+    const endpoint = this.#endpoint ?? (await this.#discover(signal))
+    const body = request.body ?? tokenRequestBody(request.scopes, request.params, endpoint.authParams)
     try {
       return await withRetries(
-        (_attempt, attemptSignal, timeout) => this.#attempt(request, attemptSignal, timeout),
+        (_attempt, attemptSignal, timeout) => this.#attempt(endpoint, request, body, attemptSignal, timeout),
         retry,
         signal, // the cache's flight signal: it fires when nobody waits any more or close() is called
         clock,
       )
     } catch (error) {
       // Said once, where every caller of this request gets the error: which endpoint, which client.
-      throw withRequestContext(error, { ...this.#errorContext, hint: this.#hint(error) })
+      throw withRequestContext(error, { ...endpoint.errorContext, hint: this.#hint(error, endpoint.credentials) })
     }
   }
 
-  async #attempt(request: TokenRequest, signal: LazyAbortSignal, timeout: TimeLimit): Promise<CacheEntry<AccessToken>> {
-    const { tokenUrl, clock } = this.#options
+  /**
+   * The token endpoint from the issuer's metadata: one discovery for every concurrent caller, kept
+   * for the client's life once it succeeds, forgotten when it fails (the next call tries again).
+   * A caller whose flight is aborted stops waiting; the discovery goes on for the others.
+   */
+  #discover(signal: LazyAbortSignal): Promise<Endpoint> {
+    let flight = this.#discovery
+    if (flight === undefined) {
+      const { configured } = this.#options.discovery as NonNullable<ResolvedOptions['discovery']>
+      const clientId = this.#options.credentials.clientId
+      const started: Promise<Endpoint> = this.#runDiscovery().then(
+        (endpoint) => {
+          this.#endpoint = endpoint
+          // Their bodies wait for the method; prepared again, they are whole once more.
+          this.#requestsByScope.clear()
+          return endpoint
+        },
+        (error: unknown) => {
+          if (this.#discovery === started) this.#discovery = undefined
+          throw withRequestContext(error, { endpoint: configured, clientId })
+        },
+      )
+      // Its callers hear of a failure through raceAbort; one that no caller waits for any more is no unhandled rejection.
+      started.catch(() => {})
+      flight = this.#discovery = started
+    }
+    return signal.aborted ? Promise.reject(abortFailure(signal.reason)) : raceAbort(flight, signal.toAbortSignal(), abortFailure)
+  }
+
+  async #runDiscovery(): Promise<Endpoint> {
+    const options = this.#options
+    const discovery = options.discovery as NonNullable<ResolvedOptions['discovery']>
+    const metadata = await fetchMetadata(
+      this.#issuerDispatcher as Dispatcher,
+      discovery.issuer,
+      discovery.configured,
+      {
+        timeoutMs: options.retry.attemptTimeoutMs,
+        maxResponseBytes: options.maxResponseBytes,
+        allowInsecureHttp: discovery.allowInsecureHttp,
+        userAgent: options.userAgent,
+      },
+      this.#discoveryAbort,
+    )
+    const choice = chooseAuthMethod(metadata.authMethods, {
+      given: discovery.givenMethod,
+      hasPrivateKey: options.credentials.authMethod === 'private_key_jwt',
+    })
+    if ('refused' in choice) throw new DiscoveryError({ issuer: discovery.configured, status: 200, reason: choice.refused })
+    let credentials: ClientCredentials
+    try {
+      credentials = discovery.credentialsFor(choice.method)
+    } catch (error) {
+      throw new DiscoveryError({ issuer: discovery.configured, status: 200, reason: `${choice.method}, the method chosen, cannot use the credential: ${(error as Error).message}`, cause: error })
+    }
+    if (this.#closed) throw new ClientClosedError()
+    const { tokenUrl } = metadata
+    let dispatcher = options.dispatcher
+    if (dispatcher === undefined) {
+      // The client's pools are per origin: the issuer's serves the token endpoint when they share one.
+      const issuerPool = this.#issuerDispatcher as Pool
+      if (tokenUrl.origin === discovery.issuer.origin) {
+        dispatcher = issuerPool
+      } else {
+        dispatcher = this.#newPool(tokenUrl.origin)
+        this.#ownedPools.splice(this.#ownedPools.indexOf(issuerPool), 1)
+        issuerPool.close().catch(() => {})
+      }
+    }
+    return endpointOf(tokenUrl, credentials, dispatcher, options.userAgent)
+  }
+
+  /**
+   * A pool the client owns, for one origin. At most 16 connections (undici's Pool has no cap of its
+   * own): concurrent requests beyond them queue, so a cold start with thousands of scopes opens 16
+   * sockets, not thousands. The limit is documented on the `dispatcher` option.
+   */
+  #newPool(origin: string): Pool {
+    const pool = new Pool(origin, { connections: 16, keepAliveTimeout: 30_000 })
+    this.#ownedPools.push(pool)
+    return pool
+  }
+
+  async #attempt(
+    endpoint: Endpoint,
+    request: TokenRequest,
+    preparedBody: string,
+    signal: LazyAbortSignal,
+    timeout: TimeLimit,
+  ): Promise<CacheEntry<AccessToken>> {
+    const { clock } = this.#options
     const sentAt = clock.now()
     // The secret methods send the body prepared once; the JWT methods add an assertion made for this
     // attempt alone (a new jti each time, so a server that refuses replays takes a retry too).
-    let body = request.body
+    let body = preparedBody
     let redactAttempt = this.#redact
     let assertion: string | undefined
-    if (this.#assertion !== undefined) {
+    const signing: AssertionSigning | undefined = endpoint.assertion
+    if (signing !== undefined) {
       // The constructor refused a clock whose wallNow() is not a time; one that breaks later is not
       // trusted with iat and exp: the system clock signs instead.
       const wall = clock.wallNow?.() ?? Date.now()
-      const signed = await signClientAssertion(this.#errorContext.clientId, this.#assertion, Number.isFinite(wall) && wall > 0 ? wall : Date.now())
+      const signed = await signClientAssertion(endpoint.errorContext.clientId, signing, Number.isFinite(wall) && wall > 0 ? wall : Date.now())
       assertion = signed
       body = `${body}&${assertionBodyParams(signed)}`
       redactAttempt = (text) => this.#redact(text).replaceAll(signed, REDACTED)
     }
     const response = await postForm(
-      this.#dispatcher,
-      this.#target,
-      this.#headers,
+      endpoint.dispatcher,
+      endpoint.target,
+      endpoint.headers,
       body,
       { timeout, maxResponseBytes: this.#options.maxResponseBytes },
       signal,
     )
     const token = interpretTokenResponse(response, {
-        url: tokenUrl,
+        url: endpoint.tokenUrl,
         requestedScope: request.requestedScope,
         now: clock.wallNow?.() ?? clock.now(),
         defaultLifetimeMs: this.#options.defaultLifetimeMs,
@@ -363,9 +498,29 @@ export class TokenClient {
   }
 
   /** What to check when the server refused the client's credentials, if the client can tell. */
-  #hint(error: unknown): string | undefined {
+  #hint(error: unknown, credentials: ClientCredentials): string | undefined {
     if (!(error instanceof OAuthError) || error.error !== 'invalid_client') return undefined
-    return invalidClientHint(this.#options.credentials, error.status, error.retryAfterMs)
+    return invalidClientHint(credentials, error.status, error.retryAfterMs)
+  }
+}
+
+/** The {@link Endpoint} of a token URL and the credentials that authenticate there. */
+function endpointOf(tokenUrl: URL, credentials: ClientCredentials, dispatcher: Dispatcher, userAgent: string): Endpoint {
+  const auth = authenticationParts(credentials)
+  return {
+    tokenUrl,
+    credentials,
+    dispatcher,
+    target: formTarget(tokenUrl),
+    errorContext: { endpoint: `${tokenUrl.origin}${tokenUrl.pathname}`, clientId: credentials.clientId },
+    headers: Object.freeze({
+      accept: 'application/json',
+      'content-type': 'application/x-www-form-urlencoded',
+      'user-agent': userAgent,
+      ...(auth.authorization !== undefined && { authorization: auth.authorization }),
+    }),
+    authParams: auth.bodyParams,
+    assertion: credentials.assertion,
   }
 }
 

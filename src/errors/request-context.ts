@@ -33,7 +33,12 @@ export function withRequestContext(error: unknown, context: RequestContext): unk
   if (!isTokenClientError(error) || error.endpoint !== undefined) return error
   // The deadline's cause is the last attempt's failure: it reads the same way.
   if (error.code === 'TIMEOUT') withRequestContext(error.cause, { endpoint: context.endpoint, clientId: context.clientId })
-  const message = describe(error, `token endpoint ${context.endpoint} (client ${printableText(context.clientId, 100)})`)
+  const client = `(client ${printableText(context.clientId, 100)})`
+  // A discovery error comes before any token endpoint is known: its message names the issuer instead.
+  const message =
+    error.code === 'DISCOVERY_ERROR'
+      ? `${error.message} ${client}`
+      : describe(error, `token endpoint ${context.endpoint} ${client}`)
   if (message === undefined) return error
   error.endpoint = context.endpoint
   error.clientId = context.clientId

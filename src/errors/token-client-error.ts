@@ -20,6 +20,8 @@ const brand = Symbol.for('oauth2-client-credentials.TokenClientError')
  *   attempt's failure is the `cause`.
  * - `ABORTED`: the caller's `AbortSignal` fired.
  * - `CLIENT_CLOSED`: `close()` was called.
+ * - `DISCOVERY_ERROR`: with `issuer`, the authorization server metadata could not be used (not found,
+ *   another `issuer`, no usable `token_endpoint`, no auth method that fits); no token request was sent.
  *
  * @example
  * if (isTokenClientError(error)) {
@@ -42,6 +44,7 @@ export type TokenClientErrorCode =
   | 'TIMEOUT'
   | 'ABORTED'
   | 'CLIENT_CLOSED'
+  | 'DISCOVERY_ERROR'
 
 /**
  * Options every {@link TokenClientError} accepts.
@@ -373,6 +376,48 @@ export class ClientClosedError extends TokenClientError {
   }
 }
 
+/** Fields of a {@link DiscoveryError}. */
+export interface DiscoveryErrorFields {
+  /** The configured issuer. */
+  issuer: string
+  /** What is wrong, in a few words, such as `metadata issuer is 'https://other.example' instead`. */
+  reason: string
+  /** The HTTP status of the last metadata response, when there was one. */
+  status?: number | undefined
+  /** The underlying error, if any (a `TransportError`, a `TimeoutError`). */
+  cause?: unknown
+}
+
+/**
+ * With the `issuer` option: the authorization server metadata (RFC 8414, OpenID Discovery) could not
+ * be used, so no token request was sent. Not cached: the next `getToken()` fetches the metadata again.
+ * Not retried within one call (a wrong `issuer` or a missing method stays wrong).
+ *
+ * @example
+ * if (error instanceof DiscoveryError) console.error(`check the issuer ${error.issuer}: ${error.reason}`)
+ */
+export class DiscoveryError extends TokenClientError {
+  readonly code = 'DISCOVERY_ERROR' as const
+  /** The configured issuer. */
+  readonly issuer: string
+  /** What is wrong, in a few words; never a part of a response body. */
+  readonly reason: string
+  /** The HTTP status of the last metadata response, when there was one. */
+  readonly status: number | undefined
+
+  constructor(fields: DiscoveryErrorFields) {
+    super(`discovery of issuer ${printableText(fields.issuer, 300)} failed: ${fields.reason}`, 'cause' in fields ? { cause: fields.cause } : {})
+    this.issuer = fields.issuer
+    this.reason = fields.reason
+    this.status = fields.status
+  }
+
+  /** `instanceof DiscoveryError` holds for a `DISCOVERY_ERROR` error, also one created by another copy of the package. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasInstance(this, DiscoveryError, value, 'DISCOVERY_ERROR')
+  }
+}
+
 /**
  * Every concrete {@link TokenClientError}: what `isTokenClientError` narrows to, so that
  * `switch (error.code)` narrows further to the class with that code and its fields.
@@ -388,3 +433,4 @@ export type AnyTokenClientError =
   | TimeoutError
   | AbortError
   | ClientClosedError
+  | DiscoveryError

@@ -203,7 +203,9 @@ export function transportFailure(error: unknown): TransportFailure {
 /**
  * Whether a failed attempt may succeed if sent again: transient network failures (see
  * {@link TransportError.transient}), attempt timeouts and the {@link TRANSIENT_STATUSES} are; OAuth
- * errors, invalid responses, redirects, untrusted certificates, aborts and the deadline are not.
+ * errors, invalid responses, redirects, untrusted certificates, aborts and the deadline are not,
+ * nor a `DISCOVERY_ERROR`: discovery runs before the retried token request, and a failed one is
+ * tried again by the next `getToken()`, not within the call.
  */
 export function isTransient(error: unknown): boolean {
   if (error instanceof TransportError) return error.transient

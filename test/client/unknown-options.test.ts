@@ -49,7 +49,7 @@ test('TokenClient refuses unknown options at every level, suggesting the one mea
     [{ maxEntries: 5 }, 'maxEntries is not a TokenClient option; did you mean cache.maxEntries?'],
     [{ attemptTimeoutMs: 5 }, 'attemptTimeoutMs is not a TokenClient option; did you mean retry.attemptTimeoutMs?'],
     // Nothing close: the options are listed.
-    [{ frobnicate: true }, /^frobnicate is not a TokenClient option; the options are tokenUrl, clientId, clientSecret, .*, clock$/],
+    [{ frobnicate: true }, /^frobnicate is not a TokenClient option; the options are tokenUrl, issuer, clientId, clientSecret, .*, clock$/],
     [{ cache: { zzz: 1 } }, 'cache.zzz is not a TokenClient option; the options are maxEntries, defaultLifetimeMs, expiryBufferMs, refreshRatio, refreshJitter'],
     // A key that is not a name is quoted; the value is never shown.
     [{ 'odd key\n': 1 }, /^"odd key\\n" is not a TokenClient option/],

@@ -42,8 +42,9 @@ new TokenClient(full)
 new TokenClient({ ...required, retry: false })
 
 // Refused: missing required options.
-// @ts-expect-error tokenUrl is required
-new TokenClient({ clientId: 'svc', clientSecret: 's' })
+// tokenUrl or issuer (one of them, never both) is required at run time (a TypeError), not by the
+// type, which keeps both optional so that a `TokenClientOptions` value can carry either.
+new TokenClient({ issuer: 'https://id.example.com', clientId: 'svc', clientSecret: 's' })
 // @ts-expect-error clientId is required
 new TokenClient({ tokenUrl: 'https://id.example.com/token', clientSecret: 's' })
 // clientSecret is required at run time by the secret methods (a TypeError), not by the type, which
