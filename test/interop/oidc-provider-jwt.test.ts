@@ -2,9 +2,8 @@
 // TokenClient gets client-credentials tokens from oidc-provider 9 with `private_key_jwt` (ES256, RS256,
 // PS256 and EdDSA, the key given as a PEM, a JWK and a KeyObject) and `client_secret_jwt` (HS256).
 //
-// The provider is configured as in oidc-provider.test.ts (clientCredentials on, clients with
-// `grant_types: ['client_credentials']`, `response_types: []`, `redirect_uris: []`, the shared
-// in-memory adapter, a generated signing jwks). The `private_key_jwt` clients register `jwks`
+// The provider starts as in oidc-provider.test.ts (test/helpers/oidc-provider.ts; clients with
+// `grant_types: ['client_credentials']`, `response_types: []`, `redirect_uris: []`). The `private_key_jwt` clients register `jwks`
 // (public JWKs); the `client_secret_jwt` client a 43-character secret (32 random bytes, base64url),
 // enough for HS256, whose key is the secret's bytes.
 //
@@ -22,14 +21,10 @@
 // `error_detail`, which the tests read from the `grant.error` event.
 import assert from 'node:assert/strict'
 import { generateKeyPairSync, randomBytes, type JsonWebKey, type KeyObject } from 'node:crypto'
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { after, before, describe, test } from 'node:test'
 import { decodeJwt, decodeProtectedHeader, SignJWT, type JWTPayload, type ProtectedHeaderParameters } from 'jose'
-// @ts-expect-error -- oidc-provider ships no type declarations (and @types/oidc-provider is not installed); narrowed below.
-import { Provider as UntypedProvider } from 'oidc-provider'
 import { OAuthError, TokenClient, type TokenClientOptions } from '../../src/index.js'
-import { memoryAdapter } from '../../scripts/bench/subjects/servers/oidc-memory-adapter.js'
+import { startOidcProvider, type OidcProvider, type RunningOidcProvider } from '../helpers/oidc-provider.js'
 
 const SCOPE = 'api:read'
 const TOKEN_TTL = 600
@@ -37,31 +32,6 @@ const TIMEOUT = { timeout: 10_000 }
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
 /** 32 random bytes, base64url: 43 characters, all VSCHAR; as the HS256 key, 43 bytes (>= 32). */
 const JWT_SECRET = randomBytes(32).toString('base64url')
-
-// ---- The few parts of oidc-provider (and Koa) these tests use -------------------------------------
-// (oidc-provider.test.ts narrows the same way; its interfaces are not exported, and a test file
-// cannot be imported without running its tests.)
-
-interface KoaContext {
-  readonly path: string
-  readonly status: number
-  get(header: string): string
-  readonly oidc?: { readonly params?: Record<string, unknown>; readonly client?: { readonly clientId: string } }
-}
-
-interface OidcError extends Error {
-  readonly error?: string
-  readonly error_detail?: string
-}
-
-interface OidcProvider {
-  callback(): (req: IncomingMessage, res: ServerResponse) => void
-  use(middleware: (ctx: KoaContext, next: () => Promise<void>) => Promise<void>): void
-  on(event: 'server_error' | 'grant.error', listener: (ctx: KoaContext, error: OidcError) => void): void
-  readonly ClientCredentials: { find(value: string): Promise<{ clientId: string; scope?: string; kind: string } | undefined> }
-}
-
-const Provider = UntypedProvider as new (issuer: string, configuration: Record<string, unknown>) => OidcProvider
 
 // ---- Keys and clients -------------------------------------------------------------------------------
 
@@ -124,73 +94,61 @@ interface SeenRequest {
   readonly detail: string | undefined
 }
 
-let http: Server
+let oidc: RunningOidcProvider
 let provider: OidcProvider
 let issuer: string
 let tokenUrl: string
 const seen: SeenRequest[] = []
 const details = new WeakMap<object, string>()
-const serverErrors: Error[] = []
 const clients: TokenClient[] = []
 
 before(async () => {
-  http = createServer()
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject)
-    http.listen(0, '127.0.0.1', () => resolve())
-  })
-  issuer = `http://127.0.0.1:${(http.address() as AddressInfo).port}`
-  // RS256: the default id_token_signed_response_alg of every client wants a provider key for it.
-  const signingKey = { ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }), kid: 'interop', alg: 'RS256', use: 'sig' }
-
   const registration = { grant_types: ['client_credentials'], response_types: [], redirect_uris: [], scope: SCOPE }
-  provider = new Provider(issuer, {
-    clients: [
-      ...KEY_CASES.map((key) => ({
-        ...registration,
-        client_id: key.clientId,
-        token_endpoint_auth_method: 'private_key_jwt',
-        jwks: { keys: [key.publicJwk] },
-      })),
-      { ...registration, client_id: 'csjwt-hs256', client_secret: JWT_SECRET, token_endpoint_auth_method: 'client_secret_jwt' },
-    ],
-    features: { clientCredentials: { enabled: true }, devInteractions: { enabled: false } },
-    scopes: [SCOPE, 'api:write'],
-    ttl: { ClientCredentials: TOKEN_TTL },
-    jwks: { keys: [signingKey] },
-    adapter: memoryAdapter(),
-  })
-  provider.on('server_error', (_ctx, error) => serverErrors.push(error))
-  provider.on('grant.error', (ctx, error) => {
-    if (error.error_detail !== undefined) details.set(ctx, error.error_detail)
-  })
-  provider.use(async (ctx, next) => {
-    await next()
-    if (ctx.path !== '/token') return
-    const params = ctx.oidc?.params ?? {}
-    const assertion = typeof params['client_assertion'] === 'string' ? params['client_assertion'] : undefined
-    seen.push({
-      status: ctx.status,
-      clientId: params['client_id'],
-      authorization: ctx.get('authorization'),
-      assertionType: params['client_assertion_type'],
-      assertion,
-      header: assertion === undefined ? undefined : decodeProtectedHeader(assertion),
-      claims: assertion === undefined ? undefined : decodeJwt(assertion),
-      detail: details.get(ctx),
-    })
-  })
-  http.on('request', provider.callback())
-  tokenUrl = `${issuer}/token`
+  oidc = await startOidcProvider(
+    {
+      clients: [
+        ...KEY_CASES.map((key) => ({
+          ...registration,
+          client_id: key.clientId,
+          token_endpoint_auth_method: 'private_key_jwt',
+          jwks: { keys: [key.publicJwk] },
+        })),
+        { ...registration, client_id: 'csjwt-hs256', client_secret: JWT_SECRET, token_endpoint_auth_method: 'client_secret_jwt' },
+      ],
+      scopes: [SCOPE, 'api:write'],
+      ttl: { ClientCredentials: TOKEN_TTL },
+    },
+    (configured) => {
+      configured.on('grant.error', (ctx, error) => {
+        if (error.error_detail !== undefined) details.set(ctx, error.error_detail)
+      })
+      configured.use(async (ctx, next) => {
+        await next()
+        if (ctx.path !== '/token') return
+        const params = ctx.oidc?.params ?? {}
+        const assertion = typeof params['client_assertion'] === 'string' ? params['client_assertion'] : undefined
+        seen.push({
+          status: ctx.status,
+          clientId: params['client_id'],
+          authorization: ctx.get('authorization'),
+          assertionType: params['client_assertion_type'],
+          assertion,
+          header: assertion === undefined ? undefined : decodeProtectedHeader(assertion),
+          claims: assertion === undefined ? undefined : decodeJwt(assertion),
+          detail: details.get(ctx),
+        })
+      })
+    },
+  )
+  provider = oidc.provider
+  issuer = oidc.issuer
+  tokenUrl = oidc.tokenUrl
 })
 
 after(async () => {
   await Promise.all(clients.map((client) => client.close()))
-  await new Promise<void>((resolve, reject) => {
-    http.close((error) => (error ? reject(error) : resolve()))
-    http.closeAllConnections()
-  })
-  assert.deepEqual(serverErrors, [], 'oidc-provider reported no server_error')
+  await oidc.close()
+  assert.deepEqual(oidc.serverErrors, [], 'oidc-provider reported no server_error')
 })
 
 function tokenClient(options: Omit<TokenClientOptions, 'tokenUrl' | 'retry'>): TokenClient {

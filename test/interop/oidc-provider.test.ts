@@ -15,15 +15,10 @@
 // oidc-provider 9 still warns "Unsupported runtime" on import under Node 20 (it wants Node 22 LTS);
 // that one cannot be configured away.
 import assert from 'node:assert/strict'
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { after, before, test } from 'node:test'
-import { exportJWK, generateKeyPair } from 'jose'
-// @ts-expect-error -- oidc-provider ships no type declarations (and @types/oidc-provider is not installed); narrowed below.
-import { Provider as UntypedProvider } from 'oidc-provider'
 import { OAuthError, TokenClient, type AuthMethod } from '../../src/index.js'
 import { RESERVED_SECRET } from '../helpers/secrets.js'
-import { memoryAdapter } from '../../scripts/bench/subjects/servers/oidc-memory-adapter.js'
+import { startOidcProvider, type OidcProvider, type RunningOidcProvider } from '../helpers/oidc-provider.js'
 
 /** `:` `%` space `+` `&` `=` `/`: each changes under form-encoding, and `% ` is not a valid escape. */
 const SECRET = RESERVED_SECRET
@@ -33,32 +28,6 @@ const SECRET_FORM_ENCODED = 's3cr%3Aet%25+%2B%26%3D%2Fx'
 const UMLAUT_SECRET = `${SECRET}ü`
 const TOKEN_TTL = 600
 const TIMEOUT = { timeout: 5_000 }
-
-// ---- The few parts of oidc-provider (and Koa) these tests use -------------------------------------
-
-interface KoaContext {
-  readonly path: string
-  readonly status: number
-  get(header: string): string
-  /** Set by oidc-provider on its routes. */
-  readonly oidc?: { readonly params?: Record<string, unknown> }
-}
-
-interface ClientCredentialsToken {
-  readonly clientId: string
-  readonly scope?: string
-  readonly kind: string
-}
-
-interface OidcProvider {
-  callback(): (req: IncomingMessage, res: ServerResponse) => void
-  use(middleware: (ctx: KoaContext, next: () => Promise<void>) => Promise<void>): void
-  on(event: 'server_error', listener: (ctx: unknown, error: Error) => void): void
-  readonly ClientCredentials: { find(value: string): Promise<ClientCredentialsToken | undefined> }
-}
-
-const Provider = UntypedProvider as new (issuer: string, configuration: Record<string, unknown>) => OidcProvider
-
 
 // ---- The provider -----------------------------------------------------------------------------------
 
@@ -71,24 +40,13 @@ interface SeenRequest {
   readonly bodySecret: boolean
 }
 
-let http: Server
+let oidc: RunningOidcProvider
 let provider: OidcProvider
 let tokenUrl: string
 const seen: SeenRequest[] = []
-const serverErrors: Error[] = []
 const clients: TokenClient[] = []
 
 before(async () => {
-  http = createServer()
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject)
-    http.listen(0, '127.0.0.1', () => resolve())
-  })
-  // The issuer must be the URL the provider is reached at, so it is known only once listening.
-  const issuer = `http://127.0.0.1:${(http.address() as AddressInfo).port}`
-  const { privateKey } = await generateKeyPair('RS256', { extractable: true })
-  const signingKey = { ...(await exportJWK(privateKey)), kid: 'interop', alg: 'RS256', use: 'sig' }
-
   const client = (clientId: string, secret: string, authMethod: AuthMethod) => ({
     client_id: clientId,
     client_secret: secret,
@@ -98,41 +56,37 @@ before(async () => {
     redirect_uris: [],
     scope: 'api:read',
   })
-  provider = new Provider(issuer, {
-    clients: [
-      client('svc-basic', SECRET, 'client_secret_basic'),
-      client('svc-post', SECRET, 'client_secret_post'),
-      client('umlaut-basic', UMLAUT_SECRET, 'client_secret_basic'),
-      client('umlaut-post', UMLAUT_SECRET, 'client_secret_post'),
-    ],
-    features: { clientCredentials: { enabled: true }, devInteractions: { enabled: false } },
-    scopes: ['api:read', 'api:write'],
-    ttl: { ClientCredentials: TOKEN_TTL },
-    jwks: { keys: [signingKey] },
-    adapter: memoryAdapter(),
-  })
-  provider.on('server_error', (_ctx, error) => serverErrors.push(error))
-  provider.use(async (ctx, next) => {
-    await next()
-    if (ctx.path !== '/token') return
-    const authorization = ctx.get('authorization')
-    seen.push({
-      status: ctx.status,
-      basic: /^basic /i.test(authorization) ? Buffer.from(authorization.slice(6), 'base64').toString('utf8') : undefined,
-      bodySecret: ctx.oidc?.params?.['client_secret'] !== undefined,
-    })
-  })
-  http.on('request', provider.callback())
-  tokenUrl = `${issuer}/token`
+  oidc = await startOidcProvider(
+    {
+      clients: [
+        client('svc-basic', SECRET, 'client_secret_basic'),
+        client('svc-post', SECRET, 'client_secret_post'),
+        client('umlaut-basic', UMLAUT_SECRET, 'client_secret_basic'),
+        client('umlaut-post', UMLAUT_SECRET, 'client_secret_post'),
+      ],
+      scopes: ['api:read', 'api:write'],
+      ttl: { ClientCredentials: TOKEN_TTL },
+    },
+    (configured) =>
+      configured.use(async (ctx, next) => {
+        await next()
+        if (ctx.path !== '/token') return
+        const authorization = ctx.get('authorization')
+        seen.push({
+          status: ctx.status,
+          basic: /^basic /i.test(authorization) ? Buffer.from(authorization.slice(6), 'base64').toString('utf8') : undefined,
+          bodySecret: ctx.oidc?.params?.['client_secret'] !== undefined,
+        })
+      }),
+  )
+  provider = oidc.provider
+  tokenUrl = oidc.tokenUrl
 })
 
 after(async () => {
   await Promise.all(clients.map((client) => client.close()))
-  await new Promise<void>((resolve, reject) => {
-    http.close((error) => (error ? reject(error) : resolve()))
-    http.closeAllConnections()
-  })
-  assert.deepEqual(serverErrors, [], 'oidc-provider reported no server_error')
+  await oidc.close()
+  assert.deepEqual(oidc.serverErrors, [], 'oidc-provider reported no server_error')
 })
 
 function tokenClient(clientId: string, clientSecret: string, authMethod: AuthMethod): TokenClient {
