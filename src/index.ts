@@ -19,7 +19,7 @@
  * @module oauth2-client-credentials
  */
 export { TokenClient } from './client/token-client.js'
-export type { TokenClientDescription } from './client/token-client.js'
+export type { TokenClientDescription, CertificateAgentOptions } from './client/token-client.js'
 export type { TokenClientOptions, GetTokenOptions, CacheOptions } from './client/token-client-options.js'
 export type {
   AsymmetricSigningAlgorithm,
@@ -31,6 +31,7 @@ export { AccessToken } from './response/access-token.js'
 export { MANY_CLIENTS_WARNING } from './client/client-census.js'
 export type { AccessTokenRecord } from './response/access-token.js'
 export type { AuthMethod, BasicEncoding } from './auth/client-authentication.js'
+export type { TlsClientOptions } from './auth/tls-identity.js'
 export type { ScopeInput } from './request/scope.js'
 export type { ExtraParamsOptions, TokenParams } from './request/token-params.js'
 export type { RetryOptions, RetryEvent } from './retry/retry-policy.js'

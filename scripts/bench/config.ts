@@ -12,6 +12,14 @@ export const memoryScope = (index: number): string => `scope:${index}`
 /** The client of section 3b, `private_key_jwt` with an ES256 key (its public JWK registered under {@link JWT_KEY_ID}). */
 export const JWT_CLIENT_ID = 'bench-jwt'
 export const JWT_KEY_ID = 'bench-es256'
+/**
+ * Section 3c's client lifetime: `expires_in` of its server (seconds), short enough that a token is
+ * refreshed ahead and runs out within seconds, and the scopes beyond {@link SCOPE} its client asks for.
+ */
+export const DISCOVERY_TOKEN_LIFETIME = 4
+export const DISCOVERY_SCOPES = ['discovery:1', 'discovery:2', 'discovery:3', 'discovery:4'] as const
+/** Section 3c's client lifetime: cached calls after its forced tokens (none should reach the server). */
+export const DISCOVERY_CACHED_CALLS = 100
 /** `expires_in` of every server, in seconds: long enough that nothing expires during a run. */
 export const TOKEN_LIFETIME = 3600
 
@@ -38,6 +46,13 @@ export interface Settings {
   readonly freshWarmup: number
   readonly freshRewarm: number
   readonly freshUnrecordedRotations: number
+  /**
+   * Discovery (section 3c): forced tokens over one client's lifetime (at least 200), and new clients
+   * of each kind (`issuer`, `tokenUrl`) whose first getToken is timed, after unrecorded ones of each.
+   */
+  readonly discoveryTokens: number
+  readonly discoveryFirstClients: number
+  readonly discoveryFirstWarmup: number
   /** Cold stampede: the concurrencies, and rounds of each (a new client each round). */
   readonly stampedeSizes: readonly number[]
   readonly stampedeRounds: Readonly<Record<number, number>>
@@ -86,6 +101,9 @@ export function settings(quick: boolean): Settings {
         freshWarmup: 100,
         freshRewarm: 50,
         freshUnrecordedRotations: 0,
+        discoveryTokens: 200,
+        discoveryFirstClients: 100,
+        discoveryFirstWarmup: 20,
         stampedeSizes: [100, 10_000],
         stampedeRounds: { 100: 3, 10_000: 1 },
         memoryRounds: 1,
@@ -119,6 +137,9 @@ export function settings(quick: boolean): Settings {
         freshWarmup: 1_000,
         freshRewarm: 200,
         freshUnrecordedRotations: 2,
+        discoveryTokens: 1_000,
+        discoveryFirstClients: 400,
+        discoveryFirstWarmup: 50,
         stampedeSizes: [100, 10_000],
         stampedeRounds: { 100: 5, 10_000: 3 },
         memoryRounds: 3,

@@ -5,6 +5,7 @@ import type { FleetDriver, StoreCounts } from '../fleet/fleet.js'
 import type { Settings } from './config.js'
 import type { Outcome } from './lib/child.js'
 import type { Machine } from './lib/machine.js'
+import type { DiscoveryFreshOutcomes, DiscoveryPhaseId } from './sections/discovery.js'
 import type { JwtSubjectId } from './sections/jwt.js'
 import type { ClientId } from './subjects/clients.js'
 import type { ServerKind } from './subjects/servers.js'
@@ -17,6 +18,48 @@ export interface CallResult {
   readonly callsPerRound: number
   /** Token requests the server saw per measured call. */
   readonly requestsPerCall: number
+}
+
+/** Section 3c, part 1: one phase of the client's lifetime, as the server counted it. */
+export interface DiscoveryPhase {
+  readonly phase: DiscoveryPhaseId
+  /** getToken calls in the phase. */
+  readonly calls: number
+  readonly tokenRequests: number
+  /** GETs of either metadata location. */
+  readonly metadataRequests: number
+}
+
+/** Section 3c, part 1: one client with `issuer`, from construction to `close()`. */
+export interface DiscoveryLifetimeResult {
+  /** `expires_in` of the server, seconds. */
+  readonly tokenLifetime: number
+  readonly phases: readonly DiscoveryPhase[]
+  /** Over the whole lifetime, by location: RFC 8414's, then OpenID Discovery's (asked only if the first does not answer 200). */
+  readonly rfc8414Requests: number
+  readonly openidRequests: number
+  readonly ms: number
+}
+
+/** Section 3c, part 3: the first getToken of new clients, the two kinds alternating (ABBA) in one process. */
+export interface DiscoveryFirstResult {
+  /** Recorded clients of each kind; `issuerNs[i]` and `tokenUrlNs[i]` were made next to each other. */
+  readonly clients: number
+  readonly issuerNs: readonly number[]
+  readonly tokenUrlNs: readonly number[]
+  /** What the server saw during the recorded clients (both kinds). */
+  readonly metadataRequests: number
+  readonly tokenRequests: number
+}
+
+/** Section 3c, discovery: each part's outcome, so that one failing leaves the others. */
+export interface DiscoveryResults {
+  readonly lifetime?: Outcome<DiscoveryLifetimeResult>
+  /** Part 2, fresh acquisition: by subject, as section 3b. */
+  readonly fresh?: DiscoveryFreshOutcomes
+  /** Part 2: metadata GETs the server saw over all its batches, and the processes with `issuer` (one client each). */
+  readonly freshMetadata?: { readonly requests: number; readonly issuerClients: number }
+  readonly first?: Outcome<DiscoveryFirstResult>
 }
 
 /** Section 2: one stampede of concurrent calls on a new client. */
@@ -202,6 +245,8 @@ export interface Results {
   readonly fresh: Partial<Record<ClientId, Outcome<CallResult>>>
   /** Section 3b, fresh acquisition with private_key_jwt: by subject. Missing in results saved before it existed. */
   readonly jwt: Partial<Record<JwtSubjectId, Outcome<CallResult>>>
+  /** Section 3c, discovery with `issuer`: by part. Missing in results saved before it existed. */
+  readonly discovery: DiscoveryResults
   readonly stampede: Partial<Record<ClientId, Outcome<StampedeResult>>>
   readonly memory: Partial<Record<ClientId, Outcome<readonly MemoryRound[]>>>
   readonly servers: Partial<Record<ServerKind, Outcome<readonly LoadRound[]>>>
@@ -211,5 +256,5 @@ export interface Results {
 }
 
 /** The sections, as `--only` names them and {@link Results} keys their outcomes, in the order they run and are reported. */
-export const SECTION_IDS = ['cached', 'stampede', 'fresh', 'jwt', 'memory', 'servers', 'fleet'] as const
+export const SECTION_IDS = ['cached', 'stampede', 'fresh', 'jwt', 'discovery', 'memory', 'servers', 'fleet'] as const
 export type SectionId = (typeof SECTION_IDS)[number]

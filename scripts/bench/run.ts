@@ -9,6 +9,7 @@
 //   npm run bench -- --json results.json
 //   npm run bench -- --from-json results.json --write     re-render the docs from saved results
 //   npm run bench -- --only jwt        section 3b alone (fresh tokens with private_key_jwt, ES256)
+//   npm run bench -- --only discovery  section 3c alone (issuer instead of tokenUrl: requests per client lifetime, cost per token, first call)
 //   npm run bench -- --only fleet      section 6 alone (a shared cache on a real redis-server; prints only)
 //
 // What each section measures, and how: sections/. The clients and servers compared: subjects/. The
@@ -23,6 +24,7 @@ import { renderMarkdown } from './report/markdown.js'
 import { renderText } from './report/text.js'
 import { SECTION_IDS, type Results, type SectionId } from './results.js'
 import { cached } from './sections/cached.js'
+import { discovery } from './sections/discovery.js'
 import { fleet } from './sections/fleet.js'
 import { fresh } from './sections/fresh.js'
 import { jwt } from './sections/jwt.js'
@@ -32,7 +34,7 @@ import { servers } from './sections/servers.js'
 import { stampede } from './sections/stampede.js'
 import { CLIENTS } from './subjects/clients.js'
 
-const SECTIONS: { readonly [K in SectionId]: Section<K> } = { cached, stampede, fresh, jwt, memory, servers, fleet }
+const SECTIONS: { readonly [K in SectionId]: Section<K> } = { cached, stampede, fresh, jwt, discovery, memory, servers, fleet }
 
 const { values: args } = parseArgs({
   options: {
@@ -99,6 +101,7 @@ async function measure(): Promise<Results> {
     cached: {},
     fresh: {},
     jwt: {},
+    discovery: {},
     stampede: {},
     memory: {},
     servers: {},
@@ -121,8 +124,8 @@ async function measure(): Promise<Results> {
 
 const saved = (file: string): Results => {
   const read = JSON.parse(readFileSync(file, 'utf8')) as Results
-  // Results saved before section 6 (or 3b) existed have no `fleet` (or `jwt`).
-  return { ...read, jwt: read.jwt ?? {}, fleet: read.fleet ?? {} }
+  // Results saved before section 6 (or 3b, or 3c) existed have no `fleet` (or `jwt`, or `discovery`).
+  return { ...read, jwt: read.jwt ?? {}, discovery: read.discovery ?? {}, fleet: read.fleet ?? {} }
 }
 const results: Results = args['from-json'] === undefined ? await measure() : saved(args['from-json'])
 const text = renderText(results)

@@ -4,8 +4,10 @@ import type { AuthMethod } from './client-authentication.js'
 export interface AuthMethodChoiceInput {
   /** The `authMethod` option, when given. */
   readonly given: AuthMethod | undefined
-  /** `privateKey` was given (else `clientSecret`). */
+  /** `privateKey` was given (else `clientSecret`, or the `tls` certificate alone). */
   readonly hasPrivateKey: boolean
+  /** Only the `tls` option was given, neither `clientSecret` nor `privateKey`: a mutual-TLS method. */
+  readonly tlsOnly?: boolean
 }
 
 /** The method chosen, or why none could be. */
@@ -14,12 +16,16 @@ export type AuthMethodChoice = { readonly method: AuthMethod } | { readonly refu
 /** The secret methods in the order they are preferred: the one every server supports first. */
 const SECRET_METHODS: readonly AuthMethod[] = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt']
 
+/** The mutual-TLS methods in the order they are preferred: a CA-issued certificate first. */
+const TLS_METHODS: readonly AuthMethod[] = ['tls_client_auth', 'self_signed_tls_client_auth']
+
 /**
  * The auth method of a client that discovered its server, decided from the metadata's
  * `token_endpoint_auth_methods_supported` alone, never by trying one and falling back on a refusal
  * (an `invalid_client` may be a lockout as well as a wrong method). A method given is kept if listed;
  * a private key means `private_key_jwt`; a secret means `client_secret_basic`, then
- * `client_secret_post`, then `client_secret_jwt`. A list that is absent means `['client_secret_basic']`
+ * `client_secret_post`, then `client_secret_jwt`; the `tls` certificate alone means `tls_client_auth`,
+ * then `self_signed_tls_client_auth` (RFC 8705 §2). A list that is absent means `['client_secret_basic']`
  * (RFC 8414 §2).
  *
  * @example
@@ -36,6 +42,12 @@ export function chooseAuthMethod(supported: readonly string[] | undefined, input
     return listed.includes('private_key_jwt')
       ? { method: 'private_key_jwt' }
       : { refused: `privateKey needs private_key_jwt, which the server does not support: token_endpoint_auth_methods_supported ${listing}` }
+  }
+  if (input.tlsOnly === true) {
+    const tlsMethod = TLS_METHODS.find((name) => listed.includes(name))
+    return tlsMethod === undefined
+      ? { refused: `a tls certificate without clientSecret or privateKey needs tls_client_auth or self_signed_tls_client_auth (RFC 8705), which the server does not support: token_endpoint_auth_methods_supported ${listing}` }
+      : { method: tlsMethod }
   }
   const method = SECRET_METHODS.find((name) => listed.includes(name))
   return method === undefined

@@ -7,6 +7,10 @@ import { formEncode, formEncodingChanges } from './form-encoding.js'
  * - `client_secret_post`: `client_id` and `client_secret` in the form body.
  * - `private_key_jwt`: a JWT signed with `privateKey`, new for every attempt; no secret is sent.
  * - `client_secret_jwt`: a JWT signed with HMAC (HS256) keyed by `clientSecret`, which is never sent.
+ * - `tls_client_auth`: mutual TLS with a certificate a CA issued (RFC 8705 §2.1): the `tls` option's
+ *   certificate is presented on the connection, and the body carries `client_id` alone.
+ * - `self_signed_tls_client_auth`: mutual TLS with a self-signed certificate registered for the client
+ *   (RFC 8705 §2.2); sent as `tls_client_auth` is.
  *
  * See docs/client-authentication.md for choosing one.
  *
@@ -14,8 +18,16 @@ import { formEncode, formEncodingChanges } from './form-encoding.js'
  * new TokenClient({ ...credentials, authMethod: 'client_secret_post' })
  * @example
  * new TokenClient({ tokenUrl, clientId, authMethod: 'private_key_jwt', privateKey: readFileSync('key.pem', 'utf8') })
+ * @example
+ * new TokenClient({ tokenUrl, clientId, authMethod: 'tls_client_auth', tls: { cert, key, ca } })
  */
-export type AuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'client_secret_jwt'
+export type AuthMethod =
+  | 'client_secret_basic'
+  | 'client_secret_post'
+  | 'private_key_jwt'
+  | 'client_secret_jwt'
+  | 'tls_client_auth'
+  | 'self_signed_tls_client_auth'
 
 /** The methods that send a client assertion (RFC 7523) instead of a secret. */
 export type JwtAuthMethod = Extract<AuthMethod, 'private_key_jwt' | 'client_secret_jwt'>
@@ -23,6 +35,14 @@ export type JwtAuthMethod = Extract<AuthMethod, 'private_key_jwt' | 'client_secr
 /** True for the methods that sign a client assertion. */
 export function isJwtAuthMethod(method: AuthMethod): method is JwtAuthMethod {
   return method === 'private_key_jwt' || method === 'client_secret_jwt'
+}
+
+/** The methods that authenticate with the TLS client certificate (RFC 8705 §2). */
+export type TlsAuthMethod = Extract<AuthMethod, 'tls_client_auth' | 'self_signed_tls_client_auth'>
+
+/** True for the mutual-TLS methods, which send no secret and no assertion. */
+export function isTlsAuthMethod(method: AuthMethod): method is TlsAuthMethod {
+  return method === 'tls_client_auth' || method === 'self_signed_tls_client_auth'
 }
 
 /**
@@ -47,6 +67,8 @@ export interface ClientCredentials {
     /** The public key's RFC 7638 thumbprint (`private_key_jwt`), for hints and logs. */
     readonly thumbprint?: string
   }
+  /** With the `tls` option: the leaf certificate's `x5t#S256` (RFC 8705 §3.1), for hints and logs. */
+  readonly certificateThumbprint?: string
 }
 
 /** Form parameters that authenticate a token request in its body, in the order they are sent. */
@@ -76,7 +98,8 @@ export function basicAuthorization(clientId: string, clientSecret: string, encod
  * new for every attempt, and appended to the body then (`assertionBodyParams`).
  */
 export function authenticationParts(credentials: ClientCredentials): AuthenticationParts {
-  if (isJwtAuthMethod(credentials.authMethod)) {
+  // RFC 8705 §2: the certificate on the connection authenticates; the body names the client.
+  if (isJwtAuthMethod(credentials.authMethod) || isTlsAuthMethod(credentials.authMethod)) {
     return { authorization: undefined, bodyParams: [['client_id', credentials.clientId]] }
   }
   const secret = credentials.clientSecret ?? ''
@@ -150,7 +173,11 @@ export function invalidClientHint(
     return padded === undefined ? throttled : `${throttled}; ${padded}, which would explain the failed attempts`
   }
   const trimmed = { ...credentials, clientId: credentials.clientId.trim(), clientSecret: credentials.clientSecret?.trim() }
-  const encoding = isJwtAuthMethod(credentials.authMethod) ? assertionHint(credentials) : encodingMismatchHint(trimmed)
+  const encoding = isJwtAuthMethod(credentials.authMethod)
+    ? assertionHint(credentials)
+    : isTlsAuthMethod(credentials.authMethod)
+      ? certificateHint(credentials)
+      : encodingMismatchHint(trimmed)
   if (padded === undefined) return encoding
   const whitespace = `${padded}; servers compare credentials exactly, so remove the whitespace`
   return encoding === undefined ? whitespace : `${whitespace}; also, ${encoding}`
@@ -178,6 +205,27 @@ export function assertionHint(credentials: ClientCredentials): string | undefine
     `the server refused the client assertion (${facts.join(', ')}): check that ${registered}, ` +
     `that the server allows ${signing.algorithm}, that this machine's clock is right (iat now, exp ${ASSERTION_LIFETIME_SECONDS} s later), ` +
     `and that the server accepts aud ${withoutQuery(signing.audience)} (some want their issuer instead: see docs/client-authentication.md)`
+  )
+}
+
+/**
+ * What to check when a server refuses a mutual-TLS client (RFC 8705 §2): the certificate registered
+ * (by its `x5t#S256`, never the key), and that it reached the server. Never includes key material.
+ *
+ * @example
+ * certificateHint(credentials)
+ * // "the server refused the client certificate (tls_client_auth, x5t#S256 ...): check that ..."
+ */
+export function certificateHint(credentials: ClientCredentials): string | undefined {
+  if (!isTlsAuthMethod(credentials.authMethod)) return undefined
+  const thumbprint = credentials.certificateThumbprint === undefined ? '' : `, x5t#S256 ${credentials.certificateThumbprint}`
+  const registered =
+    credentials.authMethod === 'tls_client_auth'
+      ? 'the subject (or the SAN) registered for this client is the one of tls.cert and the server trusts its issuer'
+      : 'tls.cert is among the certificates registered for this client (its jwks or jwks_uri)'
+  return (
+    `the server refused the client certificate (${credentials.authMethod}${thumbprint}): check that ${registered}, ` +
+    'and that the certificate reaches the server (a TLS-terminating proxy in front of it must pass it on; with a dispatcher of your own, it must present tls.cert)'
   )
 }
 

@@ -14,6 +14,7 @@ export type OptionFlags = Readonly<Record<string, string>>
 /** The `TokenClient` options `token` sets, by its flags. */
 export const TOKEN_OPTION_FLAGS: OptionFlags = Object.freeze({
   tokenUrl: '--token-url',
+  issuer: '--issuer',
   clientId: '--client-id',
   clientSecret: 'the client secret',
   scope: '--scope',
@@ -24,6 +25,10 @@ export const TOKEN_OPTION_FLAGS: OptionFlags = Object.freeze({
   keyId: '--key-id',
   signingAlgorithm: '--signing-algorithm',
   certificate: '--certificate-file',
+  tls: '--tls-cert',
+  'tls.cert': '--tls-cert',
+  'tls.key': '--tls-key',
+  'tls.ca': '--tls-ca',
   basicEncoding: '--basic-encoding',
   allowInsecureHttp: '--allow-insecure-http',
   'retry.deadlineMs': '--timeout',

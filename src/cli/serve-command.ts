@@ -1,7 +1,19 @@
+import { createPublicKey, X509Certificate } from 'node:crypto'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { startReferenceServer, type Quirk, type ReferenceServerOptions } from '../server/index.js'
+import { exportJWK } from 'jose'
+import {
+  startReferenceServer,
+  type ClientJwk,
+  type Quirk,
+  type ReferenceClient,
+  type ReferenceServer,
+  type ReferenceServerOptions,
+} from '../server/index.js'
 import { isLoopbackHost } from '../protocol/loopback.js'
 import { UsageError } from './exit-codes.js'
+import { readFlagFile } from './flag-file.js'
 import type { CommandIo } from './io.js'
 import { DEFAULT_SECRET_ENV } from './read-secret.js'
 
@@ -16,7 +28,15 @@ Clients (at least one):
   --client ID:SECRET           a client and its secret (everything after the first colon, so it
                                may hold colons); may repeat. Accepted with a warning: the secret
                                lands in shell history and the process list
-  --scope SCOPE                a scope the --client clients may ask for; may repeat
+  --key-client ID:FILE         a private_key_jwt client whose public key is in FILE: a JWK (the
+                               last line of the keygen command), a JWK Set, or a PEM public key or
+                               certificate; may repeat
+  --mtls-client ID             a tls_client_auth client (with --tls or --tls-cert): its certificate
+                               has the subject CN=ID and chains to the client CA; with --tls DIR,
+                               its certificate and key are written to DIR/ID.pem and DIR/ID.key.pem;
+                               may repeat
+  --scope SCOPE                a scope the --client, --key-client and --mtls-client clients may
+                               ask for; may repeat
   --clients-file PATH          clients from a JSON file, each with its own scopes (so not with
                                --scope), secrets stored hashed (see generate-secret, hash-secret):
                                {"clients":[{"clientId":"svc","secretHash":"sha256:...",
@@ -43,9 +63,19 @@ Server:
                                raw-basic, form-response
   --json                       print {"issuer", "tokenUrl", ...} as one JSON line
 
+HTTPS and mutual TLS (RFC 8705: tls_client_auth, certificate-bound tokens):
+  --tls DIR                    serve https with a throwaway CA made at start: its certificate is
+                               written to DIR/ca.pem (trust it), with the --mtls-client identities
+  --tls-cert FILE              serve https with this certificate (PEM), and --tls-key FILE its key
+  --tls-client-ca FILE         with --tls-cert: the CA that client certificates chain to
+  Over https the mutual-TLS aliases are <issuer>/mtls/token, /mtls/introspect and /mtls/revoke
+  (mtls_endpoint_aliases in the metadata): only there are client certificates looked at.
+
 Examples:
   ${DEFAULT_SECRET_ENV}='s3cr:et%' oauth2-client-credentials serve --port 8400 --client svc \\
     --scope api:read --scope api:write
+  oauth2-client-credentials serve --tls ./certs --mtls-client orders --key-client billing:billing.jwk.json \\
+    --scope api:read
   oauth2-client-credentials serve --host 0.0.0.0 --port 8400 --issuer http://auth:8400 \\
     --clients-file clients.json
 `
@@ -113,6 +143,12 @@ export async function serveCommand(args: string[], io: CommandIo, stopSignal?: A
       'log-limit': { type: 'string' },
       quirk: { type: 'string', multiple: true },
       json: { type: 'boolean' },
+      'key-client': { type: 'string', multiple: true },
+      'mtls-client': { type: 'string', multiple: true },
+      tls: { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'tls-client-ca': { type: 'string' },
     },
   })
   const warn = (line: string) => io.err(`${line}\n`)
@@ -123,9 +159,15 @@ export async function serveCommand(args: string[], io: CommandIo, stopSignal?: A
   }
   const scopes = (values.scope ?? []).flatMap((scope) => scope.split(' ')).filter((scope) => scope !== '')
   const flags = values.client ?? []
-  const clients = flags.map((flag) => ({ ...clientFlag(flag, io.env), scopes }))
+  const clients: ReferenceClient[] = flags.map((flag) => ({ ...clientFlag(flag, io.env), scopes }))
+  for (const flag of values['key-client'] ?? []) clients.push({ ...(await keyClientFlag(flag)), scopes })
+  const mtlsClients = values['mtls-client'] ?? []
+  const tls = await tlsFlags(values, mtlsClients)
+  for (const clientId of mtlsClients) clients.push({ clientId, tlsClientAuth: { subjectDn: `CN=${clientId}` }, scopes })
   if (clients.length === 0 && values['clients-file'] === undefined) {
-    throw new UsageError(`give at least one --client ID (secret in ${DEFAULT_SECRET_ENV}), --client ID:SECRET or a --clients-file`)
+    throw new UsageError(
+      `give at least one --client ID (secret in ${DEFAULT_SECRET_ENV}), --client ID:SECRET, --key-client ID:FILE, --mtls-client ID or a --clients-file`,
+    )
   }
   if (flags.some((flag) => flag.includes(':'))) {
     warn(
@@ -133,7 +175,7 @@ export async function serveCommand(args: string[], io: CommandIo, stopSignal?: A
         `with the secret in ${DEFAULT_SECRET_ENV}, or a --clients-file of hashed secrets (see hash-secret and generate-secret)`,
     )
   }
-  const options: ReferenceServerOptions = { clients }
+  const options: ReferenceServerOptions = { clients, ...(tls !== undefined && { tls }) }
   if (values['clients-file'] !== undefined) options.clientsFile = values['clients-file']
   if (values.host !== undefined) {
     options.host = values.host
@@ -151,7 +193,8 @@ export async function serveCommand(args: string[], io: CommandIo, stopSignal?: A
   if (values.quirk !== undefined) options.quirks = values.quirk as Quirk[]
 
   const server = await startReferenceServer(options)
-  if (values.host !== undefined && !isLoopbackHost(values.host)) {
+  const written = values.tls === undefined ? undefined : await writeIdentities(server, values.tls, mtlsClients)
+  if (values.host !== undefined && !isLoopbackHost(values.host) && tls === undefined) {
     const everywhere = WILDCARD_HOSTS.has(values.host)
     const where = everywhere ? `on all interfaces (${values.host})` : `on ${values.host}, which other hosts can reach`
     warn(`warning: listening ${where} over plain http: client secrets and tokens cross the network in cleartext; for containers and test networks only`)
@@ -172,13 +215,111 @@ export async function serveCommand(args: string[], io: CommandIo, stopSignal?: A
     stopSignal?.addEventListener('abort', stop, { once: true })
   })
   if (values.json) {
-    io.out(`${JSON.stringify({ issuer: server.issuer, tokenUrl: server.tokenUrl, port: server.port })}\n`)
+    const ready = {
+      issuer: server.issuer,
+      tokenUrl: server.tokenUrl,
+      port: server.port,
+      ...(server.mtlsTokenUrl !== undefined && { mtlsTokenUrl: server.mtlsTokenUrl }),
+      ...(written !== undefined && { caFile: written }),
+    }
+    io.out(`${JSON.stringify(ready)}\n`)
   } else {
     io.out(`issuer:    ${server.issuer}\ntoken URL: ${server.tokenUrl}\n`)
+    if (server.mtlsTokenUrl !== undefined) io.out(`mTLS URL:  ${server.mtlsTokenUrl}\n`)
+    if (written !== undefined) io.out(`CA:        ${written}\n`)
   }
   await stopped
   await server.close()
 }
+
+// What a client id must be to name the files of its certificate and key.
+const FILE_SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
+
+/** The `tls` option from `--tls DIR` or `--tls-cert`/`--tls-key`/`--tls-client-ca`, checked for sense. */
+async function tlsFlags(
+  values: { tls?: string; 'tls-cert'?: string; 'tls-key'?: string; 'tls-client-ca'?: string },
+  mtlsClients: readonly string[],
+): Promise<ReferenceServerOptions['tls']> {
+  const given = values['tls-cert'] !== undefined || values['tls-key'] !== undefined
+  if (values.tls !== undefined && (given || values['tls-client-ca'] !== undefined)) {
+    throw new UsageError('--tls DIR makes its own certificates: not with --tls-cert, --tls-key or --tls-client-ca')
+  }
+  if (values.tls !== undefined) {
+    if (values.tls === '') throw new UsageError('--tls needs a directory, where ca.pem and the --mtls-client identities are written')
+    for (const clientId of mtlsClients) {
+      if (!FILE_SAFE_ID.test(clientId)) {
+        throw new UsageError(`--mtls-client ${clientId}: with --tls DIR the id names files, so letters, digits, '.', '_' and '-' only`)
+      }
+    }
+    return true
+  }
+  if (!given) {
+    if (values['tls-client-ca'] !== undefined) throw new UsageError('--tls-client-ca needs --tls-cert and --tls-key')
+    if (mtlsClients.length > 0) throw new UsageError('--mtls-client needs https: --tls DIR, or --tls-cert and --tls-key')
+    return undefined
+  }
+  if (values['tls-cert'] === undefined || values['tls-key'] === undefined) throw new UsageError('--tls-cert and --tls-key go together')
+  const clientCa = values['tls-client-ca'] === undefined ? undefined : await readFlagFile('--tls-client-ca', values['tls-client-ca'])
+  if (mtlsClients.length > 0 && clientCa === undefined) {
+    throw new UsageError('--mtls-client with --tls-cert needs --tls-client-ca, the CA its certificate chains to')
+  }
+  return {
+    cert: await readFlagFile('--tls-cert', values['tls-cert']),
+    key: await readFlagFile('--tls-key', values['tls-key']),
+    ...(clientCa !== undefined && { clientCa }),
+  }
+}
+
+/**
+ * With `--tls DIR`: writes the CA certificate and, for each `--mtls-client`, a certificate
+ * (`CN=<id>`) and its key (mode 0600); resolves with the CA file's path.
+ */
+async function writeIdentities(server: ReferenceServer, dir: string, mtlsClients: readonly string[]): Promise<string> {
+  const authority = server.certificateAuthority
+  if (authority === undefined) throw new Error('--tls makes a certificate authority')
+  await mkdir(dir, { recursive: true })
+  const caFile = join(dir, 'ca.pem')
+  await writeFile(caFile, authority.cert)
+  for (const clientId of mtlsClients) {
+    const identity = authority.issue({ subject: { commonName: clientId }, usage: 'client', validityDays: 30 })
+    await writeFile(join(dir, `${clientId}.pem`), identity.cert)
+    await writeFile(join(dir, `${clientId}.key.pem`), identity.key, { mode: 0o600 })
+  }
+  return caFile
+}
+
+/**
+ * Parses `--key-client ID:FILE`: the client id, and the public key of FILE as a JWK Set. FILE holds
+ * a JWK, a JWK Set, or a PEM public key or certificate; a private key is refused by the server.
+ */
+export async function keyClientFlag(flag: string): Promise<{ clientId: string; jwks: { keys: ClientJwk[] } }> {
+  const colon = flag.indexOf(':')
+  if (colon <= 0 || colon === flag.length - 1) throw new UsageError('--key-client must be ID:FILE, such as billing:billing.jwk.json')
+  const clientId = flag.slice(0, colon)
+  const file = flag.slice(colon + 1)
+  const text = (await readFlagFile(`--key-client ${clientId}`, file)).trim()
+  const privateKey = `--key-client ${clientId}: ${file} holds a private key; register the public key (the JWK that keygen prints last)`
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) throw new UsageError(privateKey)
+  if (text.startsWith('{')) {
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(text)
+    } catch {
+      throw new UsageError(`--key-client ${clientId}: ${file} holds malformed JSON (a JWK, a JWK Set or a PEM was expected)`)
+    }
+    const record = parsed as { keys?: unknown }
+    const keys = (Array.isArray(record.keys) ? record.keys : [parsed]) as ClientJwk[]
+    if (keys.some((key) => typeof key === 'object' && key !== null && 'd' in key)) throw new UsageError(privateKey)
+    return { clientId, jwks: { keys } }
+  }
+  try {
+    const publicKey = text.includes('-----BEGIN CERTIFICATE-----') ? new X509Certificate(text).publicKey : createPublicKey(text)
+    return { clientId, jwks: { keys: [(await exportJWK(publicKey)) as ClientJwk] } }
+  } catch {
+    throw new UsageError(`--key-client ${clientId}: ${file} holds no public key (a JWK, a JWK Set, a PEM public key or certificate)`)
+  }
+}
+
 
 // Digits only: Number() would also take '', ' 7', '1e3' and '0x10'.
 function integer(flag: string, text: string, problem = `${flag} must be a whole number`): number {

@@ -1,23 +1,29 @@
-import { readFile } from 'node:fs/promises'
 import type { JsonWebKey } from 'node:crypto'
 import { parseArgs } from 'node:util'
+import { Agent } from 'undici'
 import { TokenClient } from '../client/token-client.js'
 import { MAX_TIMER_DELAY_MS } from '../timer-limit.js'
 import { UsageError } from './exit-codes.js'
+import { readFlagFile } from './flag-file.js'
 import type { CommandIo } from './io.js'
 import { DEFAULT_SECRET_ENV, readSecret } from './read-secret.js'
 
-export const TOKEN_HELP = `Usage: oauth2-client-credentials token --token-url URL --client-id ID [options]
+export const TOKEN_HELP = `Usage: oauth2-client-credentials token (--token-url URL | --issuer URL) --client-id ID [options]
 
 Gets a client-credentials access token and prints it.
 
   --token-url URL            the token endpoint (or OAUTH2_TOKEN_URL)
+  --issuer URL               instead of --token-url: the issuer, whose metadata (RFC 8414, then
+                             OpenID Discovery) gives the token endpoint and, without --auth-method,
+                             the auth method (or OAUTH2_ISSUER)
   --client-id ID             the client id (or OAUTH2_CLIENT_ID)
   --scope SCOPE              scope to ask for; repeat or space-separate for several
   --audience AUDIENCE        the audience parameter (Auth0 and others)
   --resource URI             an RFC 8707 resource indicator; may repeat
   --auth-method METHOD       client_secret_basic (default), client_secret_post, client_secret_jwt,
-                             or private_key_jwt (the default with --private-key-file)
+                             private_key_jwt (the default with --private-key-file), tls_client_auth
+                             (the default with --tls-cert and no secret flag) or
+                             self_signed_tls_client_auth
   --basic-encoding ENCODING  form (default, RFC 6749) or raw, for servers that do not decode
   --allow-insecure-http      allow plain http to a non-loopback token URL
   --timeout MS               give up after this long (default 30000)
@@ -30,6 +36,15 @@ A private key instead of a secret (private_key_jwt; no client secret is read):
   --key-id KID               the kid header of the assertions (default: the JWK's kid, else none)
   --signing-algorithm ALG    RS256, PS256, ES256, EdDSA, ... (default: from the key)
   --certificate-file PATH    a PEM certificate of the key, for the x5t#S256 header (Entra ID)
+
+A client certificate (mutual TLS, RFC 8705: tls_client_auth, or certificate-bound tokens):
+  --tls-cert PATH            the client certificate, PEM (a chain may follow it)
+  --tls-key PATH             its private key, PEM (unencrypted); never printed
+  --tls-ca PATH              the CA to trust for the server, PEM (also without --tls-cert, say
+                             for 'serve --tls DIR': --tls-ca DIR/ca.pem)
+  With --tls-cert and no secret flag no secret is read: the certificate authenticates
+  (tls_client_auth, or what the metadata lists with --issuer). With a secret flag or a
+  --auth-method of a secret, the secret authenticates and the certificate binds the token.
 
 The client secret, from one of (in this order of preference):
   --client-secret-env NAME   an environment variable (default ${DEFAULT_SECRET_ENV})
@@ -59,6 +74,7 @@ export async function tokenCommand(args: string[], io: CommandIo): Promise<void>
     allowPositionals: false,
     options: {
       'token-url': { type: 'string' },
+      issuer: { type: 'string' },
       'client-id': { type: 'string' },
       scope: { type: 'string', multiple: true },
       audience: { type: 'string' },
@@ -76,29 +92,44 @@ export async function tokenCommand(args: string[], io: CommandIo): Promise<void>
       'key-id': { type: 'string' },
       'signing-algorithm': { type: 'string' },
       'certificate-file': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'tls-ca': { type: 'string' },
       header: { type: 'boolean' },
       json: { type: 'boolean' },
     },
   })
   if (values.header && values.json) throw new UsageError('use --header or --json, not both')
-  const tokenUrl = values['token-url'] ?? io.env.OAUTH2_TOKEN_URL
+  if (values['token-url'] !== undefined && values.issuer !== undefined) {
+    throw new UsageError('use --token-url or --issuer (to discover the token endpoint), not both')
+  }
+  const issuer = values.issuer ?? (values['token-url'] === undefined ? io.env.OAUTH2_ISSUER || undefined : undefined)
+  const tokenUrl = issuer === undefined ? values['token-url'] ?? io.env.OAUTH2_TOKEN_URL : undefined
   const clientId = values['client-id'] ?? io.env.OAUTH2_CLIENT_ID
-  if (!tokenUrl) throw new UsageError('--token-url is required (or set OAUTH2_TOKEN_URL)')
+  if (!tokenUrl && !issuer) throw new UsageError('--token-url or --issuer is required (or set OAUTH2_TOKEN_URL or OAUTH2_ISSUER)')
   if (!clientId) throw new UsageError('--client-id is required (or set OAUTH2_CLIENT_ID)')
   const timeout = values.timeout === undefined ? 30_000 : Number(values.timeout)
   if (!(timeout > 0 && timeout <= MAX_TIMER_DELAY_MS)) {
     throw new UsageError(`--timeout must be a positive number of milliseconds, at most ${MAX_TIMER_DELAY_MS}`)
   }
   const privateKey = values['private-key-file'] === undefined ? undefined : await readPrivateKeyFile(values['private-key-file'])
-  const authMethod = values['auth-method'] ?? (privateKey !== undefined ? 'private_key_jwt' : undefined)
   const secretFlags = ['client-secret-env', 'client-secret-file', 'client-secret-stdin', 'client-secret'] as const
-  if (authMethod === 'private_key_jwt') {
-    const given = secretFlags.find((flag) => values[flag] !== undefined)
-    if (given !== undefined) throw new UsageError(`--${given} is not used with --auth-method private_key_jwt, which signs with --private-key-file`)
+  const secretFlag = secretFlags.find((flag) => values[flag] !== undefined)
+  const tls = await tlsFlags(values)
+  // A certificate and no secret flag: the certificate authenticates (with --issuer, as the metadata says).
+  const certificateOnly = tls?.key !== undefined && privateKey === undefined && secretFlag === undefined
+  const authMethod =
+    values['auth-method'] ??
+    (privateKey !== undefined ? 'private_key_jwt' : certificateOnly && issuer === undefined ? 'tls_client_auth' : undefined)
+  const signs = authMethod === 'private_key_jwt' || authMethod === 'tls_client_auth' || authMethod === 'self_signed_tls_client_auth'
+  if (signs && secretFlag !== undefined) {
+    const by = authMethod === 'private_key_jwt' ? 'signs with --private-key-file' : 'authenticates with --tls-cert'
+    throw new UsageError(`--${secretFlag} is not used with --auth-method ${authMethod}, which ${by}`)
   }
-  const certificate = values['certificate-file'] === undefined ? undefined : await readTextFile('--certificate-file', values['certificate-file'])
-  // private_key_jwt sends no secret: none is read (no OAUTH2_CLIENT_SECRET needed).
-  const clientSecret = authMethod === 'private_key_jwt' ? undefined : await readSecret(
+  const readsNoSecret = signs || (authMethod === undefined && issuer !== undefined && (privateKey !== undefined || certificateOnly))
+  const certificate = values['certificate-file'] === undefined ? undefined : await readFlagFile('--certificate-file', values['certificate-file'])
+  // private_key_jwt and the mutual-TLS methods send no secret: none is read (no OAUTH2_CLIENT_SECRET needed).
+  const clientSecret = readsNoSecret ? undefined : await readSecret(
     {
       env: values['client-secret-env'],
       file: values['client-secret-file'],
@@ -109,8 +140,9 @@ export async function tokenCommand(args: string[], io: CommandIo): Promise<void>
     io.stdin,
     (line) => io.err(`${line}\n`),
   )
+  const trustOnly = tls?.cert === undefined && tls?.ca !== undefined ? trusting(tls.ca) : undefined
   const client = new TokenClient({
-    tokenUrl,
+    ...(issuer !== undefined ? { issuer } : { tokenUrl }),
     clientId,
     ...(clientSecret !== undefined && { clientSecret }),
     ...(authMethod !== undefined && { authMethod: authMethod as 'client_secret_basic' }),
@@ -118,6 +150,9 @@ export async function tokenCommand(args: string[], io: CommandIo): Promise<void>
     ...(values['key-id'] !== undefined && { keyId: values['key-id'] }),
     ...(values['signing-algorithm'] !== undefined && { signingAlgorithm: values['signing-algorithm'] as 'ES256' }),
     ...(certificate !== undefined && { certificate }),
+    // --tls-cert and --tls-key go together (tlsFlags), so a cert has its key.
+    ...(tls?.cert !== undefined && { tls: { cert: tls.cert, key: tls.key as string, ...(tls.ca !== undefined && { ca: tls.ca }) } }),
+    ...(trustOnly !== undefined && { dispatcher: trustOnly }),
     ...(values['basic-encoding'] !== undefined && { basicEncoding: values['basic-encoding'] as 'form' }),
     ...(values['allow-insecure-http'] !== undefined && { allowInsecureHttp: values['allow-insecure-http'] }),
     ...(values.audience !== undefined && { audience: values.audience }),
@@ -136,26 +171,34 @@ export async function tokenCommand(args: string[], io: CommandIo): Promise<void>
     } else io.out(`${token.accessToken}\n`)
   } finally {
     await client.close()
+    await trustOnly?.close()
   }
 }
 
-/** A file's text, or a usage error naming the flag and the path (never a byte of the file). */
-async function readTextFile(flag: string, path: string): Promise<string> {
-  if (path === '') throw new UsageError(`${flag} must be a file path`)
-  try {
-    return await readFile(path, 'utf8')
-  } catch (error) {
-    const code = (error as { code?: unknown }).code
-    throw new UsageError(`${flag} cannot read ${path}${typeof code === 'string' ? ` (${code})` : ''}`)
+/** The files of `--tls-cert`, `--tls-key` and `--tls-ca`, read; `undefined` with none of them. */
+async function tlsFlags(values: { 'tls-cert'?: string; 'tls-key'?: string; 'tls-ca'?: string }): Promise<{ cert?: string; key?: string; ca?: string } | undefined> {
+  const { 'tls-cert': certFile, 'tls-key': keyFile, 'tls-ca': caFile } = values
+  if ((certFile === undefined) !== (keyFile === undefined)) throw new UsageError('--tls-cert and --tls-key go together')
+  if (certFile === undefined && caFile === undefined) return undefined
+  return {
+    ...(certFile !== undefined && { cert: await readFlagFile('--tls-cert', certFile) }),
+    ...(keyFile !== undefined && { key: await readFlagFile('--tls-key', keyFile) }),
+    ...(caFile !== undefined && { ca: await readFlagFile('--tls-ca', caFile) }),
   }
 }
+
+/** `--tls-ca` without a client certificate: a dispatcher that trusts the CA, closed with the process. */
+function trusting(ca: string): Agent {
+  return new Agent({ connect: { ca } })
+}
+
 
 /**
  * The key of `--private-key-file`: a JWK when the file holds a JSON object, else the text, for
  * TokenClient to check as a PEM. No message quotes the file: JSON.parse's own, which may, is dropped.
  */
 async function readPrivateKeyFile(path: string): Promise<string | JsonWebKey> {
-  const text = await readTextFile('--private-key-file', path)
+  const text = await readFlagFile('--private-key-file', path)
   if (!text.trimStart().startsWith('{')) return text
   let jwk: unknown
   try {

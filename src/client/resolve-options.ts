@@ -1,7 +1,8 @@
 import { validateHeaderValue } from 'node:http'
 import type { Dispatcher } from 'undici'
-import { isJwtAuthMethod, type AuthMethod, type ClientCredentials } from '../auth/client-authentication.js'
+import { isJwtAuthMethod, isTlsAuthMethod, type AuthMethod, type ClientCredentials } from '../auth/client-authentication.js'
 import { checkKeyId, importSigningKey, type HmacSigningAlgorithm } from '../auth/signing-key.js'
+import { resolveTlsIdentity, TLS_OPTIONS, type TlsIdentity } from '../auth/tls-identity.js'
 import { DEFAULT_REFRESH_POLICY, type RefreshPolicy } from '../cache/refresh-policy.js'
 import { monotonicClock, type Clock } from '../clock.js'
 import { invalidArgument } from '../errors/invalid-argument.js'
@@ -10,7 +11,7 @@ import { refuseUnknownOptions } from '../errors/unknown-options.js'
 import { parseTokenUrl } from '../http/token-url.js'
 import { normalizeScope } from '../request/scope.js'
 import { EXTRA_PARAMS_OPTIONS, normalizeParams, type NormalizedParams } from '../request/token-params.js'
-import { SharedTokenCache } from '../shared-cache/shared-token-cache.js'
+import { settingsOf, SharedTokenCache } from '../shared-cache/shared-token-cache.js'
 import { DEFAULT_RETRY_POLICY, type RetryOptions, type RetryPolicy } from '../retry/retry-policy.js'
 import { DEFAULT_USER_AGENT } from '../version.js'
 import type { CacheOptions, GetTokenOptions, TokenClientOptions } from './token-client-options.js'
@@ -33,6 +34,7 @@ const CLIENT_OPTIONS = {
   keyId: true,
   signingAlgorithm: true,
   certificate: true,
+  tls: true,
   basicEncoding: true,
   scope: true,
   ...EXTRA_PARAMS_OPTIONS,
@@ -102,8 +104,11 @@ const CLIENT_ALIASES = {
   kid: 'keyId',
   alg: 'signingAlgorithm',
   algorithm: 'signingAlgorithm',
-  cert: 'certificate',
+  cert: 'certificate (private_key_jwt) or tls.cert (mutual TLS)',
   x5t: 'certificate',
+  mtls: 'tls',
+  clientCertificate: 'tls.cert',
+  tlsClientAuth: "authMethod: 'tls_client_auth' and tls",
   redis: 'sharedCache: redisTokenCache(redis)',
   store: 'sharedCache',
   distributedCache: 'sharedCache',
@@ -126,6 +131,17 @@ const CACHE_ALIASES = {
   maxSize: 'cache.maxEntries',
   skew: 'cache.expiryBufferMs',
   clockSkew: 'cache.expiryBufferMs',
+}
+
+const TLS_ALIASES = {
+  certificate: 'tls.cert',
+  certificates: 'tls.cert',
+  certChain: 'tls.cert',
+  privateKey: 'tls.key',
+  pfx: 'tls.cert and tls.key (PEM)',
+  passphrase: 'tls.key, decrypted',
+  caCert: 'tls.ca',
+  caCerts: 'tls.ca',
 }
 
 const RETRY_ALIASES = {
@@ -167,6 +183,8 @@ export interface DiscoverySettings {
   readonly allowInsecureHttp: boolean
   /** The `authMethod` option, when given; else the metadata decides. */
   readonly givenMethod: AuthMethod | undefined
+  /** The `tls` option alone was given (no secret, no private key): the metadata picks a mutual-TLS method. */
+  readonly tlsOnly: boolean
   /**
    * The credentials for the method discovery chose: those of `ResolvedOptions.credentials` when it is
    * their method (a private key is imported once, at construction), else checked now.
@@ -190,6 +208,8 @@ export interface ResolvedOptions {
   defaultParams: NormalizedParams
   /** The caller's dispatcher; `undefined` when the client should create and own a pool. */
   dispatcher: Dispatcher | undefined
+  /** The `tls` option, checked: the certificate's thumbprint and, with `tls.key`, the TLS context. */
+  tls: TlsIdentity | undefined
   userAgent: string
   maxResponseBytes: number
   maxEntries: number
@@ -207,7 +227,7 @@ export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
   refuseUnknownOptions(options, CLIENT_OPTIONS, {
     owner: 'TokenClient',
     aliases: CLIENT_ALIASES,
-    nested: { cache: CACHE_OPTIONS, retry: RETRY_OPTIONS },
+    nested: { cache: CACHE_OPTIONS, retry: RETRY_OPTIONS, tls: TLS_OPTIONS },
   })
   if (options.cache !== undefined) {
     refuseUnknownOptions(options.cache, CACHE_OPTIONS, { owner: 'TokenClient', path: 'cache', aliases: CACHE_ALIASES })
@@ -220,6 +240,9 @@ export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
       aliases: RETRY_ALIASES,
     })
   }
+  if (options.tls !== undefined) {
+    refuseUnknownOptions(options.tls, TLS_OPTIONS, { owner: 'TokenClient', path: 'tls', aliases: TLS_ALIASES })
+  }
   if (options.tokenUrl !== undefined && options.issuer !== undefined) {
     throw invalidArgument('tokenUrl', 'and issuer are mutually exclusive: give the token endpoint, or the issuer to discover it from, not both')
   }
@@ -231,13 +254,32 @@ export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
   const tokenUrl = issuer === undefined ? parseTokenUrl(options.tokenUrl, allowInsecureHttp) : undefined
   const clientId = requiredString('clientId', options.clientId)
   const givenMethod = options.authMethod === undefined ? undefined : oneOf('authMethod', options.authMethod, AUTH_METHODS)
-  // Without a method, a discovering client with a key can only use private_key_jwt; with a secret it
-  // starts as client_secret_basic until the metadata says otherwise.
-  const authMethod = givenMethod ?? (issuer !== undefined && options.privateKey !== undefined ? 'private_key_jwt' : 'client_secret_basic')
+  // The tls option alone (no secret, no key) can only mean a mutual-TLS method: discovery picks which;
+  // with a token URL, the caller says which, since the server registered the client for one of them.
+  const tlsOnly = options.tls !== undefined && options.clientSecret === undefined && options.privateKey === undefined
+  if (issuer === undefined && givenMethod === undefined && tlsOnly) {
+    throw invalidArgument(
+      'authMethod',
+      "is required with tls and neither clientSecret nor privateKey: 'tls_client_auth' (a certificate a CA issued) or 'self_signed_tls_client_auth' (a self-signed certificate registered for the client), as the server registered it",
+    )
+  }
+  // Without a method, a discovering client with a key can only use private_key_jwt; with a certificate
+  // alone it starts as tls_client_auth, and with a secret as client_secret_basic, until the metadata says otherwise.
+  const authMethod =
+    givenMethod ??
+    (issuer !== undefined && options.privateKey !== undefined ? 'private_key_jwt' : issuer !== undefined && tlsOnly ? 'tls_client_auth' : 'client_secret_basic')
+  if (isTlsAuthMethod(authMethod) && options.tls === undefined) {
+    throw invalidArgument('tls', `is required with authMethod '${authMethod}': the certificate (and its key) to present (RFC 8705 §2)`)
+  }
   if (issuer !== undefined && givenMethod === undefined && options.privateKey === undefined) {
     for (const name of ['keyId', 'signingAlgorithm', 'certificate'] as const) {
       if (options[name] !== undefined) {
-        throw invalidArgument(name, `needs authMethod with issuer and a clientSecret (discovery would choose client_secret_basic or client_secret_post, which do not sign)`)
+        throw invalidArgument(
+          name,
+          tlsOnly
+            ? "is only for authMethod 'private_key_jwt' (with issuer and tls alone, discovery chooses tls_client_auth or self_signed_tls_client_auth, which do not sign)"
+            : `needs authMethod with issuer and a clientSecret (discovery would choose client_secret_basic or client_secret_post, which do not sign)`,
+        )
       }
     }
   }
@@ -248,7 +290,19 @@ export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
   if (basicEncoding === 'raw' && clientId.includes(':')) {
     throw invalidArgument('clientId', "cannot contain ':' with basicEncoding 'raw' (Basic would split it)")
   }
-  const credentials: ClientCredentials = { clientId, clientSecret, authMethod, basicEncoding, ...(assertion !== undefined && { assertion }) }
+  if (options.dispatcher !== undefined && typeof options.dispatcher?.dispatch !== 'function') {
+    throw invalidArgument('dispatcher', 'must be an undici Dispatcher')
+  }
+  if (options.tls !== undefined && (typeof options.tls !== 'object' || options.tls === null)) throw invalidArgument('tls', 'must be an object')
+  const tls = options.tls === undefined ? undefined : resolveTlsIdentity(options.tls, options.dispatcher === undefined)
+  const credentials: ClientCredentials = {
+    clientId,
+    clientSecret,
+    authMethod,
+    basicEncoding,
+    ...(assertion !== undefined && { assertion }),
+    ...(tls !== undefined && { certificateThumbprint: tls.thumbprint }),
+  }
   // What discovery may check again later, copied now: the caller's object may change after construction.
   const given = { clientSecret: options.clientSecret, signingAlgorithm: options.signingAlgorithm, keyId: options.keyId } as TokenClientOptions
   const discovery: DiscoverySettings | undefined =
@@ -259,14 +313,12 @@ export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
           configured: audience,
           allowInsecureHttp,
           givenMethod,
+          tlsOnly,
           credentialsFor: (method) =>
             method === authMethod ? credentials : { ...credentials, authMethod: method, ...resolveCredential(given, method, audience) },
         }
   const cache = options.cache ?? {}
   const retry = options.retry === false ? { ...DEFAULT_RETRY_POLICY, retries: 0 } : { ...DEFAULT_RETRY_POLICY, ...options.retry }
-  if (options.dispatcher !== undefined && typeof options.dispatcher?.dispatch !== 'function') {
-    throw invalidArgument('dispatcher', 'must be an undici Dispatcher')
-  }
   if (options.onRefreshError !== undefined && typeof options.onRefreshError !== 'function') {
     throw invalidArgument('onRefreshError', 'must be a function')
   }
@@ -275,6 +327,20 @@ export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
   }
   if (options.sharedCache !== undefined && !(options.sharedCache instanceof SharedTokenCache)) {
     throw invalidArgument('sharedCache', 'must come from redisTokenCache() or sharedTokenCache()')
+  }
+  // The mutual-TLS methods have no secret: the shared cache's names and keys derive from tls.key, or,
+  // without it, from explicit encryptionKeys (names derived from a public certificate would let
+  // whoever reads the store find the entries).
+  if (
+    options.sharedCache !== undefined &&
+    isTlsAuthMethod(authMethod) &&
+    tls?.keyMaterial() === undefined &&
+    settingsOf(options.sharedCache).encryptionKeys === undefined
+  ) {
+    throw invalidArgument(
+      'sharedCache',
+      `needs tls.key with authMethod '${authMethod}' (its entries' names and sealing keys derive from the client's private key), or encryptionKeys of its own: sharedTokenCache(store, { encryptionKeys })`,
+    )
   }
   const clock = options.clock ?? monotonicClock
   if (typeof clock?.now !== 'function') throw invalidArgument('clock', 'must have a now() method')
@@ -291,6 +357,7 @@ export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
     defaultScope: normalizeScope(options.scope),
     defaultParams: normalizeParams(options),
     dispatcher: options.dispatcher,
+    tls,
     userAgent: options.userAgent === undefined ? DEFAULT_USER_AGENT : headerValue('userAgent', options.userAgent),
     maxResponseBytes: count('maxResponseBytes', options.maxResponseBytes, DEFAULTS.maxResponseBytes, 1),
     maxEntries: wholeNumber('cache.maxEntries', cache.maxEntries, DEFAULTS.maxEntries, 1),
@@ -321,7 +388,14 @@ export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
   return resolved
 }
 
-const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'client_secret_jwt'] as const
+const AUTH_METHODS = [
+  'client_secret_basic',
+  'client_secret_post',
+  'private_key_jwt',
+  'client_secret_jwt',
+  'tls_client_auth',
+  'self_signed_tls_client_auth',
+] as const satisfies readonly AuthMethod[]
 
 /**
  * The `issuer` option: a URL held to the `tokenUrl` rules (https unless loopback or
@@ -345,6 +419,18 @@ function resolveCredential(
   authMethod: ClientCredentials['authMethod'],
   audience: string,
 ): Pick<ClientCredentials, 'clientSecret' | 'assertion'> {
+  if (isTlsAuthMethod(authMethod)) {
+    // RFC 8705 §2: the certificate is the credential; anything else given would leave it in doubt.
+    for (const name of ['clientSecret', 'privateKey', 'keyId', 'signingAlgorithm', 'certificate'] as const) {
+      if (options[name] !== undefined) {
+        throw invalidArgument(
+          name,
+          `must not be given with authMethod '${authMethod}', which authenticates with the tls certificate and sends no ${name === 'clientSecret' ? 'secret' : 'assertion'}`,
+        )
+      }
+    }
+    return { clientSecret: undefined }
+  }
   if (!isJwtAuthMethod(authMethod)) {
     for (const name of ['privateKey', 'keyId', 'signingAlgorithm', 'certificate'] as const) {
       if (options[name] !== undefined) {

@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici'
 import type { AuthMethod, BasicEncoding } from '../auth/client-authentication.js'
 import type { PrivateKeyInput, SigningAlgorithm } from '../auth/signing-key.js'
+import type { TlsClientOptions } from '../auth/tls-identity.js'
 import type { RefreshPolicy } from '../cache/refresh-policy.js'
 import type { Clock } from '../clock.js'
 import type { TokenClientError } from '../errors/token-client-error.js'
@@ -56,7 +57,9 @@ export interface TokenClientOptions extends ExtraParamsOptions {
    * request is sent. Without `authMethod`, the method is chosen from
    * `token_endpoint_auth_methods_supported` (absent: `client_secret_basic`): `private_key_jwt` with a
    * `privateKey`; with a `clientSecret`, `client_secret_basic`, else `client_secret_post`, else
-   * `client_secret_jwt`. A given `authMethod` the server does not list is a `DISCOVERY_ERROR`. The JWT
+   * `client_secret_jwt`; with `tls` alone (no secret, no key), `tls_client_auth`, else
+   * `self_signed_tls_client_auth`. With `tls`, token requests go to `mtls_endpoint_aliases.token_endpoint`
+   * when the metadata has one (RFC 8705 §5), else to `token_endpoint`. A given `authMethod` the server does not list is a `DISCOVERY_ERROR`. The JWT
    * methods' assertions have the issuer as `aud`. Must be https, except for loopback hosts or with
    * `allowInsecureHttp`; no query.
    * @default none
@@ -67,8 +70,9 @@ export interface TokenClientOptions extends ExtraParamsOptions {
   clientId: string
   /**
    * The client secret: required by `client_secret_basic`, `client_secret_post` and `client_secret_jwt`
-   * (where it is the HMAC key, so at least 32 bytes for HS256), refused with `private_key_jwt`
-   * (a leftover secret would leave unclear which credential the client uses). Never logged,
+   * (where it is the HMAC key, so at least 32 bytes for HS256), refused with `private_key_jwt`,
+   * `tls_client_auth` and `self_signed_tls_client_auth` (a leftover secret would leave unclear which
+   * credential the client uses). Never logged,
    * inspected, serialised or put in an error message.
    * @default none
    * @example process.env.ORDERS_CLIENT_SECRET!
@@ -79,6 +83,7 @@ export interface TokenClientOptions extends ExtraParamsOptions {
    * @default 'client_secret_basic'; with `issuer`, chosen from the server's metadata
    * @example 'client_secret_post' // id and secret in the form body
    * @example 'private_key_jwt' // a JWT signed with privateKey, new for every attempt
+   * @example 'tls_client_auth' // mutual TLS with the `tls` certificate (RFC 8705): no secret at all
    */
   authMethod?: AuthMethod
   /**
@@ -118,6 +123,24 @@ export interface TokenClientOptions extends ExtraParamsOptions {
    */
   certificate?: string
   /**
+   * The client's TLS certificate and key (PEM), presented on every connection the client opens: to
+   * the token endpoint, to the issuer for discovery, and through {@link TokenClient.createAgent} and
+   * {@link createAuthFetch} to the APIs its tokens are for. Required with `tls_client_auth` and
+   * `self_signed_tls_client_auth` (mutual-TLS client authentication, RFC 8705 §2); allowed with every
+   * other method, for servers that bind tokens to the certificate whatever the method (RFC 8705 §3).
+   * Checked at construction: the certificate and `ca` parse, the key is an unencrypted private key
+   * (RSA of 2048 bits or more) of the certificate. With `tls`, the certificate's thumbprint is part
+   * of the cache key, and discovery uses the metadata's `mtls_endpoint_aliases.token_endpoint`.
+   *
+   * With a `dispatcher` of your own, `tls.key` may be left out: the client then does not make the
+   * connection, so your dispatcher must present the certificate itself,
+   * `new Agent({ connect: { cert, key, ca } })`, and `tls.cert` is used only as the client's identity
+   * (its thumbprint). Never shown: `client.options` gives `tlsCertificateThumbprint`.
+   * @default none
+   * @example { cert: readFileSync('client.crt'), key: readFileSync('client.key'), ca: readFileSync('corp-ca.pem') }
+   */
+  tls?: TlsClientOptions
+  /**
    * For `client_secret_basic`: form-encode the id and secret before base64 (`form`, as RFC 6749
    * requires), or send them as they are (`raw`) for servers that never decode.
    * @default 'form'
@@ -147,7 +170,8 @@ export interface TokenClientOptions extends ExtraParamsOptions {
    * The default pool opens at most 16 connections to the token endpoint; requests beyond them wait in
    * its queue, so a cold start with thousands of distinct scopes opens 16 sockets, not thousands (the
    * wait counts towards `retry.attemptTimeoutMs`). Each distinct scope makes one request at a time
-   * and then serves from the cache, so 16 is ample for a token endpoint.
+   * and then serves from the cache, so 16 is ample for a token endpoint. With `tls`, the default pools
+   * present the certificate; a dispatcher of yours must do it itself (`connect: { cert, key, ca }`).
    * @default a keep-alive undici `Pool` for the token URL's origin (at most 16 connections, idle ones closed after 30 s), owned by the client
    * @example new ProxyAgent('http://proxy.internal:3128')
    * @example new EnvHttpProxyAgent({ connections: 16 }) // HTTPS_PROXY, HTTP_PROXY, NO_PROXY
@@ -195,7 +219,9 @@ export interface TokenClientOptions extends ExtraParamsOptions {
    * from the server is written there, and one process of the fleet fetches each token while the
    * others wait for it. Entries are sealed (AES-256-GCM) under a key derived from `clientSecret`, and
    * named by an HMAC, so the store sees no token, secret, client id or scope. Trouble with the store
-   * never fails a call: it is a miss, and the token comes from the server.
+   * never fails a call: it is a miss, and the token comes from the server. The mutual-TLS methods
+   * derive those keys from `tls.key`; without it (a `dispatcher` of yours presents the certificate),
+   * the shared cache needs `encryptionKeys`, from which the entry names are then derived too.
    * @default none: each process caches on its own
    * @example redisTokenCache(await createClient({ url: process.env.REDIS_URL }).connect()) // from 'oauth2-client-credentials/redis'
    */

@@ -1,5 +1,5 @@
 import { inspect } from 'node:util'
-import { Pool, type Dispatcher } from 'undici'
+import { Agent, buildConnector, Pool, type Dispatcher } from 'undici'
 import { abortFailure } from '../abort/abort-failure.js'
 import { LazyAbortController, type LazyAbortSignal } from '../abort/lazy-abort-controller.js'
 import { raceAbort } from '../abort/race-abort.js'
@@ -10,10 +10,14 @@ import {
   authenticationParts,
   basicAuthorization,
   invalidClientHint,
+  isTlsAuthMethod,
   type AuthParams,
   type ClientCredentials,
 } from '../auth/client-authentication.js'
 import { formEncode } from '../auth/form-encoding.js'
+import type { TlsIdentity } from '../auth/tls-identity.js'
+import { invalidArgument } from '../errors/invalid-argument.js'
+import { registerCertificateDispatcher } from '../protocol/certificate-binding.js'
 import { cacheKeyPrefix, tokenCacheKey } from '../cache/cache-key.js'
 import { scheduleToken } from '../cache/refresh-policy.js'
 import { TokenCache, type CacheEntry } from '../cache/token-cache.js'
@@ -49,8 +53,9 @@ export interface TokenClientDescription {
   /** The client id. */
   readonly clientId: string
   /**
-   * `client_secret_basic`, `client_secret_post`, `private_key_jwt` or `client_secret_jwt`; with
-   * `issuer`, a secret and no `authMethod`, absent until the metadata decided it.
+   * `client_secret_basic`, `client_secret_post`, `private_key_jwt`, `client_secret_jwt`,
+   * `tls_client_auth` or `self_signed_tls_client_auth`; with `issuer`, a secret (or a `tls`
+   * certificate alone) and no `authMethod`, absent until the metadata decided it.
    */
   readonly authMethod?: string
   /** Always `[redacted]`; absent with `private_key_jwt`, which has no secret. */
@@ -63,9 +68,24 @@ export interface TokenClientDescription {
   readonly keyId?: string
   /** `private_key_jwt`: the RFC 7638 SHA-256 thumbprint of the public key, to match it with the registered one. */
   readonly keyThumbprint?: string
+  /**
+   * With the `tls` option: the client certificate's SHA-256 thumbprint, base64url (`x5t#S256`, RFC
+   * 8705 §3.1), the value a certificate-bound token's `cnf` claim holds. Never the certificate or key.
+   */
+  readonly tlsCertificateThumbprint?: string
   /** The shared cache's store, such as `redis (node-redis)`, when the client has one. */
   readonly sharedCache?: string
 }
+
+/**
+ * Options of {@link TokenClient.createAgent}: undici's `Agent` options, except `connect`, which the
+ * client sets to present its certificate (`connectTimeout`, `allowH2`, `maxCachedSessions`,
+ * `autoSelectFamily` and `socketPath` are honoured by that connector).
+ *
+ * @example
+ * client.createAgent({ connections: 8, keepAliveTimeout: 10_000 })
+ */
+export type CertificateAgentOptions = Omit<Agent.Options, 'connect'>
 
 /** A new `CLIENT_CLOSED` error for each request in flight at `close()`: each gets its own `attempts`. */
 const closedError = (): ClientClosedError => new ClientClosedError()
@@ -121,6 +141,9 @@ interface Endpoint {
  *
  * - With `issuer` instead of `tokenUrl`, discovers the token endpoint and auth method from the
  *   server's metadata (RFC 8414, then OpenID Discovery) on the first `getToken()`, once.
+ * - With `tls`, presents a client certificate on every connection: mutual-TLS client authentication
+ *   (`tls_client_auth`, `self_signed_tls_client_auth`) and certificate-bound tokens (RFC 8705), with
+ *   {@link TokenClient.createAgent} for the APIs that take them.
  *
  * @example
  * const client = new TokenClient({ tokenUrl, clientId: 'svc', clientSecret: process.env.SECRET! })
@@ -136,8 +159,13 @@ export class TokenClient {
   #discovery: Promise<Endpoint> | undefined
   /** Aborts a discovery in flight at `close()`: it is shared, so no one caller's signal may. */
   readonly #discoveryAbort = new LazyAbortController()
-  /** The pools the client created (none with the caller's `dispatcher`): `close()` destroys them. */
-  readonly #ownedPools: Pool[] = []
+  /**
+   * The pools the client created (none with the caller's `dispatcher`), and the agent of the fetch
+   * wrapper (with `tls`): `close()` destroys them.
+   */
+  readonly #ownedPools: Array<Pool | Agent> = []
+  /** With `tls.key`: the agent the fetch wrapper sends token-carrying requests through, made on first use. */
+  #certificateAgent: Agent | undefined
   /** With `issuer`: what the metadata is fetched through (the caller's dispatcher, or a pool for the issuer's origin). */
   readonly #issuerDispatcher: Dispatcher | undefined
   readonly #keyPrefix: string
@@ -159,13 +187,28 @@ export class TokenClient {
     const { tokenUrl, discovery, credentials } = this.#options
     if (tokenUrl !== undefined) {
       this.#endpoint = endpointOf(tokenUrl, credentials, this.#options.dispatcher ?? this.#newPool(tokenUrl.origin), this.#options.userAgent)
-      this.#keyPrefix = cacheKeyPrefix(tokenUrl.href, credentials.clientId, credentials.authMethod, credentials.assertion?.thumbprint)
+      this.#keyPrefix = cacheKeyPrefix(
+        tokenUrl.href,
+        credentials.clientId,
+        credentials.authMethod,
+        credentials.assertion?.thumbprint,
+        credentials.certificateThumbprint,
+      )
     } else {
       const { issuer, configured, givenMethod } = discovery as NonNullable<typeof discovery>
       this.#issuerDispatcher = this.#options.dispatcher ?? this.#newPool(issuer.origin)
       // Fixed for the client's life, as its metadata is: the issuer stands for the token URL it names.
       const method = givenMethod ?? (credentials.authMethod === 'private_key_jwt' ? 'private_key_jwt' : 'discovered')
-      this.#keyPrefix = cacheKeyPrefix(`issuer ${configured}`, credentials.clientId, method, credentials.assertion?.thumbprint)
+      this.#keyPrefix = cacheKeyPrefix(
+        `issuer ${configured}`,
+        credentials.clientId,
+        method,
+        credentials.assertion?.thumbprint,
+        credentials.certificateThumbprint,
+      )
+    }
+    if (this.#options.tls?.secureContext() !== undefined) {
+      registerCertificateDispatcher(this, () => (this.#closed ? undefined : (this.#certificateAgent ??= this.#ownAgent())))
     }
     countOpenClient(this.#keyPrefix)
     const { clientId, clientSecret: secret } = credentials
@@ -184,7 +227,7 @@ export class TokenClient {
     const fleet = (this.#fleet =
       sharedCache &&
       new FleetCache(settingsOf(sharedCache), {
-        credential: fleetCredential(credentials),
+        credential: fleetCredential(credentials, this.#options.tls, settingsOf(sharedCache).encryptionKeys),
         binding: this.#keyPrefix,
         clock,
         expiryBufferMs: refresh.expiryBufferMs,
@@ -224,6 +267,7 @@ export class TokenClient {
       ...(signing !== undefined && { signingAlgorithm: signing.algorithm }),
       ...(signing?.keyId !== undefined && { keyId: signing.keyId }),
       ...(signing?.thumbprint !== undefined && { keyThumbprint: signing.thumbprint }),
+      ...(credentials.certificateThumbprint !== undefined && { tlsCertificateThumbprint: credentials.certificateThumbprint }),
       ...(sharedCache !== undefined && { sharedCache: sharedCache.description }),
     }
   }
@@ -291,8 +335,53 @@ export class TokenClient {
   }
 
   /**
+   * A new undici `Agent` that presents the client's TLS certificate (the `tls` option) on every
+   * connection and trusts its `tls.ca`: for calling the APIs that accept the client's
+   * certificate-bound tokens (RFC 8705 §3), which refuse a token arriving over a connection without
+   * its certificate. The key stays inside the agent's TLS context. The caller owns the agent and
+   * closes it (`await agent.close()`); `client.close()` does not.
+   *
+   * The fetch wrapper needs none of this: {@link createAuthFetch} sends the requests that carry the
+   * token through an agent of the client's own. The interceptor cannot change a connection, so
+   * compose it on this agent.
+   *
+   * @param options undici `Agent` options, except `connect` (set here to present the certificate).
+   * @throws {TypeError} `ERR_INVALID_ARG_VALUE` when the client has no `tls`, or no `tls.key` (a client
+   *   given a `dispatcher` and `tls.cert` alone), or when `options` holds `connect`.
+   * @example
+   * const agent = client.createAgent()
+   * const res = await request('https://api.example.com/orders', {
+   *   dispatcher: agent,
+   *   headers: { authorization: (await client.getToken('orders:read')).authorizationHeader() },
+   * })
+   * @example
+   * const dispatcher = client.createAgent().compose(tokenInterceptor({ client, scope: 'orders:read', origins: ['https://api.example.com'] }))
+   */
+  createAgent(options: CertificateAgentOptions = {}): Agent {
+    if (typeof options !== 'object' || options === null || Array.isArray(options)) throw invalidArgument('createAgent() options', 'must be an object')
+    if (Object.hasOwn(options, 'connect')) {
+      throw invalidArgument('connect', 'is set by createAgent() to present the client certificate; give the other Agent options only')
+    }
+    const tls = this.#options.tls
+    if (tls === undefined) throw invalidArgument('tls', 'is needed for createAgent(): the client has no TLS certificate to present')
+    if (tls.secureContext() === undefined) {
+      throw invalidArgument('tls.key', 'is needed for createAgent(): the client was given tls.cert alone (its dispatcher presents the certificate)')
+    }
+    if (this.#closed) throw new ClientClosedError()
+    return new Agent({ ...options, connect: certificateConnector(tls, options) })
+  }
+
+  /** The agent of the fetch wrapper: owned by the client, closed by `close()`. */
+  #ownAgent(): Agent {
+    const agent = new Agent({ connect: certificateConnector(this.#options.tls as TlsIdentity, {}) })
+    this.#ownedPools.push(agent)
+    return agent
+  }
+
+  /**
    * Aborts requests in flight (their callers get `CLIENT_CLOSED`), empties the cache and closes the
-   * connection pool the client created. Later calls fail with `CLIENT_CLOSED`.
+   * connection pool the client created, and the agent its fetch wrappers used for certificate-bound
+   * tokens. Later calls fail with `CLIENT_CLOSED`.
    */
   async close(): Promise<void> {
     if (this.#closed) return
@@ -411,6 +500,7 @@ export class TokenClient {
     const choice = chooseAuthMethod(metadata.authMethods, {
       given: discovery.givenMethod,
       hasPrivateKey: options.credentials.authMethod === 'private_key_jwt',
+      tlsOnly: discovery.tlsOnly,
     })
     if ('refused' in choice) throw new DiscoveryError({ issuer: discovery.configured, status: 200, reason: choice.refused })
     let credentials: ClientCredentials
@@ -420,7 +510,8 @@ export class TokenClient {
       throw new DiscoveryError({ issuer: discovery.configured, status: 200, reason: `${choice.method}, the method chosen, cannot use the credential: ${(error as Error).message}`, cause: error })
     }
     if (this.#closed) throw new ClientClosedError()
-    const { tokenUrl } = metadata
+    // RFC 8705 §5: a client that presents a certificate uses the mutual-TLS alias of the endpoint.
+    const tokenUrl = options.tls !== undefined ? (metadata.mtlsTokenUrl ?? metadata.tokenUrl) : metadata.tokenUrl
     let dispatcher = options.dispatcher
     if (dispatcher === undefined) {
       // The client's pools are per origin: the issuer's serves the token endpoint when they share one.
@@ -442,7 +533,14 @@ export class TokenClient {
    * sockets, not thousands. The limit is documented on the `dispatcher` option.
    */
   #newPool(origin: string): Pool {
-    const pool = new Pool(origin, { connections: 16, keepAliveTimeout: 30_000 })
+    const tls = this.#options.tls
+    const pool = new Pool(origin, {
+      connections: 16,
+      keepAliveTimeout: 30_000,
+      // With tls, every connection presents the certificate: its key lives in the TLS context, held in
+      // the connector's closure, never in an options object that util.inspect() could reach.
+      ...(tls?.secureContext() !== undefined && { connect: certificateConnector(tls, {}) }),
+    })
     this.#ownedPools.push(pool)
     return pool
   }
@@ -525,12 +623,42 @@ function endpointOf(tokenUrl: URL, credentials: ClientCredentials, dispatcher: D
 }
 
 /**
+ * An undici connector that presents the certificate of `tls` and trusts its `ca`: one TLS context
+ * for every connection (`buildConnector({ secureContext })`), so that the key is neither in the
+ * connector's options nor in each socket's connect options, where `util.inspect()` would reach it.
+ * The connection settings of `options` that undici hands its own connector are honoured.
+ */
+function certificateConnector(tls: TlsIdentity, options: CertificateAgentOptions): buildConnector.connector {
+  const settings: Record<string, unknown> = { secureContext: tls.secureContext() }
+  if (options.connectTimeout !== undefined && options.connectTimeout !== null) settings['timeout'] = options.connectTimeout
+  if (options.allowH2 !== undefined) settings['allowH2'] = options.allowH2
+  if (options.maxCachedSessions !== undefined && options.maxCachedSessions !== null) settings['maxCachedSessions'] = options.maxCachedSessions
+  if (options.socketPath !== undefined && options.socketPath !== null) settings['socketPath'] = options.socketPath
+  if (options.autoSelectFamily !== undefined) {
+    settings['autoSelectFamily'] = options.autoSelectFamily
+    if (options.autoSelectFamilyAttemptTimeout !== undefined) settings['autoSelectFamilyAttemptTimeout'] = options.autoSelectFamilyAttemptTimeout
+  }
+  return buildConnector(settings as buildConnector.BuildOptions)
+}
+
+/**
  * The bytes the shared cache derives its sealing key and entry names from: secret bytes, so that
  * whoever can read the store but does not hold the credential can neither open nor find an entry.
  * The secret for the secret methods and `client_secret_jwt`; the private key's PKCS#8 DER for
- * `private_key_jwt` (never its public half, which is no secret).
+ * `private_key_jwt` (never its public half, which is no secret); for the mutual-TLS methods, the
+ * TLS private key's PKCS#8 DER, else (no `tls.key`: a dispatcher of the caller's presents the
+ * certificate) the first explicit encryption key, which the options check made sure of.
  */
-function fleetCredential(credentials: ResolvedOptions['credentials']): Buffer {
+function fleetCredential(
+  credentials: ResolvedOptions['credentials'],
+  tls: TlsIdentity | undefined,
+  encryptionKeys: readonly Uint8Array[] | undefined,
+): Uint8Array {
+  if (isTlsAuthMethod(credentials.authMethod)) {
+    const material = tls?.keyMaterial() ?? encryptionKeys?.[0]
+    if (material === undefined) throw invalidArgument('sharedCache', `needs tls.key with authMethod '${credentials.authMethod}'`)
+    return material
+  }
   const key = credentials.assertion?.key
   if (credentials.authMethod === 'private_key_jwt' && key !== undefined && !(key instanceof Uint8Array)) {
     return key.export({ format: 'der', type: 'pkcs8' })

@@ -1,4 +1,5 @@
-import { fetch as undiciFetch } from 'undici'
+import { fetch as undiciFetch, type Dispatcher } from 'undici'
+import { certificateDispatcherOf } from '../protocol/certificate-binding.js'
 import { invalidArgument } from '../errors/invalid-argument.js'
 import { raceAbort } from '../abort/race-abort.js'
 import { publishBearerSkipped, type OriginsOption } from './bearer-policy.js'
@@ -44,7 +45,10 @@ export interface AuthFetchOptions extends TokenSelection {
    */
   retryOnUnauthorized?: RetryOnUnauthorized
   /**
-   * The fetch to send requests with.
+   * The fetch to send requests with. With undici's (the default) and a `TokenClient` that has a TLS
+   * certificate (`tls` with `tls.key`), the requests that carry the token go through an agent of the
+   * client's that presents the certificate, for certificate-bound tokens (RFC 8705 §3); with another
+   * fetch, presenting it is that fetch's business.
    * @default undici's `fetch`
    */
   fetch?: FetchLike
@@ -76,6 +80,13 @@ interface RequestParts {
  * token and repeats the request once when its body can be sent again. Token failures reject with
  * the client's typed errors; the request's `signal` aborts the token fetch as well.
  *
+ * Certificate-bound tokens (RFC 8705 §3) need no extra code: when `client` is a `TokenClient` with a
+ * TLS certificate and key (its `tls` option), `fetch` is undici's (the default) and the request's
+ * `init` has no `dispatcher`, the requests that carry the token go through an agent that presents the
+ * client's certificate and trusts its `tls.ca`, made on first use and closed by `client.close()`.
+ * Requests that do not carry the token (other origins, a redirect that left the origin) go as they
+ * would without the wrapper, presenting nothing.
+ *
  * @example
  * const authFetch = createAuthFetch(client, { scope: 'orders:read', origins: ['https://api.example.com'] })
  * const res = await authFetch('https://api.example.com/orders')
@@ -88,6 +99,8 @@ export function createAuthFetch(client: TokenSource, options: AuthFetchOptions):
   })
   const send: FetchLike = options.fetch ?? (undiciFetch as unknown as FetchLike)
   if (typeof send !== 'function') throw invalidArgument('fetch', 'must be a function')
+  // Only undici's fetch takes an undici dispatcher in its init; another fetch is left alone.
+  const bindsCertificate = send === (undiciFetch as unknown as FetchLike)
   const maxRedirects = options.maxRedirects ?? 20
   if (!Number.isInteger(maxRedirects) || maxRedirects < 0) throw invalidArgument('maxRedirects', 'must be a non-negative integer')
 
@@ -101,7 +114,9 @@ export function createAuthFetch(client: TokenSource, options: AuthFetchOptions):
     if (!inject) return (await follow(send, request, undefined, maxRedirects)).response
 
     let token = (await renewal.current(request.signal)).accessToken
-    const first = await follow(send, request, token, maxRedirects)
+    // Got after the token: a closed client has rejected by now, and an agent is made only when used.
+    const bound = bindsCertificate && (request.init as { dispatcher?: unknown }).dispatcher === undefined ? certificateDispatcherOf(client) : undefined
+    const first = await follow(send, request, token, maxRedirects, bound)
     const response = first.response
     const rejected =
       response.status === 401 &&
@@ -111,7 +126,7 @@ export function createAuthFetch(client: TokenSource, options: AuthFetchOptions):
     if (!rejected || !isReplayableBody(request.body)) return response
     await response.body?.cancel().catch(() => {})
     token = (await renewal.replace(token, request.signal)).accessToken
-    return (await follow(send, request, token, maxRedirects)).response
+    return (await follow(send, request, token, maxRedirects, bound)).response
   }
 }
 
@@ -147,9 +162,17 @@ interface FollowedResponse {
  * Sends the request and follows redirects as fetch would (RFC 9110 §15.4, Fetch's method rewriting),
  * except that the token goes only to the first request's origin, and a redirect that leaves that
  * origin (another scheme, host or port) drops what fetch drops there: `Authorization`,
- * `Proxy-Authorization`, `Cookie` and `Host`, the caller's own included.
+ * `Proxy-Authorization`, `Cookie` and `Host`, the caller's own included. Each hop that carries the
+ * token goes through `bound`, when given (the dispatcher presenting the client certificate); the
+ * others through what the caller's `init` says.
  */
-async function follow(send: FetchLike, request: RequestParts, token: string | undefined, maxRedirects: number): Promise<FollowedResponse> {
+async function follow(
+  send: FetchLike,
+  request: RequestParts,
+  token: string | undefined,
+  maxRedirects: number,
+  bound?: Dispatcher,
+): Promise<FollowedResponse> {
   const origin = request.url.origin
   let { url, method, body } = request
   let answeredByOrigin = true
@@ -158,6 +181,7 @@ async function follow(send: FetchLike, request: RequestParts, token: string | un
   for (let redirects = 0; ; redirects++) {
     const init: RequestInit & { duplex?: 'half' } = { ...request.init, method, headers, redirect: 'manual' }
     if (request.signal) init.signal = request.signal
+    if (bound !== undefined && token !== undefined && url.origin === origin) (init as { dispatcher?: unknown }).dispatcher = bound
     if (body !== undefined && body !== null) {
       init.body = body as NonNullable<RequestInit['body']>
       if (!isReplayableBody(body)) init.duplex = 'half'

@@ -15,6 +15,11 @@ export interface DiscoveredMetadata {
   readonly tokenUrl: URL
   /** `token_endpoint_auth_methods_supported`; `undefined` when the document has none (RFC 8414: then `client_secret_basic`). */
   readonly authMethods: readonly string[] | undefined
+  /**
+   * `mtls_endpoint_aliases.token_endpoint` (RFC 8705 §5), held to the same rules as `token_endpoint`:
+   * where a client with a TLS certificate sends its token requests; `undefined` when there is none.
+   */
+  readonly mtlsTokenUrl: URL | undefined
 }
 
 /** Limits of one discovery. */
@@ -49,8 +54,10 @@ export function metadataLocations(issuer: URL): URL[] {
 /**
  * Checks a metadata document against the configured issuer: a JSON object whose `issuer` is the
  * configured one exactly (RFC 8414 §3.3, against mix-up attacks: no normalising), with a
- * `token_endpoint` that passes the `tokenUrl` rules, and `token_endpoint_auth_methods_supported`, when
- * present, a list of strings. Throws a {@link DiscoveryError} saying what is wrong.
+ * `token_endpoint` that passes the `tokenUrl` rules, `token_endpoint_auth_methods_supported`, when
+ * present, a list of strings, and `mtls_endpoint_aliases`, when present, a JSON object whose
+ * `token_endpoint`, when present, passes the `tokenUrl` rules too (RFC 8705 §5; its other aliases are
+ * not read). Throws a {@link DiscoveryError} saying what is wrong.
  */
 export function checkMetadata(document: unknown, issuer: string, allowInsecureHttp: boolean): DiscoveredMetadata {
   const refuse = (reason: string): never => {
@@ -74,7 +81,21 @@ export function checkMetadata(document: unknown, issuer: string, allowInsecureHt
   if (methods !== undefined && !(Array.isArray(methods) && methods.every((method) => typeof method === 'string'))) {
     return refuse('the metadata\'s token_endpoint_auth_methods_supported is not a list of strings')
   }
-  return { tokenUrl, authMethods: methods === undefined ? undefined : Object.freeze([...(methods as string[])]) }
+  const aliases = metadata['mtls_endpoint_aliases']
+  let mtlsTokenUrl: URL | undefined
+  if (aliases !== undefined) {
+    if (typeof aliases !== 'object' || aliases === null || Array.isArray(aliases)) return refuse("the metadata's mtls_endpoint_aliases is not a JSON object (RFC 8705 §5)")
+    const alias = (aliases as Record<string, unknown>)['token_endpoint']
+    if (alias !== undefined) {
+      if (typeof alias !== 'string') return refuse("the metadata's mtls_endpoint_aliases.token_endpoint is not a string")
+      try {
+        mtlsTokenUrl = parseTokenUrl(alias, allowInsecureHttp, 'mtls_endpoint_aliases.token_endpoint')
+      } catch (error) {
+        return refuse(`the metadata's ${(error as Error).message}`)
+      }
+    }
+  }
+  return { tokenUrl, authMethods: methods === undefined ? undefined : Object.freeze([...(methods as string[])]), mtlsTokenUrl }
 }
 
 const requestApi = Dispatcher.prototype.request

@@ -55,6 +55,16 @@ export interface TokenInterceptorOptions extends TokenSelection {
  * followed below this interceptor (undici drops the token on a hop to another origin), and a 401 at
  * the end of a followed redirect reaches the caller as it is: no renewal, no second request.
  *
+ * Certificate-bound tokens (RFC 8705 §3, a client with the `tls` option): an interceptor cannot
+ * change the connection a request goes over, so the dispatcher it is composed on must present the
+ * same certificate as the client, or the API refuses the token. `client.createAgent()` gives one:
+ * `client.createAgent().compose(tokenInterceptor({ client, scope, origins }))` (or an `Agent` of your
+ * own with `connect: { cert, key, ca }`, the client's `tls`).
+ *
+ * @example
+ * // Certificate-bound tokens: the agent presents the client's certificate.
+ * const dispatcher = client.createAgent().compose(tokenInterceptor({ client, scope: 'orders:read', origins: ['https://api.example.com'] }))
+ *
  * @example
  * const dispatcher = new Agent().compose(
  *   tokenInterceptor({ client, scope: 'orders:read', origins: ['https://api.example.com'] }),

@@ -1,6 +1,8 @@
 /**
  * The reference OAuth 2.0 token server, for tests: a strict token endpoint (RFC 6749) with client
- * secrets and JWT client authentication (`private_key_jwt`, `client_secret_jwt`: RFC 7523), JWT access
+ * secrets, JWT client authentication (`private_key_jwt`, `client_secret_jwt`: RFC 7523) and, over
+ * HTTPS, mutual TLS (`tls_client_auth`, `self_signed_tls_client_auth`, certificate-bound tokens:
+ * RFC 8705, with throwaway test certificates), JWT access
  * tokens (RFC 9068), discovery (RFC 8414), introspection (RFC 7662), revocation (RFC 7009) and a
  * protected resource (RFC 6750), with faults on demand, quirk profiles, a request log and an
  * injectable clock.
@@ -26,8 +28,12 @@ export { generateClientSecret, hashClientSecret } from './clients/client-secret.
 export type { GeneratedClientSecret } from './clients/client-secret.js'
 export type { ThrottleOptions } from './clients/failure-throttle.js'
 export type { ReferenceAuthMethod } from './clients/client-authentication.js'
+export type { TlsClientAuthIdentity } from './clients/tls-client-identity.js'
+export type { ReferenceServerTlsOptions } from './tls/server-tls.js'
+export { createSelfSignedCertificate, createTestCertificateAuthority } from './tls/test-certificates.js'
+export type { CertificateRequest, CertificateSubject, IssuedCertificate, TestCertificateAuthority } from './tls/test-certificates.js'
 export { RequestLog } from './test-controls/request-log.js'
-export type { RequestLogBounds, RequestLogEntry, RequestLogFilter, RequestLogJson } from './test-controls/request-log.js'
+export type { LoggedCertificate, RequestLogBounds, RequestLogEntry, RequestLogFilter, RequestLogJson } from './test-controls/request-log.js'
 export { FaultScript } from './test-controls/faults.js'
 export type {
   BodyFault,
@@ -43,9 +49,9 @@ export { QUIRKS } from './test-controls/quirks.js'
 export type { Quirk } from './test-controls/quirks.js'
 export { TokenStore } from './tokens/token-store.js'
 export type { IssuedToken, StoreGrant } from './tokens/token-store.js'
-export type { AccessTokenClaims, TokenFormat } from './tokens/token-format.js'
+export type { AccessTokenClaims, CertificateConfirmation, TokenFormat } from './tokens/token-format.js'
 export type { JwkSet, PublishedJwk, SigningAlgorithm } from './tokens/signing-keys.js'
-export type { AuthorizationServerMetadata } from './endpoints/metadata.js'
+export type { AuthorizationServerMetadata, MtlsEndpointAliases } from './endpoints/metadata.js'
 export type { ActiveIntrospection } from './endpoints/introspection.js'
 export type { ResourceResponse } from './endpoints/protected-resource.js'
 

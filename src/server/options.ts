@@ -15,6 +15,7 @@ import { checkQuirks, type Quirk } from './test-controls/quirks.js'
 import { RequestLog, type RequestLogBounds } from './test-controls/request-log.js'
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from './tokens/signing-keys.js'
 import { isTokenFormat, type TokenFormat } from './tokens/token-format.js'
+import { resolveServerTls, type ReferenceServerTlsOptions, type ServerTls } from './tls/server-tls.js'
 
 /** Options of {@link startReferenceServer}. */
 export interface ReferenceServerOptions {
@@ -200,6 +201,22 @@ export interface ReferenceServerOptions {
    * { quirks: ['form-response', 'lowercase-bearer', 'no-expires-in'] }
    */
   quirks?: Quirk[]
+  /**
+   * HTTPS, with mutual TLS (RFC 8705): `true` makes a throwaway CA (`server.certificateAuthority`),
+   * a server certificate it signs for 127.0.0.1, ::1, localhost and the host, and takes client
+   * certificates it signs; or give the server's certificate and key, and the CAs client certificates
+   * must chain to (`clientCa`). The server asks every client for a certificate and never requires
+   * one: it looks at it at the mutual-TLS aliases (`/mtls/token`, `/mtls/introspect`,
+   * `/mtls/revoke`, advertised as `mtls_endpoint_aliases`) to authenticate (`tls_client_auth`,
+   * `self_signed_tls_client_auth`) and to bind tokens to it (`cnf.x5t#S256`), and at `/resource` to
+   * check that binding. See "Mutual TLS" in docs/reference-server.md.
+   *
+   * @default undefined (plain HTTP)
+   * @example
+   * const server = await startReferenceServer({ tls: true, clients: [{ clientId: 'svc', tlsClientAuth: { subjectDn: 'CN=svc' }, scopes: [] }] })
+   * const identity = server.certificateAuthority!.issue({ subject: { commonName: 'svc' }, usage: 'client' })
+   */
+  tls?: true | ReferenceServerTlsOptions
 }
 
 const DEFAULT_HOST = '127.0.0.1'
@@ -229,6 +246,8 @@ export interface ResolvedOptions {
   readonly maxTokens: number
   readonly quirks: readonly Quirk[]
   readonly log: RequestLog
+  /** HTTPS settings; `undefined` for plain HTTP. */
+  readonly tls: ServerTls | undefined
 }
 
 /**
@@ -261,6 +280,7 @@ export async function resolveOptions(options: ReferenceServerOptions): Promise<R
     logBounds,
     maxTokens = DEFAULT_MAX_TOKENS,
     quirks = [],
+    tls,
   } = options
   if (!isNonEmptyString(host)) throw invalidArgument('options.host', 'must be a non-empty string')
   if (!allowNonLoopback && !isLoopbackHost(host)) {
@@ -295,6 +315,7 @@ export async function resolveOptions(options: ReferenceServerOptions): Promise<R
   const serverQuirks = checkQuirks(quirks, 'options.quirks')
   const assertionRules = clientAssertionRules(clientAssertions, clock)
   const registry = new ClientRegistry(clients, clientsFile === undefined ? [] : await loadClientsFile(clientsFile))
+  const serverTls = resolveServerTls(tls, host, publishedIssuer)
   return {
     host,
     port,
@@ -311,6 +332,7 @@ export async function resolveOptions(options: ReferenceServerOptions): Promise<R
     maxTokens,
     quirks: serverQuirks,
     log,
+    tls: serverTls,
   }
 }
 

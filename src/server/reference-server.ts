@@ -4,6 +4,7 @@
  * (options in `options.ts`), the routes table (endpoints in `endpoints/`), and close.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
 import { introspectionEndpoint } from './endpoints/introspection.js'
 import { jwksEndpoint } from './endpoints/jwks.js'
@@ -11,6 +12,9 @@ import { metadataEndpoint } from './endpoints/metadata.js'
 import {
   INTROSPECTION_PATH,
   JWKS_PATH,
+  MTLS_INTROSPECTION_PATH,
+  MTLS_REVOCATION_PATH,
+  MTLS_TOKEN_PATH,
   OAUTH_METADATA_PATH,
   OPENID_CONFIGURATION_PATH,
   RESOURCE_PATH,
@@ -29,6 +33,7 @@ import { FaultScript } from './test-controls/faults.js'
 import type { RequestLog } from './test-controls/request-log.js'
 import { SigningKeys, type JwkSet } from './tokens/signing-keys.js'
 import { TokenStore } from './tokens/token-store.js'
+import type { TestCertificateAuthority } from './tls/test-certificates.js'
 
 export type { ReferenceServerOptions } from './options.js'
 
@@ -36,6 +41,23 @@ export type { ReferenceServerOptions } from './options.js'
 export interface ReferenceServer {
   /** The token endpoint, `<issuer>/token`, e.g. `http://127.0.0.1:41234/token`. */
   readonly tokenUrl: string
+  /**
+   * With `tls`: the token endpoint's mutual-TLS alias, `<issuer>/mtls/token` (RFC 8705 §5), where
+   * the server authenticates clients by certificate and binds tokens to it; `undefined` without `tls`.
+   *
+   * @example
+   * new TokenClient({ tokenUrl: server.mtlsTokenUrl!, clientId: 'svc', authMethod: 'tls_client_auth', tls: { ...identity, ca } })
+   */
+  readonly mtlsTokenUrl: string | undefined
+  /**
+   * With `tls: true`: the throwaway CA the server made at start. It signed the server's certificate
+   * (trust it: `ca: server.certificateAuthority.cert`) and issues client certificates the server
+   * takes for `tls_client_auth`. `undefined` otherwise.
+   *
+   * @example
+   * const identity = server.certificateAuthority!.issue({ subject: { commonName: 'svc' }, usage: 'client' })
+   */
+  readonly certificateAuthority: TestCertificateAuthority | undefined
   /**
    * The issuer identifier: the origin, e.g. `http://127.0.0.1:41234` or `http://[::1]:41234`, or
    * the `issuer` option; identical to `issuer` in the metadata and to the `iss` of JWT access tokens.
@@ -122,6 +144,14 @@ const ROUTES: ReadonlyMap<string, Endpoint> = new Map<string, Endpoint>([
   [OPENID_CONFIGURATION_PATH, metadataEndpoint],
 ])
 
+/** Over TLS, the mutual-TLS aliases as well (RFC 8705 §5). */
+const TLS_ROUTES: ReadonlyMap<string, Endpoint> = new Map<string, Endpoint>([
+  ...ROUTES,
+  [MTLS_TOKEN_PATH, tokenEndpoint],
+  [MTLS_INTROSPECTION_PATH, introspectionEndpoint],
+  [MTLS_REVOCATION_PATH, revocationEndpoint],
+])
+
 const NOT_FOUND = new ServerError(404, 'not_found', 'no such endpoint, the token endpoint is /token')
 
 /** Every other path. */
@@ -161,6 +191,8 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
 
 class ReferenceTokenServer implements ReferenceServer {
   tokenUrl = ''
+  mtlsTokenUrl: string | undefined = undefined
+  readonly certificateAuthority: TestCertificateAuthority | undefined
   issuer = ''
   url = ''
   jwksUri = ''
@@ -174,6 +206,8 @@ class ReferenceTokenServer implements ReferenceServer {
   readonly #host: string
   readonly #publishedIssuer: string | undefined
   readonly #server: Server
+  readonly #routes: ReadonlyMap<string, Endpoint>
+  readonly #scheme: 'http' | 'https'
   readonly #context: ServerContext
   readonly #keys: SigningKeys
   readonly #closing = new AbortController()
@@ -186,6 +220,10 @@ class ReferenceTokenServer implements ReferenceServer {
     this.log = options.log
     this.tokens = new TokenStore(options.maxTokens)
     this.#keys = keys
+    const { tls } = options
+    this.certificateAuthority = tls?.authority
+    this.#routes = tls === undefined ? ROUTES : TLS_ROUTES
+    this.#scheme = tls === undefined ? 'http' : 'https'
     // The issuer is known only once the server listens; endpoints read it per request.
     const issuer = (): string => this.issuer
     const tokenUrl = (): string => this.tokenUrl
@@ -214,8 +252,15 @@ class ReferenceTokenServer implements ReferenceServer {
       faults: this.faults,
       quirks: options.quirks,
       log: this.log,
+      mutualTls: tls !== undefined,
     }
-    this.#server = createServer((req, res) => this.#onRequest(req, res))
+    const onRequest = (req: IncomingMessage, res: ServerResponse): void => this.#onRequest(req, res)
+    // Over TLS every client is asked for a certificate and none is required, nor its chain: the
+    // endpoints decide what a certificate (or its absence) means (peer-certificate.ts).
+    this.#server =
+      tls === undefined
+        ? createServer(onRequest)
+        : createHttpsServer({ cert: tls.cert, key: tls.key, ca: [...tls.clientCa], requestCert: true, rejectUnauthorized: false }, onRequest)
     // Node hands CONNECT to a 'connect' listener and, without one, drops the socket unanswered.
     this.#server.on('connect', (_req, socket: Socket) => socket.end(CONNECT_REFUSED))
   }
@@ -236,10 +281,11 @@ class ReferenceTokenServer implements ReferenceServer {
       server.listen({ host: this.#host, port }, () => {
         server.off('error', onError)
         this.port = (server.address() as AddressInfo).port
-        this.url = `http://${this.#host.includes(':') ? `[${this.#host}]` : this.#host}:${this.port}`
+        this.url = `${this.#scheme}://${this.#host.includes(':') ? `[${this.#host}]` : this.#host}:${this.port}`
         this.issuer = this.#publishedIssuer ?? this.url
         this.#issuerAudience = Object.freeze([this.issuer])
         this.tokenUrl = this.issuer + TOKEN_PATH
+        if (this.#scheme === 'https') this.mtlsTokenUrl = this.issuer + MTLS_TOKEN_PATH
         this.jwksUri = this.issuer + JWKS_PATH
         this.introspectionUrl = this.issuer + INTROSPECTION_PATH
         this.revocationUrl = this.issuer + REVOCATION_PATH
@@ -260,6 +306,6 @@ class ReferenceTokenServer implements ReferenceServer {
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
     const exchange = createExchange(this.#context, req, res)
-    void runEndpoint(ROUTES.get(exchange.path) ?? UNKNOWN_PATH, exchange)
+    void runEndpoint(this.#routes.get(exchange.path) ?? UNKNOWN_PATH, exchange)
   }
 }

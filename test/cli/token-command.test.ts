@@ -62,7 +62,7 @@ test('the secret from a named variable, a file, stdin, or (with a warning) the c
 test('exit codes: 2 for usage, 3 when the server refuses, 4 when it cannot be reached', async () => {
   const usage = await run(['token', '--client-id', 'svc'], { OAUTH2_CLIENT_SECRET: SECRET })
   assert.equal(usage.code, 2)
-  assert.match(usage.err, /--token-url is required/)
+  assert.match(usage.err, /--token-url or --issuer is required/)
   assert.equal((await run([...base(), '--bogus'], { OAUTH2_CLIENT_SECRET: SECRET })).code, 2)
   assert.equal((await run(base(), {})).code, 2, 'no secret anywhere')
   assert.equal((await run([...base(), '--client-secret-stdin', '--client-secret-env', 'X'])).code, 2)
@@ -116,7 +116,7 @@ test("TokenClient's option errors are printed in the token command's flags (exit
     ],
     ['a token URL with credentials', ['--token-url', 'https://u:p@id.example.com/token', '--client-id', 'svc'], /--token-url must not carry credentials; use --client-id and the client secret\n/],
     ['a colon in the id with raw Basic', ['--token-url', server.tokenUrl, '--client-id', 'a:b', '--basic-encoding', 'raw'], /: --client-id cannot contain ':' with --basic-encoding raw \(Basic would split it\)\n/],
-    ['an unknown auth method', ['--token-url', server.tokenUrl, '--client-id', 'svc', '--auth-method', 'tls_client_auth'], /: --auth-method must be one of 'client_secret_basic', 'client_secret_post', 'private_key_jwt', 'client_secret_jwt'\n/],
+    ['an unknown auth method', ['--token-url', server.tokenUrl, '--client-id', 'svc', '--auth-method', 'mtls'], /: --auth-method must be one of 'client_secret_basic', 'client_secret_post', 'private_key_jwt', 'client_secret_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'\n/],
     ['an unknown Basic encoding', ['--token-url', server.tokenUrl, '--client-id', 'svc', '--basic-encoding', 'utf8'], /: --basic-encoding must be one of 'form', 'raw'\n/],
     ['a scope outside NQCHAR', ['--token-url', server.tokenUrl, '--client-id', 'svc', '--scope', 'api:"read"'], /: --scope has a scope token with a character RFC 6749/],
     ['a resource that is not an absolute URI', ['--token-url', server.tokenUrl, '--client-id', 'svc', '--resource', 'not a uri'], /: --resource must be an absolute URI/],

@@ -15,7 +15,7 @@ test('bad options are a TypeError at construction naming the option, never echoi
     [{ tokenUrl: 'https://id.example.com/token#x' }, /^tokenUrl must not have a fragment/],
     [{ clientId: '' }, /^clientId must be a non-empty string/],
     [{ clientSecret: 42 }, /^clientSecret must be a non-empty string/],
-    [{ authMethod: 'tls_client_auth' }, /^authMethod must be one of 'client_secret_basic', 'client_secret_post', 'private_key_jwt', 'client_secret_jwt'/],
+    [{ authMethod: 'mtls' }, /^authMethod must be one of 'client_secret_basic', 'client_secret_post', 'private_key_jwt', 'client_secret_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'/],
     [{ basicEncoding: 'base64' }, /^basicEncoding must be one of 'form', 'raw'/],
     [{ basicEncoding: 'raw', clientId: 'a:b' }, /^clientId cannot contain ':'/],
     [{ scope: 'bad"scope' }, /^scope has a scope token/],

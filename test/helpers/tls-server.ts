@@ -1,12 +1,8 @@
-// A token endpoint over TLS on loopback, with a self-signed certificate made at test time. Node can
-// use a certificate but not make one, so `openssl` makes it; where there is none, the tests that need
-// it are skipped with the reason (see `selfSignedCertificate`).
-import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+// A token endpoint over TLS on loopback, with a self-signed certificate made at test time in process
+// by the test-certificate builder (`createSelfSignedCertificate`, node:crypto only, no openssl).
 import { createServer, type Server } from 'node:https'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { createSelfSignedCertificate } from '../../src/server/tls/test-certificates.js'
 
 /** A key and a self-signed certificate, PEM. */
 export interface Certificate {
@@ -15,24 +11,22 @@ export interface Certificate {
 }
 
 /**
- * A new P-256 key and a self-signed certificate for `subjectAltName` (such as `'IP:127.0.0.1'`),
- * valid for a day; a string saying why not when `openssl` cannot be run (for `test(..., { skip })`).
+ * A new P-256 key and a self-signed certificate for `subjectAltName`, an openssl-style comma list of
+ * `IP:` and `DNS:` entries (such as `'IP:127.0.0.1'` or `'IP:127.0.0.1, DNS:localhost'`), valid for a
+ * day. Always a `Certificate` now; the `string` (a reason to skip, from the days of openssl) stays in
+ * the type so that callers checking for it compile unchanged.
  */
 export function selfSignedCertificate(subjectAltName: string): Certificate | string {
-  const dir = mkdtempSync(join(tmpdir(), 'oauth2cc-cert-'))
-  try {
-    const keyFile = join(dir, 'key.pem')
-    const certFile = join(dir, 'cert.pem')
-    const result = spawnSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-subj', '/CN=oauth2cc test', '-addext', `subjectAltName=${subjectAltName}`, '-keyout', keyFile, '-out', certFile,
-    ], { encoding: 'utf8', timeout: 10_000 })
-    if (result.error !== undefined) return `openssl cannot be run (${(result.error as NodeJS.ErrnoException).code ?? result.error.message}): no certificate to test TLS with`
-    if (result.status !== 0) return `openssl failed: ${result.stderr.trim().split('\n').at(-1) ?? ''}`
-    return { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8') }
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
+  const ipAddresses: string[] = []
+  const dnsNames: string[] = []
+  for (const entry of subjectAltName.split(',').map((part) => part.trim()).filter((part) => part !== '')) {
+    const [, kind, value] = /^(IP|DNS):(.+)$/i.exec(entry) ?? []
+    if (kind === undefined || value === undefined) throw new TypeError(`selfSignedCertificate: '${entry}' is not an IP: or DNS: entry`)
+    if (kind.toUpperCase() === 'IP') ipAddresses.push(value.trim())
+    else dnsNames.push(value.trim())
   }
+  const made = createSelfSignedCertificate({ ipAddresses, dnsNames })
+  return { key: made.key, cert: made.cert }
 }
 
 /** A running TLS token endpoint. */

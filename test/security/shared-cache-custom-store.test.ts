@@ -10,31 +10,12 @@ import assert from 'node:assert/strict'
 import { after, before, beforeEach, describe, test } from 'node:test'
 import { TokenClient, sharedTokenCache, type SharedCacheError, type SharedTokenCacheOptions, type SharedTokenStore } from '../../src/index.js'
 import { startCountingTokenServer, type CountingTokenServer } from '../helpers/counting-token-server.js'
+import { memoryStore } from '../helpers/memory-store.js'
 import { LEAK_PROBE_SECRET } from '../helpers/secrets.js'
 
 const CLIENT_ID = 'custom-store-svc'
 const SCOPE = 'orders:read'
 
-/** A store that behaves, in memory; a test overrides what it breaks. */
-function memoryStore(overrides: Partial<Record<keyof SharedTokenStore, unknown>> = {}): SharedTokenStore {
-  const values = new Map<string, string>()
-  const base: SharedTokenStore = {
-    description: 'memory (test)',
-    get: async (name) => values.get(name),
-    set: async (name, value) => {
-      values.set(name, value)
-    },
-    deleteIfEquals: async (name, expected) => values.get(name) === expected && values.delete(name),
-    takeLease: async (name, owner) => {
-      if (values.has(name)) return false
-      values.set(name, owner)
-      return true
-    },
-    renewLease: async (name, owner) => values.get(name) === owner,
-    releaseLease: async (name, owner) => values.get(name) === owner && values.delete(name),
-  }
-  return { ...base, ...(overrides as Partial<SharedTokenStore>) }
-}
 
 describe('shared cache on a broken custom store', { timeout: 60_000 }, () => {
   let tokens: CountingTokenServer

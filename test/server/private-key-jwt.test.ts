@@ -338,7 +338,7 @@ describe('registration of jwks', () => {
     const only = await startReferenceServer({ clients: [{ clientId: 'svc', jwks: { keys: [await publicJwk(keys['es1']!)] }, scopes: [] }] })
     await only.close()
     await assert.rejects(startReferenceServer({ clients: [{ clientId: 'svc', scopes: [] }] }), {
-      message: 'options.clients[0] needs a credential: a clientSecret, a secretHash, an entry in secrets, jwks or a jwtSecret',
+      message: 'options.clients[0] needs a credential: a clientSecret, a secretHash, an entry in secrets, jwks, a jwtSecret or tlsClientAuth',
     })
   })
 

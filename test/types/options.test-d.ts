@@ -55,7 +55,12 @@ new TokenClient()
 
 // Refused: wrong option types.
 // @ts-expect-error authMethod is a closed union
-new TokenClient({ ...required, authMethod: 'tls_client_auth' })
+new TokenClient({ ...required, authMethod: 'mtls' })
+// The mutual-TLS methods take the tls option: PEM strings or Buffers, ca one or a list.
+new TokenClient({ tokenUrl: 'https://id.example.com/token', clientId: 'svc', authMethod: 'tls_client_auth', tls: { cert: 'PEM', key: Buffer.from('PEM'), ca: ['PEM', Buffer.from('PEM')] } })
+new TokenClient({ tokenUrl: 'https://id.example.com/token', clientId: 'svc', authMethod: 'self_signed_tls_client_auth', tls: { cert: 'PEM', key: 'PEM' } })
+// @ts-expect-error tls.cert is required
+new TokenClient({ tokenUrl: 'https://id.example.com/token', clientId: 'svc', authMethod: 'tls_client_auth', tls: { key: 'PEM' } })
 // @ts-expect-error signingAlgorithm is a closed union
 new TokenClient({ ...required, authMethod: 'client_secret_jwt', signingAlgorithm: 'none' })
 // @ts-expect-error basicEncoding is 'form' or 'raw'

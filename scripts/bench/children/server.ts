@@ -1,6 +1,7 @@
 // A token server in a process of its own (started by lib/processes.ts). Emits `ready` with its URLs,
-// then answers `tokenRequests` (POSTs to /token seen so far, when counting), `usage` (CPU and heap
-// of this process) and `stop`.
+// then answers `tokenRequests` (POSTs to /token seen so far, when counting), `metadataRequests`
+// (GETs of the two well-known metadata locations, when counting), `usage` (CPU and heap of this
+// process) and `stop`.
 import { subscribe } from 'node:diagnostics_channel'
 import type { IncomingMessage } from 'node:http'
 import { parentChannel, taskOf } from '../lib/ipc.js'
@@ -8,8 +9,16 @@ import { startServer, type ServerKind, type ServerSetup } from '../subjects/serv
 
 export interface ServerTask extends ServerSetup {
   readonly kind: ServerKind
-  /** Count token requests (a diagnostics_channel subscriber; off under load, where it is not needed). */
+  /** Count token and metadata requests (a diagnostics_channel subscriber; off under load, where it is not needed). */
   readonly count?: boolean
+}
+
+/** GETs of the server's metadata seen so far, by location (section 3c). */
+export interface MetadataRequests {
+  /** `/.well-known/oauth-authorization-server` (RFC 8414 §3). */
+  readonly rfc8414: number
+  /** `/.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §4). */
+  readonly openid: number
 }
 
 export interface ServerUsage {
@@ -23,16 +32,23 @@ const task = taskOf<ServerTask>()
 const channel = parentChannel()
 
 let tokenRequests = 0
+const metadataRequests = { rfc8414: 0, openid: 0 }
 if (task.count === true) {
   subscribe('http.server.request.start', (message) => {
     const request = (message as { request: IncomingMessage }).request
-    if (request.method === 'POST' && request.url?.startsWith('/token') === true) tokenRequests += 1
+    if (request.method === 'POST') {
+      if (request.url?.startsWith('/token') === true) tokenRequests += 1
+    } else if (request.method === 'GET' && request.url?.startsWith('/.well-known/') === true) {
+      if (request.url.startsWith('/.well-known/oauth-authorization-server')) metadataRequests.rfc8414 += 1
+      else if (request.url.startsWith('/.well-known/openid-configuration')) metadataRequests.openid += 1
+    }
   })
 }
 
 const server = await startServer(task.kind, task)
 channel
   .handle('tokenRequests', () => tokenRequests)
+  .handle('metadataRequests', (): MetadataRequests => ({ ...metadataRequests }))
   .handle('usage', (): ServerUsage => {
     const { user, system } = process.cpuUsage()
     const { heapUsed, rss } = process.memoryUsage()

@@ -1,5 +1,5 @@
 // Starting the benchmark's processes from run.ts: a server process, and measuring children wired to it.
-import type { ServerTask, ServerUsage } from '../children/server.js'
+import type { MetadataRequests, ServerTask, ServerUsage } from '../children/server.js'
 import type { ServerInfo } from '../subjects/servers.js'
 import { messageOf, startChild, type Child, type ChildOptions, type Outcome } from './child.js'
 
@@ -34,6 +34,8 @@ export function spawnTracked<T>(script: string, task: unknown, options: ChildOpt
 export interface ServerProcess {
   readonly info: ServerInfo
   tokenRequests(): Promise<number>
+  /** GETs of the metadata locations so far (counting servers only). */
+  metadataRequests(): Promise<MetadataRequests>
   usage(): Promise<ServerUsage>
   stop(): Promise<void>
 }
@@ -61,6 +63,7 @@ export async function startServerProcess(task: ServerTask): Promise<ServerProces
   return {
     info,
     tokenRequests: () => child.channel.request<number>('tokenRequests'),
+    metadataRequests: () => child.channel.request<MetadataRequests>('metadataRequests'),
     usage: () => child.channel.request<ServerUsage>('usage'),
     async stop() {
       const exited = new Promise<void>((resolve) => child.process.once('exit', () => resolve()))

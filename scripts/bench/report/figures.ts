@@ -2,7 +2,7 @@
 // to the floor, and how a failed or missing measurement shows.
 import type { Settings } from '../config.js'
 import type { Outcome } from '../lib/child.js'
-import { formatCount, max, median, min, significant } from '../lib/stats.js'
+import { formatCount, formatNs, formatRatio, formatSpread, max, median, min, significant } from '../lib/stats.js'
 import type { CallResult, Results, StampedeResult } from '../results.js'
 import type { JwtSubjectId } from '../sections/jwt.js'
 import type { ClientId } from '../subjects/clients.js'
@@ -80,3 +80,26 @@ export const freshProcesses = (settings: Settings): number => settings.freshProc
 export const freshRoundsPerClient = (settings: Settings): number => freshProcesses(settings) * settings.freshRounds
 /** Section 3: rotations run before those recorded (results saved before they existed have none). */
 export const freshUnrecordedRotations = (settings: Settings): number => settings.freshUnrecordedRotations ?? 0
+
+/**
+ * One row of a paired fresh-acquisition table (sections 3b and 3c): per call, spread, ratio to the
+ * base, client CPU per call, CPU ratio, requests per call; or the failure, noted.
+ */
+export function pairedFreshRow(
+  label: string,
+  outcome: Outcome<CallResult> | undefined,
+  ratio: (pick: (value: CallResult) => readonly number[]) => number,
+  notes: string[],
+): string[] {
+  const value = ok(outcome)
+  if (value === undefined) return [label, failure(outcome, label, notes), '', '', '', '', '']
+  return [
+    label,
+    formatNs(median(value.nsPerCall)),
+    formatSpread(value.nsPerCall),
+    formatRatio(ratio(wallNs)),
+    formatNs(median(value.cpuNsPerCall)),
+    formatRatio(ratio(cpuNs)),
+    value.requestsPerCall.toFixed(2),
+  ]
+}

@@ -6,6 +6,7 @@ import { loadWarning } from '../lib/machine.js'
 import { formatCount } from '../lib/stats.js'
 import { SECTION_IDS, type Results } from '../results.js'
 import { CLIENTS } from '../subjects/clients.js'
+import { discoveryTemplateValues } from './discovery.js'
 import { freshProcesses, freshRoundsPerClient, freshUnrecordedRotations } from './figures.js'
 import { fleetTemplateValues } from './fleet.js'
 import { markdownTable } from './table.js'
@@ -62,6 +63,7 @@ export function renderMarkdown(results: Results): string {
     'servers.roundSeconds': String(settings.loadSeconds),
     'servers.connections': String(settings.loadConnections),
     clients: CLIENTS.map((client) => `- **${client.label}**: ${client.how}`).join('\n'),
+    ...discoveryTemplateValues(results),
     ...fleetTemplateValues(results),
   })
 }

@@ -14,6 +14,7 @@ import {
   freshRatio,
   freshRoundsPerClient,
   jwtRatio,
+  pairedFreshRow,
   latency,
   ok,
   rangeText,
@@ -22,6 +23,7 @@ import {
   stampedeRounds,
   wallNs,
 } from './figures.js'
+import { discoveryTables } from './discovery.js'
 import { fleetTables } from './fleet.js'
 import type { Table } from './table.js'
 
@@ -121,20 +123,9 @@ function freshTable(results: Results): Table {
 
 function jwtTable(results: Results): Table {
   const notes: string[] = []
-  const rows = JWT_SUBJECTS.filter((subject) => results.jwt[subject.id] !== undefined).map((subject) => {
-    const outcome = results.jwt[subject.id]
-    const value = ok(outcome)
-    if (value === undefined) return [subject.label, failure(outcome, subject.label, notes), '', '', '', '', '']
-    return [
-      subject.label,
-      formatNs(median(value.nsPerCall)),
-      formatSpread(value.nsPerCall),
-      formatRatio(jwtRatio(results, subject.id, wallNs)),
-      formatNs(median(value.cpuNsPerCall)),
-      formatRatio(jwtRatio(results, subject.id, cpuNs)),
-      value.requestsPerCall.toFixed(2),
-    ]
-  })
+  const rows = JWT_SUBJECTS.filter((subject) => results.jwt[subject.id] !== undefined).map((subject) =>
+    pairedFreshRow(subject.label, results.jwt[subject.id], (pick) => jwtRatio(results, subject.id, pick), notes),
+  )
   return {
     title:
       `3b. Fresh acquisition with private_key_jwt (ES256): a new token and a new client assertion per call, one call at a time, ` +
@@ -227,12 +218,13 @@ const TABLES: Readonly<Record<SectionId, (results: Results) => readonly Table[]>
   stampede: (results) => [stampedeTable(results)],
   fresh: (results) => [freshTable(results)],
   jwt: (results) => [jwtTable(results)],
+  discovery: discoveryTables,
   memory: (results) => [memoryTable(results)],
   servers: (results) => [serversTable(results)],
   fleet: fleetTables,
 }
 
-/** The tables of each section that was run (one, or for section 6 one per part). */
+/** The tables of each section that was run (one, or for sections 3c and 6 one per part). */
 export function sectionTables(results: Results): Partial<Record<SectionId, readonly Table[]>> {
   const tables: Partial<Record<SectionId, readonly Table[]>> = {}
   for (const id of SECTION_IDS) {

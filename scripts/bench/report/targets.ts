@@ -1,7 +1,8 @@
 // The targets the package holds itself to, each against what this run measured.
 import { formatCount, formatRatio } from '../lib/stats.js'
 import type { Results } from '../results.js'
-import { callMedian, freshRatio, jwtRatio, rangeText, serverRatio, stampedeRounds, wallNs } from './figures.js'
+import { callMedian, freshRatio, jwtRatio, ok, rangeText, serverRatio, stampedeRounds, wallNs } from './figures.js'
+import { discoveryRatio, lifetimeTotals } from './discovery.js'
 import { fleetTargets } from './fleet.js'
 import type { Table } from './table.js'
 
@@ -49,6 +50,19 @@ export function targets(results: Results): Target[] {
     list.push(
       ratioTarget('3b. Fresh acquisition, private_key_jwt (ES256) vs raw undici.request + one jose SignJWT', jwtRatio(results, 'jwt-token-client', wallNs), '≤', 1.1),
     )
+  }
+  if (results.discovery?.lifetime !== undefined) {
+    const lifetime = ok(results.discovery.lifetime)
+    const totals = lifetime === undefined ? undefined : lifetimeTotals(lifetime)
+    list.push({
+      what: "3c. Discovery (issuer): metadata requests over one client's lifetime",
+      target: '1 per client lifetime',
+      measured: totals === undefined ? 'n/a' : `${formatCount(totals.metadataRequests)} for ${formatCount(totals.tokenRequests)} tokens`,
+      met: totals === undefined ? undefined : totals.metadataRequests === 1,
+    })
+  }
+  if (results.discovery?.fresh?.['discovery-issuer'] !== undefined) {
+    list.push(ratioTarget('3c. Fresh acquisition with issuer vs with tokenUrl', discoveryRatio(results, 'discovery-issuer', wallNs), '≤', 1.05))
   }
   if (results.servers['reference-opaque'] !== undefined) {
     list.push(

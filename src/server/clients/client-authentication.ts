@@ -25,6 +25,10 @@ import { clientSecretJwt } from './methods/client-secret-jwt.js'
 import { clientSecretPost } from './methods/client-secret-post.js'
 import { none } from './methods/none.js'
 import { privateKeyJwt } from './methods/private-key-jwt.js'
+import { selfSignedTlsClientAuth } from './methods/self-signed-tls-client-auth.js'
+import { tlsClientAuth } from './methods/tls-client-auth.js'
+import { MTLS_PATH_PREFIX } from '../endpoints/paths.js'
+import { peerCertificate, type PeerCertificate } from '../tls/peer-certificate.js'
 
 /**
  * How a request to the reference server tried to authenticate, as `server.log` records it: a client
@@ -40,6 +44,8 @@ export type ReferenceAuthMethod =
   | 'client_secret_post'
   | 'client_secret_jwt'
   | 'private_key_jwt'
+  | 'tls_client_auth'
+  | 'self_signed_tls_client_auth'
   | 'none'
   | 'multiple'
 
@@ -51,6 +57,11 @@ export interface CredentialsRequest {
   readonly params: FormParams
   /** When Basic credentials are taken without form-decoding (the `raw-basic` quirk of the token endpoint). */
   readonly rawBasic: RawBasicDecider | undefined
+  /**
+   * The client certificate of the connection, at the mutual-TLS endpoint aliases only (`/mtls/token`...);
+   * `undefined` everywhere else, and when the client presented none.
+   */
+  readonly certificate?: PeerCertificate | undefined
 }
 
 /** What a method read from a request: who the caller claims to be and what it presents as proof. */
@@ -103,6 +114,8 @@ export interface VerificationRequest {
    * `<issuer>/introspect`...): an assertion's `aud` may name it.
    */
   readonly endpointUrl: string
+  /** The mutual-TLS methods: the certificate presented (see {@link CredentialsRequest.certificate}). */
+  readonly certificate?: PeerCertificate | undefined
 }
 
 /** The outcome of {@link ClientAuthMethod.verify}: the client authenticated, or the refusal to answer. */
@@ -117,6 +130,8 @@ export const CLIENT_AUTH_METHODS = [
   clientSecretPost,
   clientSecretJwt,
   privateKeyJwt,
+  tlsClientAuth,
+  selfSignedTlsClientAuth,
 ] as const satisfies readonly ClientAuthMethod[]
 
 /** Every form parameter that carries a credential of some method: never logged. */
@@ -136,6 +151,8 @@ export interface ExtractedCredentials {
   readonly assertion: AssertionHeader | undefined
   /** The method that verifies them. */
   readonly using: ClientAuthMethod
+  /** The client certificate, when the method is a mutual-TLS one. */
+  readonly certificate?: PeerCertificate | undefined
 }
 
 /** A request whose credentials are unusable: answered with `status` and `error` before anything else is looked at. */
@@ -158,6 +175,7 @@ export interface CredentialsFailure {
  * @param authorization - the `Authorization` header, if any.
  * @param repeatedAuthorization - true when the request carried more than one `Authorization` header.
  * @param rawBasic - when it says so, Basic credentials are taken raw (see `parseBasicAuthorization`).
+ * @param certificate - the connection's client certificate, at the mutual-TLS endpoint aliases.
  * @example
  * extractCredentials(undefined, false, new Map([['client_id', ['svc']], ['client_secret', ['x']]]))
  * // { ok: true, method: 'client_secret_post', clientId: 'svc', credential: 'x', ... }
@@ -167,8 +185,9 @@ export function extractCredentials(
   repeatedAuthorization: boolean,
   params: FormParams,
   rawBasic?: RawBasicDecider,
+  certificate?: PeerCertificate,
 ): ExtractedCredentials | CredentialsFailure {
-  const request: CredentialsRequest = { authorization, params, rawBasic }
+  const request: CredentialsRequest = { authorization, params, rawBasic, certificate }
   const bodyId = firstValue(params, 'client_id')
   if (authorization !== undefined && repeatedAuthorization) {
     return failure('multiple', bodyId, undefined, 400, 'invalid_request', 'more than one Authorization header')
@@ -182,7 +201,7 @@ export function extractCredentials(
     const claim: MethodClaim = method.read(request)
     if (!claim.ok) return failure(method.name, undefined, undefined, claim.status, claim.error, claim.description)
     const { clientId, credential, basicFormEncoded, assertion } = claim
-    claims.push({ ok: true, method: method.name, clientId, credential, basicFormEncoded, assertion, using: method })
+    claims.push({ ok: true, method: method.name, clientId, credential, basicFormEncoded, assertion, using: method, certificate })
   }
   const first = claims[0] as ExtractedCredentials
   if (claims.length > 1) {
@@ -220,12 +239,21 @@ export function identifyClient(options: IdentifyOptions = {}): Step {
   return (exchange) => {
     const { req } = exchange
     const authorization = req.headers.authorization
-    const credentials = extractCredentials(
+    const atMutualTls = exchange.server.mutualTls && exchange.path.startsWith(`${MTLS_PATH_PREFIX}/`)
+    const certificate = atMutualTls ? peerCertificate(req) : undefined
+    exchange.clientCertificate = certificate
+    let credentials = extractCredentials(
       authorization,
       authorization !== undefined && hasRepeatedAuthorization(req.rawHeaders),
       exchange.params,
       options.rawBasic?.(exchange.server),
+      certificate,
     )
+    if (credentials.ok && credentials.method === 'none' && exchange.server.mutualTls && !atMutualTls && peerCertificate(req) !== undefined) {
+      // A client id and a certificate, at the plain endpoint: a mutual-TLS client that missed the alias.
+      const description = `client certificates are looked at only at the mutual-TLS endpoint aliases (${exchange.server.issuer}${MTLS_PATH_PREFIX}${exchange.path}, mtls_endpoint_aliases in the metadata)`
+      credentials = failure('none', credentials.clientId, undefined, 401, 'invalid_client', description)
+    }
     exchange.credentials = credentials
     exchange.authMethod = credentials.method
     exchange.clientId = credentials.clientId
@@ -272,6 +300,7 @@ export const verifyClient: Step = (exchange) => {
     clientId,
     credential: credentials.credential,
     endpointUrl: exchange.server.issuer + exchange.path,
+    certificate: credentials.certificate,
   }
   const verification = credentials.using.verify(request, exchange.server)
   if (verification instanceof Promise) return verification.then((result) => settle(exchange, clientId, result))

@@ -5,7 +5,7 @@
  * method takes: the allowlists are the defence against algorithm confusion (an HS256 assertion
  * "signed" with a public key's bytes never meets a public key, and `none` is never taken).
  */
-import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto'
+import { createHash, createPublicKey, createSecretKey, X509Certificate, type KeyObject } from 'node:crypto'
 import { createLocalJWKSet, type JWK, type JWTVerifyGetKey } from 'jose'
 import { invalidArgument } from '../../errors/invalid-argument.js'
 
@@ -87,6 +87,11 @@ export interface ClientKeySet {
   readonly getKey: JWTVerifyGetKey
   /** How many keys the set holds. */
   readonly size: number
+  /**
+   * The SHA-256 thumbprints (base64url of the DER) of the certificates the keys carry as the first
+   * `x5c` entry: the certificates `self_signed_tls_client_auth` takes (RFC 8705 §2.2).
+   */
+  readonly certificateThumbprints: ReadonlySet<string>
 }
 
 // What a private or symmetric JWK has and a public one never does (RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 9964 `priv`).
@@ -128,16 +133,42 @@ export function clientKeySet(jwks: unknown, name: string): ClientKeySet {
   const keys: unknown[] = jwks['keys']
   if (keys.length === 0) throw invalidArgument(`${name}.keys`, 'must hold at least one public key')
   const kids = new Set<string>()
+  const certificateThumbprints = new Set<string>()
   const checked = keys.map((jwk, index) => {
     const keyName = `${name}.keys[${index}]`
     const key = checkPublicJwk(jwk, keyName)
+    const thumbprint = leafCertificateThumbprint(key, keyName)
+    if (thumbprint !== undefined) certificateThumbprints.add(thumbprint)
     if (typeof key.kid === 'string') {
       if (kids.has(key.kid)) throw invalidArgument(`${keyName}.kid`, 'is the kid of another key of the set')
       kids.add(key.kid)
     }
     return key
   })
-  return { getKey: createLocalJWKSet({ keys: checked }), size: checked.length }
+  return { getKey: createLocalJWKSet({ keys: checked }), size: checked.length, certificateThumbprints }
+}
+
+/**
+ * The thumbprint of a key's first `x5c` certificate (RFC 7517 §4.7: standard base64 DER, the
+ * key's own certificate first), checked to hold the key itself; `undefined` without `x5c`.
+ */
+function leafCertificateThumbprint(jwk: JWK, name: string): string | undefined {
+  const chain = jwk.x5c
+  if (chain === undefined) return undefined
+  if (!Array.isArray(chain) || chain.length === 0 || !chain.every((entry) => typeof entry === 'string' && /^[A-Za-z0-9+/]+={0,2}$/.test(entry))) {
+    throw invalidArgument(`${name}.x5c`, 'must be a non-empty array of base64 DER certificates (RFC 7517 §4.7)')
+  }
+  let certificate: X509Certificate
+  try {
+    certificate = new X509Certificate(Buffer.from(chain[0] as string, 'base64'))
+  } catch {
+    throw invalidArgument(`${name}.x5c[0]`, 'is not an X.509 certificate')
+  }
+  const spki = (key: KeyObject): string => key.export({ type: 'spki', format: 'der' }).toString('base64')
+  if (spki(certificate.publicKey) !== spki(createPublicKey({ key: jwk as never, format: 'jwk' }))) {
+    throw invalidArgument(`${name}.x5c[0]`, 'does not hold the public key of the JWK')
+  }
+  return createHash('sha256').update(certificate.raw).digest('base64url')
 }
 
 /** One key of a `jwks`, checked; returned as a plain copy, so a later change to the caller's object has no effect. */

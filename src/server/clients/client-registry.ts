@@ -19,6 +19,7 @@ import { isTokenFormat, type TokenFormat } from '../tokens/token-format.js'
 import type { VerificationRequest } from './client-authentication.js'
 import { clientKeySet, jwtSecretKey, type ClientJwkSet, type ClientKeySet } from './client-keys.js'
 import { digestsEqual, parseSecretHash, sha256Digest } from './client-secret.js'
+import { tlsIdentityCheck, type TlsClientAuthIdentity, type TlsIdentityCheck } from './tls-client-identity.js'
 
 /** One secret of a {@link ReferenceClient}: exactly one of `secret` and `secretHash`. */
 export interface ReferenceClientSecret {
@@ -118,6 +119,19 @@ export interface ReferenceClient {
    */
   jwtSecret?: string
   /**
+   * For `tls_client_auth` (RFC 8705 §2.1, with the server's `tls` on): the certificate the client
+   * authenticates with, named by exactly one of its subject DN (`subjectDn`, RFC 4514 order:
+   * `CN=svc,O=Example`) or a subject alternative name (`sanDns`, `sanUri`, `sanIp`, `sanEmail`). The
+   * certificate must also chain to the server's client CA. For `self_signed_tls_client_auth` (§2.2),
+   * register the certificate instead as the `x5c` of a key in `jwks`.
+   *
+   * @default undefined (no tls_client_auth)
+   * @example
+   * const cert = server.certificateAuthority!.issue({ subject: { commonName: 'svc' }, usage: 'client' })
+   * { clientId: 'svc', tlsClientAuth: { subjectDn: 'CN=svc' }, scopes: ['api:read'] }
+   */
+  tlsClientAuth?: TlsClientAuthIdentity
+  /**
    * The scopes the client may ask for, each a scope token (NQCHAR). A request without `scope` is
    * granted all of them.
    *
@@ -188,6 +202,8 @@ interface Registration {
   readonly keySet: ClientKeySet | undefined
   /** `client_secret_jwt`: the HMAC key. */
   readonly jwtKey: KeyObject | undefined
+  /** `tls_client_auth`: the check of its certificate. */
+  readonly tlsIdentity: TlsIdentityCheck | undefined
 }
 
 // *VSCHAR, non-empty: client_id (App. A.1) and client_secret (App. A.2).
@@ -261,6 +277,17 @@ export class ClientRegistry {
     return this.#clients.get(clientId)?.jwtKey
   }
 
+  /**
+   * The check that a certificate is the client's own for `tls_client_auth`; `undefined` for an
+   * unknown client or one without `tlsClientAuth`.
+   *
+   * @example
+   * registry.tlsIdentity('svc')?.(peer) // true for its certificate
+   */
+  tlsIdentity(clientId: string): TlsIdentityCheck | undefined {
+    return this.#clients.get(clientId)?.tlsIdentity
+  }
+
   /** How many clients are registered. */
   get size(): number {
     return this.#clients.size
@@ -317,6 +344,7 @@ function register(client: ReferenceClient, name: string): Registration {
     secrets = [],
     jwks,
     jwtSecret,
+    tlsClientAuth,
     scopes,
     grantTypes = ['client_credentials'],
     tokenLifetime,
@@ -350,8 +378,9 @@ function register(client: ReferenceClient, name: string): Registration {
     }
     jwtKey = jwtSecretKey(jwtSecret, `${name}.jwtSecret`)
   }
-  if (hashes.length === 0 && keySet === undefined && jwtKey === undefined) {
-    throw invalidArgument(name, 'needs a credential: a clientSecret, a secretHash, an entry in secrets, jwks or a jwtSecret')
+  const tlsIdentity = tlsClientAuth === undefined ? undefined : tlsIdentityCheck(tlsClientAuth, `${name}.tlsClientAuth`)
+  if (hashes.length === 0 && keySet === undefined && jwtKey === undefined && tlsIdentity === undefined) {
+    throw invalidArgument(name, 'needs a credential: a clientSecret, a secretHash, an entry in secrets, jwks, a jwtSecret or tlsClientAuth')
   }
   if (!Array.isArray(scopes)) throw invalidArgument(`${name}.scopes`, 'must be an array of scope tokens')
   scopes.forEach((scope, index) => {
@@ -383,6 +412,7 @@ function register(client: ReferenceClient, name: string): Registration {
     secrets: hashes,
     keySet,
     jwtKey,
+    tlsIdentity,
   }
 }
 

@@ -11,7 +11,7 @@ import type { Exchange } from '../exchange/exchange.js'
 import { respondJson } from '../exchange/respond.js'
 import { readBody, readForm, requireMethod } from '../exchange/steps.js'
 import { findActiveToken } from '../tokens/active-token.js'
-import { audienceClaim } from '../tokens/token-format.js'
+import { audienceClaim, type CertificateConfirmation } from '../tokens/token-format.js'
 import { subjectToken, TOKEN_SUBJECT_FORM } from './token-subject.js'
 
 /** The introspection response for an active token (RFC 7662 §2.2). */
@@ -36,6 +36,8 @@ export interface ActiveIntrospection {
   readonly iss: string
   /** JWT access tokens only: their `jti`. */
   readonly jti?: string
+  /** Certificate-bound tokens only: the thumbprint of their client certificate (RFC 8705 §3.2). */
+  readonly cnf?: CertificateConfirmation
 }
 
 /** The only answer for an unknown, expired or revoked token. */
@@ -72,5 +74,6 @@ function introspect(exchange: Exchange): void {
   }
   if (record.scope.length > 0) response.scope = record.scope.join(' ')
   if (record.jti !== undefined) response.jti = record.jti
+  if (record.certificateThumbprint !== undefined) response.cnf = { 'x5t#S256': record.certificateThumbprint }
   respondJson(exchange, 200, JSON.stringify(response))
 }

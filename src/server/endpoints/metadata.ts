@@ -8,14 +8,30 @@ import { CLIENT_SECRET_JWT_ALGORITHMS, PRIVATE_KEY_JWT_ALGORITHMS } from '../cli
 import type { Endpoint } from '../exchange/endpoint.js'
 import { respondJson } from '../exchange/respond.js'
 import { requireMethod } from '../exchange/steps.js'
-import { INTROSPECTION_PATH, JWKS_PATH, REVOCATION_PATH, TOKEN_PATH } from './paths.js'
+import {
+  INTROSPECTION_PATH,
+  JWKS_PATH,
+  MTLS_INTROSPECTION_PATH,
+  MTLS_REVOCATION_PATH,
+  MTLS_TOKEN_PATH,
+  REVOCATION_PATH,
+  TOKEN_PATH,
+} from './paths.js'
 
 /** A method the server advertises: a name in `CLIENT_AUTH_METHODS` (`none` and `multiple` are only what the log says). */
 type AdvertisedAuthMethod = Exclude<ReferenceAuthMethod, 'none' | 'multiple'>
 
-/** The client authentication methods of the token, introspection and revocation endpoints: the names in `CLIENT_AUTH_METHODS`. */
-export const AUTH_METHODS_SUPPORTED: readonly AdvertisedAuthMethod[] = Object.freeze(
+/**
+ * The client authentication methods of the token, introspection and revocation endpoints over TLS:
+ * the names in `CLIENT_AUTH_METHODS`.
+ */
+export const AUTH_METHODS_SUPPORTED_OVER_TLS: readonly AdvertisedAuthMethod[] = Object.freeze(
   CLIENT_AUTH_METHODS.map((method) => method.name) satisfies readonly AdvertisedAuthMethod[],
+)
+
+/** The methods over plain HTTP: all but the mutual-TLS ones. */
+export const AUTH_METHODS_SUPPORTED: readonly AdvertisedAuthMethod[] = Object.freeze(
+  AUTH_METHODS_SUPPORTED_OVER_TLS.filter((name) => name !== 'tls_client_auth' && name !== 'self_signed_tls_client_auth'),
 )
 
 /**
@@ -26,6 +42,16 @@ export const AUTH_SIGNING_ALGORITHMS_SUPPORTED: readonly string[] = Object.freez
   ...PRIVATE_KEY_JWT_ALGORITHMS,
   ...CLIENT_SECRET_JWT_ALGORITHMS,
 ])
+
+/** Where the server looks at client certificates (RFC 8705 §5): `mtls_endpoint_aliases` in the metadata. */
+export interface MtlsEndpointAliases {
+  /** `<issuer>/mtls/token`. */
+  readonly token_endpoint: string
+  /** `<issuer>/mtls/introspect`. */
+  readonly introspection_endpoint: string
+  /** `<issuer>/mtls/revoke`. */
+  readonly revocation_endpoint: string
+}
 
 /** The metadata document (RFC 8414 §2), as served. */
 export interface AuthorizationServerMetadata {
@@ -45,7 +71,10 @@ export interface AuthorizationServerMetadata {
   readonly response_types_supported: readonly []
   /** Every scope some registered client may ask for. */
   readonly scopes_supported: readonly string[]
-  /** `client_secret_basic`, `client_secret_post`, `client_secret_jwt` and `private_key_jwt`. */
+  /**
+   * `client_secret_basic`, `client_secret_post`, `client_secret_jwt` and `private_key_jwt`; over
+   * TLS also `tls_client_auth` and `self_signed_tls_client_auth` (RFC 8705).
+   */
   readonly token_endpoint_auth_methods_supported: readonly Exclude<ReferenceAuthMethod, 'none' | 'multiple'>[]
   /**
    * The algorithms of `private_key_jwt` (RS256/384/512, PS256/384/512, ES256/384/512, EdDSA,
@@ -60,17 +89,25 @@ export interface AuthorizationServerMetadata {
   readonly revocation_endpoint_auth_methods_supported: readonly Exclude<ReferenceAuthMethod, 'none' | 'multiple'>[]
   /** The same algorithms as the token endpoint. */
   readonly revocation_endpoint_auth_signing_alg_values_supported: readonly string[]
+  /**
+   * Over TLS only: where the server looks at client certificates (RFC 8705 §5), `<issuer>/mtls/token`,
+   * `<issuer>/mtls/introspect` and `<issuer>/mtls/revoke`.
+   */
+  readonly mtls_endpoint_aliases?: MtlsEndpointAliases
+  /** Over TLS only: `true`, tokens issued at the mutual-TLS alias are bound to the client certificate (RFC 8705 §3.3). */
+  readonly tls_client_certificate_bound_access_tokens?: true
 }
 
 /**
- * The metadata of a server with this issuer and these scopes.
+ * The metadata of a server with this issuer and these scopes, over plain HTTP or TLS.
  *
  * @example
  * authorizationServerMetadata('http://127.0.0.1:41234', ['api:read']).token_endpoint
  * // 'http://127.0.0.1:41234/token'
  */
-export function authorizationServerMetadata(issuer: string, scopes: readonly string[]): AuthorizationServerMetadata {
-  return {
+export function authorizationServerMetadata(issuer: string, scopes: readonly string[], overTls = false): AuthorizationServerMetadata {
+  const methods = overTls ? AUTH_METHODS_SUPPORTED_OVER_TLS : AUTH_METHODS_SUPPORTED
+  const metadata: AuthorizationServerMetadata = {
     issuer,
     token_endpoint: issuer + TOKEN_PATH,
     jwks_uri: issuer + JWKS_PATH,
@@ -79,12 +116,22 @@ export function authorizationServerMetadata(issuer: string, scopes: readonly str
     grant_types_supported: ['client_credentials'],
     response_types_supported: [],
     scopes_supported: scopes,
-    token_endpoint_auth_methods_supported: AUTH_METHODS_SUPPORTED,
+    token_endpoint_auth_methods_supported: methods,
     token_endpoint_auth_signing_alg_values_supported: AUTH_SIGNING_ALGORITHMS_SUPPORTED,
-    introspection_endpoint_auth_methods_supported: AUTH_METHODS_SUPPORTED,
+    introspection_endpoint_auth_methods_supported: methods,
     introspection_endpoint_auth_signing_alg_values_supported: AUTH_SIGNING_ALGORITHMS_SUPPORTED,
-    revocation_endpoint_auth_methods_supported: AUTH_METHODS_SUPPORTED,
+    revocation_endpoint_auth_methods_supported: methods,
     revocation_endpoint_auth_signing_alg_values_supported: AUTH_SIGNING_ALGORITHMS_SUPPORTED,
+  }
+  if (!overTls) return metadata
+  return {
+    ...metadata,
+    mtls_endpoint_aliases: {
+      token_endpoint: issuer + MTLS_TOKEN_PATH,
+      introspection_endpoint: issuer + MTLS_INTROSPECTION_PATH,
+      revocation_endpoint: issuer + MTLS_REVOCATION_PATH,
+    },
+    tls_client_certificate_bound_access_tokens: true,
   }
 }
 
@@ -97,7 +144,7 @@ export function authorizationServerMetadata(issuer: string, scopes: readonly str
 export const metadataEndpoint: Endpoint = [
   requireMethod('GET'),
   (exchange) => {
-    const { issuer, registry } = exchange.server
-    respondJson(exchange, 200, JSON.stringify(authorizationServerMetadata(issuer, registry.scopes())))
+    const { issuer, registry, mutualTls } = exchange.server
+    respondJson(exchange, 200, JSON.stringify(authorizationServerMetadata(issuer, registry.scopes(), mutualTls)))
   },
 ]

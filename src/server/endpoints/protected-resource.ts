@@ -11,6 +11,7 @@ import { hasRepeatedAuthorization } from '../exchange/request-headers.js'
 import { respondJson } from '../exchange/respond.js'
 import { ServerError } from '../exchange/server-error.js'
 import { readBody } from '../exchange/steps.js'
+import { peerCertificate } from '../tls/peer-certificate.js'
 import { findActiveToken } from '../tokens/active-token.js'
 import { bearerChallenge, parseBearerAuthorization, type BearerChallenge } from '../tokens/bearer-authorization.js'
 import { parseScope } from '../tokens/scope.js'
@@ -38,7 +39,8 @@ export interface ResourceResponse {
 /**
  * The protected resource: body within `maxBodyBytes` (413) → query: no `access_token`, a
  * well-formed `scope` (400 `invalid_request`) → Authorization: none or another scheme (401, no
- * error) / malformed or repeated (400 `invalid_request`) → token active (401 `invalid_token`) →
+ * error) / malformed or repeated (400 `invalid_request`) → token active (401 `invalid_token`) → a
+ * certificate-bound token over a connection presenting its certificate (401 `invalid_token`) →
  * required scope granted (403 `insufficient_scope`) → 200. The access token is never logged or echoed.
  *
  * @example
@@ -103,6 +105,14 @@ function presentedToken(exchange: Exchange): IssuedToken {
     throw refusal(401, { error: 'invalid_token', errorDescription: 'the access token is unknown, expired or revoked' })
   }
   exchange.clientId = record.clientId
+  const bound = record.certificateThumbprint
+  exchange.clientCertificate = exchange.server.mutualTls ? peerCertificate(req) : undefined
+  if (bound !== undefined && exchange.clientCertificate?.thumbprint !== bound) {
+    throw refusal(401, {
+      error: 'invalid_token',
+      errorDescription: 'the access token is bound to a client certificate that this connection did not present (RFC 8705, section 3)',
+    })
+  }
   return record
 }
 

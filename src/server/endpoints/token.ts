@@ -34,6 +34,8 @@ import {
 import { isResourceIndicator } from '../tokens/resource-indicator.js'
 import { grantScope, type GrantedScope } from '../tokens/scope-grant.js'
 import { mintAccessToken } from '../tokens/token-format.js'
+import { peerCertificate } from '../tls/peer-certificate.js'
+import { MTLS_PATH_PREFIX } from './paths.js'
 
 /** The token request's form: `resource` may repeat (RFC 8707); the client's credentials are never logged. */
 const TOKEN_FORM: FormRules = Object.freeze({ repeatable: new Set(['resource']), unlogged: CREDENTIAL_PARAMS })
@@ -56,7 +58,12 @@ function issueAccessToken(exchange: Exchange): void | Promise<void> {
   const client = authenticatedClient(exchange)
   const scope = grantedScope(client, firstValue(params, 'scope'))
   const lifetime = client.tokenLifetime ?? server.tokenLifetime
-  const grant = { clientId: client.clientId, scope: scope.scopes, resources: requestedResources(params) }
+  const grant = {
+    clientId: client.clientId,
+    scope: scope.scopes,
+    resources: requestedResources(params),
+    certificateThumbprint: boundCertificate(exchange),
+  }
   const { token, record } = mintAccessToken(grant, lifetime, server.clock.now(), {
     format: client.tokenFormat ?? server.tokenFormat,
     keys: server.keys,
@@ -96,6 +103,15 @@ function grantedScope(client: RegisteredClient, scope: string | undefined): Gran
   if (grant === 'malformed') throw new ServerError(400, 'invalid_scope', 'malformed scope')
   if (grant === 'not-allowed') throw new ServerError(400, 'invalid_scope', 'scope not allowed for this client')
   return grant
+}
+
+/**
+ * The certificate a token is bound to (RFC 8705 §3): at the mutual-TLS alias, the client
+ * certificate of the connection, whatever method authenticated the client; nowhere else.
+ */
+function boundCertificate(exchange: Exchange): string | undefined {
+  if (!exchange.server.mutualTls || !exchange.path.startsWith(`${MTLS_PATH_PREFIX}/`)) return undefined
+  return peerCertificate(exchange.req)?.thumbprint
 }
 
 const NO_RESOURCES: readonly string[] = Object.freeze([])

@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AssertionHeader } from '../clients/client-assertion.js'
 import type { CredentialsFailure, ExtractedCredentials, ReferenceAuthMethod } from '../clients/client-authentication.js'
 import type { RegisteredClient } from '../clients/client-registry.js'
+import type { PeerCertificate } from '../tls/peer-certificate.js'
 import type { Fault } from '../test-controls/faults.js'
 import { NO_QUIRKS, type Quirk } from '../test-controls/quirks.js'
 import { appendEntry, isRecording, type PendingEntry } from '../test-controls/request-log.js'
@@ -40,6 +41,8 @@ export interface Exchange {
   basicFormEncoded: boolean | undefined
   /** JWT methods: the `alg` and `kid` of the assertion's header, for the log. */
   assertion: AssertionHeader | undefined
+  /** The client certificate, where the endpoint looked at it (the mutual-TLS aliases, the resource): for the log. */
+  clientCertificate: PeerCertificate | undefined
   /** What the caller presented to authenticate, once `identifyClient` has looked. Never log it. */
   credentials: ExtractedCredentials | CredentialsFailure | undefined
   /** The authenticated client, once `verifyClient` has checked it. */
@@ -84,6 +87,7 @@ export function createExchange(server: ServerContext, req: IncomingMessage, res:
     clientId: undefined,
     basicFormEncoded: undefined,
     assertion: undefined,
+    clientCertificate: undefined,
     credentials: undefined,
     client: undefined,
     quirks: NO_QUIRKS,
@@ -129,6 +133,8 @@ function logEntry(exchange: Exchange): PendingEntry {
   if (exchange.basicFormEncoded !== undefined) entry.basicFormEncoded = exchange.basicFormEncoded
   if (exchange.clientId !== undefined) entry.clientId = exchange.clientId
   if (exchange.assertion !== undefined) entry.clientAssertion = exchange.assertion
+  const certificate = exchange.clientCertificate
+  if (certificate !== undefined) entry.clientCertificate = { subject: certificate.subject, thumbprint: certificate.thumbprint }
   if (exchange.error !== undefined) entry.error = exchange.error
   const fault = exchange.fault
   if (fault !== undefined) entry.fault = fault.type

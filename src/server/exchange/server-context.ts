@@ -38,4 +38,9 @@ export interface ServerContext {
   /** The token endpoint's quirks for clients that do not set their own. */
   readonly quirks: readonly Quirk[]
   readonly log: RequestLog
+  /**
+   * True when the server listens over TLS: the mutual-TLS endpoint aliases exist, and the mutual-TLS
+   * methods and certificate-bound tokens with them (RFC 8705).
+   */
+  readonly mutualTls: boolean
 }

@@ -8,7 +8,7 @@
 import { invalidArgument } from '../../errors/invalid-argument.js'
 import type { AssertionHeader } from '../clients/client-assertion.js'
 import type { ReferenceAuthMethod } from '../clients/client-authentication.js'
-import { TOKEN_PATH } from '../endpoints/paths.js'
+import { MTLS_TOKEN_PATH, TOKEN_PATH } from '../endpoints/paths.js'
 import { isCountOrInfinity } from '../option-checks.js'
 import type { Fault } from './faults.js'
 import type { Quirk } from './quirks.js'
@@ -17,6 +17,14 @@ import type { Quirk } from './quirks.js'
 export interface RequestLogJson {
   /** Every entry kept, oldest first. */
   readonly entries: readonly RequestLogEntry[]
+}
+
+/** A client certificate as the log keeps it: public data only. */
+export interface LoggedCertificate {
+  /** The subject, RFC 4514 (`CN=svc,O=Example`), at most 256 characters. */
+  readonly subject: string
+  /** The `x5t#S256`: base64url of the SHA-256 of the certificate's DER. */
+  readonly thumbprint: string
 }
 
 /** One request the server answered (or dropped). */
@@ -48,6 +56,12 @@ export interface RequestLogEntry {
    */
   readonly clientAssertion?: AssertionHeader
   /**
+   * Over TLS, at the mutual-TLS aliases (`/mtls/token`...) and at `/resource`: the client
+   * certificate the connection presented, by its subject (RFC 4514, at most 256 characters kept)
+   * and its `x5t#S256` thumbprint. Public data: never a key.
+   */
+  readonly clientCertificate?: LoggedCertificate
+  /**
    * The body parameters as decoded, every value kept (empty ones too), WITHOUT `client_secret` or `client_assertion`,
    * and without `token` at introspection and revocation. At the protected resource, the query
    * parameters (without `access_token`). Past the log's per-entry bounds, only the first values
@@ -76,7 +90,7 @@ export interface RequestLogEntry {
 /** Narrows {@link RequestLog.tokenRequests}, {@link RequestLog.count} and {@link RequestLog.filter}. */
 export interface RequestLogFilter {
   /**
-   * Only requests to this path (without the query string). `tokenRequests()` ignores it: its path is `/token`.
+   * Only requests to this path (without the query string). `tokenRequests()` ignores it: its paths are `/token` and `/mtls/token`.
    *
    * @default undefined (any path; `/token` for tokenRequests())
    * @example
@@ -222,13 +236,15 @@ export class RequestLog {
   }
 
   /**
-   * The token-endpoint requests, oldest first, optionally only those of a client id or with a scope.
+   * The token-endpoint requests, oldest first, optionally only those of a client id or with a scope:
+   * `/token`, and over TLS its mutual-TLS alias `/mtls/token` as well (tell them apart by `path`).
    *
    * @example
    * assert.equal(server.log.tokenRequests({ clientId: 'svc', scope: 'api:read' }).length, 1)
    */
   tokenRequests(filter: RequestLogFilter = {}): RequestLogEntry[] {
-    return this.filter({ ...filter, path: TOKEN_PATH })
+    const { path: _ignored, ...rest } = filter
+    return this.filter(rest).filter((entry) => entry.path === TOKEN_PATH || entry.path === MTLS_TOKEN_PATH)
   }
 
   /**
@@ -324,6 +340,11 @@ function boundEntry(entry: PendingEntry, bounds: Readonly<RequestLogBounds>): nu
   entry.path = detached(entry.path)
   if (entry.clientId !== undefined) entry.clientId = detached(entry.clientId)
   let weight = ENTRY_OVERHEAD_BYTES + Buffer.byteLength(entry.path) + Buffer.byteLength(entry.clientId ?? '')
+  if (entry.clientCertificate !== undefined) {
+    const { subject, thumbprint } = entry.clientCertificate
+    entry.clientCertificate = { subject: detached(subject.slice(0, 256)), thumbprint: detached(thumbprint) }
+    weight += VALUE_OVERHEAD_BYTES + Math.min(Buffer.byteLength(subject), 1024) + thumbprint.length
+  }
   if (entry.clientAssertion !== undefined) {
     const { alg, kid } = entry.clientAssertion
     const header: { alg?: string; kid?: string } = {}

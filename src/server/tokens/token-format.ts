@@ -15,6 +15,12 @@ export type TokenFormat = 'opaque' | 'jwt'
 /** The `typ` header of a JWT access token (RFC 9068 §2.1). */
 export const JWT_ACCESS_TOKEN_TYPE = 'at+jwt'
 
+/** The `cnf` of a certificate-bound token (RFC 8705 §3.1), in a JWT access token and in introspection. */
+export interface CertificateConfirmation {
+  /** base64url of the SHA-256 of the client certificate's DER. */
+  readonly 'x5t#S256': string
+}
+
 /** The claims of a JWT access token this server issues (RFC 9068 §2.2). */
 export interface AccessTokenClaims {
   /** The server's issuer identifier. */
@@ -33,6 +39,8 @@ export interface AccessTokenClaims {
   readonly client_id: string
   /** The granted scopes joined with single spaces; absent when none were granted. */
   readonly scope?: string
+  /** A certificate-bound token: the client certificate's thumbprint (RFC 8705 §3.1). */
+  readonly cnf?: CertificateConfirmation
 }
 
 /** What the token endpoint granted, before it becomes a token. */
@@ -40,6 +48,8 @@ export interface Grant {
   readonly clientId: string
   readonly scope: readonly string[]
   readonly resources: readonly string[]
+  /** The client certificate to bind the token to (RFC 8705 §3), when there is one. */
+  readonly certificateThumbprint?: string | undefined
 }
 
 /** How to mint a token: the format and, for JWTs, the keys and the issuer. */
@@ -101,6 +111,7 @@ export function accessTokenClaims(record: IssuedToken & { readonly jti: string }
     client_id: record.clientId,
   }
   if (record.scope.length > 0) claims.scope = record.scope.join(' ')
+  if (record.certificateThumbprint !== undefined) claims.cnf = { 'x5t#S256': record.certificateThumbprint }
   return claims
 }
 
@@ -142,9 +153,9 @@ export function mintOpaqueToken(
   lifetime: number,
   now: number,
 ): { token: string; record: IssuedToken } {
-  const { clientId, scope, resources } = grant
+  const { clientId, scope, resources, certificateThumbprint } = grant
   const record: IssuedToken = { clientId, scope, resources, audience, format: 'opaque', issuedAt: now, expiresAt: now + lifetime * 1000 }
-  return { token: randomToken(), record }
+  return { token: randomToken(), record: certificateThumbprint === undefined ? record : { ...record, certificateThumbprint } }
 }
 
 /**
@@ -176,6 +187,7 @@ export function mintAccessToken(
     expiresAt: issuedAt + lifetime * 1000,
     jti: randomUUID(),
     kid: options.keys.currentKid,
+    ...(grant.certificateThumbprint !== undefined && { certificateThumbprint: grant.certificateThumbprint }),
   }
   const token = options.keys.sign({ typ: JWT_ACCESS_TOKEN_TYPE }, { ...accessTokenClaims(record, options.issuer) })
   return { token, record }

@@ -24,10 +24,15 @@ export interface IssuedToken {
   readonly jti?: string
   /** JWT only: the `kid` of the key that signed it. */
   readonly kid?: string
+  /**
+   * A certificate-bound token (RFC 8705 §3): the `x5t#S256` thumbprint of the client certificate it
+   * was issued over, which every request that uses it must present.
+   */
+  readonly certificateThumbprint?: string
 }
 
 /** What {@link TokenStore.issue} needs: the grant, and optionally its audience. */
-export type StoreGrant = Pick<IssuedToken, 'clientId' | 'scope' | 'resources'> & {
+export type StoreGrant = Pick<IssuedToken, 'clientId' | 'scope' | 'resources' | 'certificateThumbprint'> & {
   /** The audience to record; without it, the resources. */
   readonly audience?: readonly string[]
 }

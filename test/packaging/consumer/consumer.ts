@@ -18,7 +18,7 @@ export { bearer, interceptor, response }
 
 // The shipped declarations refuse wrong options too.
 // @ts-expect-error authMethod is a closed union
-new TokenClient({ ...options, authMethod: 'tls_client_auth' })
+new TokenClient({ ...options, authMethod: 'mtls' })
 // @ts-expect-error retry is options or false
 new TokenClient({ ...options, retry: 3 })
 // @ts-expect-error there is no default export

@@ -5,7 +5,7 @@ import { CLIENT_ID, CLIENT_SECRET, JWT_CLIENT_ID, MEMORY_CLIENT_ID, MEMORY_SCOPE
 import type { RunningServer, Server, ServerSetup } from './server.js'
 
 async function reference(tokenFormat: 'opaque' | 'jwt', setup: ServerSetup): Promise<RunningServer> {
-  const clients: ReferenceClient[] = [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, scopes: [SCOPE] }]
+  const clients: ReferenceClient[] = [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, scopes: [SCOPE, ...(setup.extraScopes ?? [])] }]
   if (setup.memoryClient === true) {
     const scopes = Array.from({ length: MEMORY_SCOPES }, (_, index) => memoryScope(index))
     clients.push({ clientId: MEMORY_CLIENT_ID, clientSecret: CLIENT_SECRET, scopes })

@@ -20,6 +20,8 @@ export interface ServerSetup {
   readonly tokenLifetime?: number
   /** Delay every token response by this long, as a distant identity server would (reference server only). @default 0 */
   readonly tokenDelayMs?: number
+  /** More scopes the `bench` client may ask for, beside `api:read` (reference server only). */
+  readonly extraScopes?: readonly string[]
   /** Also register the `private_key_jwt` client of section 3b with these public keys (reference server only). */
   readonly jwtClientJwks?: ClientJwkSet
 }
