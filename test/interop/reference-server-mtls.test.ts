@@ -89,6 +89,17 @@ describe('TokenClient with a client certificate', () => {
     assert.deepEqual(decodeJwt(token.accessToken)['cnf'], { 'x5t#S256': orders.thumbprint })
   })
 
+  test('faults apply at the alias: a 503 is retried over mutual TLS, and the log says which attempt took it', TIMEOUT, async () => {
+    const tokens = client({ tokenUrl: server.mtlsTokenUrl!, clientId: 'orders', authMethod: 'tls_client_auth', identity: orders, retry: { minDelayMs: 1, maxDelayMs: 5 } })
+    server.faults.add({ type: 'status', status: 503 }, { times: 1 })
+    await tokens.getToken(SCOPE)
+    const log = server.log.tokenRequests({ clientId: 'orders' })
+    assert.deepEqual(log.map((entry) => [entry.path, entry.status, entry.fault, entry.authMethod]), [
+      ['/mtls/token', 503, 'status', 'tls_client_auth'],
+      ['/mtls/token', 200, undefined, 'tls_client_auth'],
+    ])
+  })
+
   test('a certificate the client is not registered with: OAUTH_ERROR invalid_client, with the thumbprint in the hint', TIMEOUT, async () => {
     const tokens = client({ tokenUrl: server.mtlsTokenUrl!, clientId: 'orders', authMethod: 'tls_client_auth', identity: selfSigned })
     await assert.rejects(tokens.getToken(SCOPE), (error: Error & { code?: string; oauthError?: string }) => {
