@@ -19,8 +19,15 @@
  * @module oauth2-client-credentials
  */
 export { TokenClient } from './client/token-client.js'
-export type { TokenClientDescription, CertificateAgentOptions } from './client/token-client.js'
-export type { TokenClientOptions, GetTokenOptions, CacheOptions } from './client/token-client-options.js'
+export type {
+  TokenClientDescription,
+  CertificateAgentOptions,
+  DpopDescription,
+  DpopRequest,
+  DpopRequestHeaders,
+} from './client/token-client.js'
+export type { TokenClientOptions, GetTokenOptions, CacheOptions, DpopOptions } from './client/token-client-options.js'
+export type { DpopSigningAlgorithm } from './dpop/proof-key.js'
 export type {
   AsymmetricSigningAlgorithm,
   HmacSigningAlgorithm,
@@ -64,7 +71,7 @@ export { createAuthFetch } from './fetch/auth-fetch.js'
 export type { AuthFetchOptions, FetchLike, RetryOnUnauthorized } from './fetch/auth-fetch.js'
 export type { OriginsOption, BearerSkippedMessage, BearerSkipReason } from './fetch/bearer-policy.js'
 export { BEARER_SKIPPED_CHANNEL } from './fetch/bearer-policy.js'
-export type { TokenSource, TokenSelection } from './fetch/token-source.js'
+export type { TokenSource, TokenSelection, SourcedToken } from './fetch/token-source.js'
 export { tokenInterceptor } from './interceptor/token-interceptor.js'
 export type { TokenInterceptorOptions } from './interceptor/token-interceptor.js'
 export { SharedTokenCache, sharedTokenCache } from './shared-cache/shared-token-cache.js'

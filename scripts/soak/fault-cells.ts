@@ -514,7 +514,8 @@ export const CELLS: readonly Cell[] = [
   },
   ...(['N_A', 'DPoP', 'mac'] as const).map((tokenType): Cell => ({
     group: 'body', name: `token_type "${tokenType}"`, injectedBy: `fault \`{ type: 'token', fields: { token_type: '${tokenType}' } }\``,
-    expected: { outcome: 'INVALID_RESPONSE', attempts: 1, requests: 1, detail: 'is not Bearer' },
+    // A DPoP token to a client without the dpop option: refused, naming the option.
+    expected: { outcome: 'INVALID_RESPONSE', attempts: 1, requests: 1, detail: tokenType === 'DPoP' ? 'answers a request without DPoP' : 'is not Bearer' },
     run: () => runWith({ faults: [[{ type: 'token', fields: { token_type: tokenType } }]] }),
   })),
   {

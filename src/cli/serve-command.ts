@@ -63,6 +63,12 @@ Server:
                                raw-basic, form-response
   --json                       print {"issuer", "tokenUrl", ...} as one JSON line
 
+DPoP (RFC 9449; proofs are always accepted, and bind the token):
+  --dpop-nonce                 require a server nonce in token-endpoint proofs (use_dpop_nonce)
+  --dpop-resource-nonce        require a resource nonce in proofs at /resource
+  --require-dpop               the --client, --key-client and --mtls-client clients get only
+                               DPoP-bound tokens (dpop_bound_access_tokens)
+
 HTTPS and mutual TLS (RFC 8705: tls_client_auth, certificate-bound tokens):
   --tls DIR                    serve https with a throwaway CA made at start: its certificate is
                                written to DIR/ca.pem (trust it), with the --mtls-client identities
@@ -149,6 +155,9 @@ export async function serveCommand(args: string[], io: CommandIo, stopSignal?: A
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
       'tls-client-ca': { type: 'string' },
+      'dpop-nonce': { type: 'boolean' },
+      'dpop-resource-nonce': { type: 'boolean' },
+      'require-dpop': { type: 'boolean' },
     },
   })
   const warn = (line: string) => io.err(`${line}\n`)
@@ -175,7 +184,11 @@ export async function serveCommand(args: string[], io: CommandIo, stopSignal?: A
         `with the secret in ${DEFAULT_SECRET_ENV}, or a --clients-file of hashed secrets (see hash-secret and generate-secret)`,
     )
   }
+  if (values['require-dpop']) for (const client of clients) client.dpopBoundAccessTokens = true
   const options: ReferenceServerOptions = { clients, ...(tls !== undefined && { tls }) }
+  if (values['dpop-nonce'] || values['dpop-resource-nonce']) {
+    options.dpop = { nonce: values['dpop-nonce'] ? 'required' : 'off', resourceNonce: values['dpop-resource-nonce'] === true }
+  }
   if (values['clients-file'] !== undefined) options.clientsFile = values['clients-file']
   if (values.host !== undefined) {
     options.host = values.host

@@ -5,6 +5,7 @@ import { checkKeyId, importSigningKey, type HmacSigningAlgorithm } from '../auth
 import { resolveTlsIdentity, TLS_OPTIONS, type TlsIdentity } from '../auth/tls-identity.js'
 import { DEFAULT_REFRESH_POLICY, type RefreshPolicy } from '../cache/refresh-policy.js'
 import { monotonicClock, type Clock } from '../clock.js'
+import { DPOP_ALGORITHMS, DpopProofKey, type DpopSigningAlgorithm } from '../dpop/proof-key.js'
 import { invalidArgument } from '../errors/invalid-argument.js'
 import { count, timerDelay, wholeNumber } from '../errors/option-values.js'
 import { refuseUnknownOptions } from '../errors/unknown-options.js'
@@ -14,7 +15,7 @@ import { EXTRA_PARAMS_OPTIONS, normalizeParams, type NormalizedParams } from '..
 import { settingsOf, SharedTokenCache } from '../shared-cache/shared-token-cache.js'
 import { DEFAULT_RETRY_POLICY, type RetryOptions, type RetryPolicy } from '../retry/retry-policy.js'
 import { DEFAULT_USER_AGENT } from '../version.js'
-import type { CacheOptions, GetTokenOptions, TokenClientOptions } from './token-client-options.js'
+import type { CacheOptions, DpopOptions, GetTokenOptions, TokenClientOptions } from './token-client-options.js'
 
 /** The defaults of the options that are not part of the retry or refresh policies. */
 const DEFAULTS = Object.freeze({
@@ -35,6 +36,7 @@ const CLIENT_OPTIONS = {
   signingAlgorithm: true,
   certificate: true,
   tls: true,
+  dpop: true,
   basicEncoding: true,
   scope: true,
   ...EXTRA_PARAMS_OPTIONS,
@@ -56,6 +58,21 @@ const CACHE_OPTIONS = {
   refreshRatio: true,
   refreshJitter: true,
 } as const satisfies Record<keyof CacheOptions, true>
+
+const DPOP_OPTIONS = {
+  privateKey: true,
+  signingAlgorithm: true,
+  acceptBearer: true,
+} as const satisfies Record<keyof DpopOptions, true>
+
+const DPOP_ALIASES = {
+  key: 'dpop.privateKey',
+  keyPair: 'dpop.privateKey',
+  alg: 'dpop.signingAlgorithm',
+  algorithm: 'dpop.signingAlgorithm',
+  allowBearer: 'dpop.acceptBearer',
+  bearerFallback: 'dpop.acceptBearer',
+}
 
 const RETRY_OPTIONS = {
   retries: true,
@@ -107,6 +124,9 @@ const CLIENT_ALIASES = {
   cert: 'certificate (private_key_jwt) or tls.cert (mutual TLS)',
   x5t: 'certificate',
   mtls: 'tls',
+  dPoP: 'dpop',
+  dpopKey: 'dpop.privateKey',
+  proofKey: 'dpop.privateKey',
   clientCertificate: 'tls.cert',
   tlsClientAuth: "authMethod: 'tls_client_auth' and tls",
   redis: 'sharedCache: redisTokenCache(redis)',
@@ -193,6 +213,16 @@ export interface DiscoverySettings {
   credentialsFor(method: AuthMethod): ClientCredentials
 }
 
+/** The `dpop` option, checked: the proof key, made or imported once, and what was asked of it. */
+export interface DpopSettings {
+  /** The key made at construction (`dpop: true`, or no `dpop.privateKey`) or imported from `dpop.privateKey`. */
+  readonly key: DpopProofKey
+  /** `dpop.signingAlgorithm` was given (discovery then checks it rather than choosing). */
+  readonly algorithmGiven: boolean
+  /** `dpop.acceptBearer`. */
+  readonly acceptBearer: boolean
+}
+
 /** {@link TokenClientOptions} checked, with every default filled in. */
 export interface ResolvedOptions {
   /** The token endpoint; `undefined` until discovered, with `issuer`. */
@@ -210,6 +240,8 @@ export interface ResolvedOptions {
   dispatcher: Dispatcher | undefined
   /** The `tls` option, checked: the certificate's thumbprint and, with `tls.key`, the TLS context. */
   tls: TlsIdentity | undefined
+  /** With the `dpop` option; `undefined` without (or with `dpop: false`). */
+  dpop: DpopSettings | undefined
   userAgent: string
   maxResponseBytes: number
   maxEntries: number
@@ -227,7 +259,7 @@ export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
   refuseUnknownOptions(options, CLIENT_OPTIONS, {
     owner: 'TokenClient',
     aliases: CLIENT_ALIASES,
-    nested: { cache: CACHE_OPTIONS, retry: RETRY_OPTIONS, tls: TLS_OPTIONS },
+    nested: { cache: CACHE_OPTIONS, retry: RETRY_OPTIONS, tls: TLS_OPTIONS, dpop: DPOP_OPTIONS },
   })
   if (options.cache !== undefined) {
     refuseUnknownOptions(options.cache, CACHE_OPTIONS, { owner: 'TokenClient', path: 'cache', aliases: CACHE_ALIASES })
@@ -342,9 +374,16 @@ export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
       `needs tls.key with authMethod '${authMethod}' (its entries' names and sealing keys derive from the client's private key), or encryptionKeys of its own: sharedTokenCache(store, { encryptionKeys })`,
     )
   }
+  const dpop = resolveDpop(options.dpop)
+  if (options.sharedCache !== undefined && dpop?.key.generated === true) {
+    throw invalidArgument(
+      'sharedCache',
+      'needs dpop.privateKey with dpop: a key made in memory cannot be shared: give dpop.privateKey, the same in every process',
+    )
+  }
   const clock = options.clock ?? monotonicClock
   if (typeof clock?.now !== 'function') throw invalidArgument('clock', 'must have a now() method')
-  if (isJwtAuthMethod(authMethod) && typeof clock.wallNow === 'function') {
+  if ((isJwtAuthMethod(authMethod) || dpop !== undefined) && typeof clock.wallNow === 'function') {
     // It makes every assertion's iat and exp: a clock that is not one fails here, not in the signer.
     const wall = clock.wallNow()
     if (!(Number.isFinite(wall) && wall > 0)) throw invalidArgument('clock', 'wallNow() must return epoch milliseconds (a finite number above 0)')
@@ -358,6 +397,7 @@ export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
     defaultParams: normalizeParams(options),
     dispatcher: options.dispatcher,
     tls,
+    dpop,
     userAgent: options.userAgent === undefined ? DEFAULT_USER_AGENT : headerValue('userAgent', options.userAgent),
     maxResponseBytes: count('maxResponseBytes', options.maxResponseBytes, DEFAULTS.maxResponseBytes, 1),
     maxEntries: wholeNumber('cache.maxEntries', cache.maxEntries, DEFAULTS.maxEntries, 1),
@@ -386,6 +426,29 @@ export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
     throw invalidArgument('retry.minDelayMs', 'must not be larger than retry.maxDelayMs')
   }
   return resolved
+}
+
+/**
+ * The `dpop` option: `true` (a key made in memory), an object of {@link DpopOptions}, or
+ * `false`/absent for none. A bad member throws a `TypeError` naming it.
+ */
+function resolveDpop(value: unknown): DpopSettings | undefined {
+  if (value === undefined || value === false) return undefined
+  if (value === true) return { key: DpopProofKey.generate('ES256'), algorithmGiven: false, acceptBearer: false }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw invalidArgument('dpop', 'must be true or an object ({ privateKey, signingAlgorithm, acceptBearer })')
+  }
+  refuseUnknownOptions(value, DPOP_OPTIONS, { owner: 'TokenClient', path: 'dpop', aliases: DPOP_ALIASES })
+  const { privateKey, signingAlgorithm, acceptBearer } = value as DpopOptions
+  if (signingAlgorithm !== undefined && !DPOP_ALGORITHMS.includes(signingAlgorithm)) {
+    throw invalidArgument('dpop.signingAlgorithm', `must be one of ${DPOP_ALGORITHMS.map((item) => `'${item}'`).join(', ')}`)
+  }
+  const accept = booleanOption('dpop.acceptBearer', acceptBearer, false)
+  const key =
+    privateKey === undefined
+      ? DpopProofKey.generate(signingAlgorithm ?? 'ES256')
+      : DpopProofKey.import(privateKey, signingAlgorithm as DpopSigningAlgorithm | undefined)
+  return { key, algorithmGiven: signingAlgorithm !== undefined, acceptBearer: accept }
 }
 
 const AUTH_METHODS = [

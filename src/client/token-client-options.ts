@@ -6,6 +6,7 @@ import type { RefreshPolicy } from '../cache/refresh-policy.js'
 import type { Clock } from '../clock.js'
 import type { TokenClientError } from '../errors/token-client-error.js'
 import type { ScopeInput } from '../request/scope.js'
+import type { DpopSigningAlgorithm } from '../dpop/proof-key.js'
 import type { ExtraParamsOptions } from '../request/token-params.js'
 import type { RetryOptions } from '../retry/retry-policy.js'
 import type { SharedTokenCache } from '../shared-cache/shared-token-cache.js'
@@ -24,6 +25,46 @@ export interface CacheOptions extends Partial<RefreshPolicy> {
    * @default 300_000 (five minutes)
    */
   defaultLifetimeMs?: number
+}
+
+/**
+ * The `dpop` option as an object: the proof key to keep (for a fleet of processes that share tokens),
+ * its algorithm, and whether a Bearer answer is taken. Every member is optional: `dpop: {}` is
+ * `dpop: true`.
+ *
+ * @example
+ * new TokenClient({ ...options, dpop: { privateKey: readFileSync('/run/secrets/dpop-key.pem', 'utf8') } })
+ * @example
+ * new TokenClient({ ...options, dpop: { signingAlgorithm: 'EdDSA' } }) // an Ed25519 key made in memory
+ */
+export interface DpopOptions {
+  /**
+   * The private key that signs the proofs, kept by you so that processes that share tokens
+   * (`sharedCache`) hold the same key: a PEM (PKCS#8, SEC1, PKCS#1), a private `KeyObject` or a
+   * private JWK, as `privateKey` takes them; EC P-256, P-384 or P-521, Ed25519, or RSA of 2048 bits or
+   * more. Imported once, at construction; a public key is refused. Never logged, inspected, serialised
+   * or put in a message: `client.options.dpop` shows its thumbprint (`keyThumbprint`, the `jkt`).
+   * @default none: a key pair made in memory for the client's life
+   * @example readFileSync('/run/secrets/dpop-key.pem', 'utf8')
+   */
+  privateKey?: PrivateKeyInput
+  /**
+   * The proofs' `alg`: one that fits `privateKey`, or the kind of key to make in memory.
+   * @default from `privateKey` (ES256, ES384, ES512 by curve, EdDSA for Ed25519, RS256 for RSA); without
+   *   one, with `issuer`, the first of the metadata's `dpop_signing_alg_values_supported` the client
+   *   supports, else ES256
+   * @example 'PS256'
+   */
+  signingAlgorithm?: DpopSigningAlgorithm
+  /**
+   * Take a `Bearer` token that the server gave in answer to a DPoP request (a server that does not
+   * do DPoP for this client). Off by default, because such a token is not bound to the key: it works
+   * for whoever holds it, which is what DPoP is there to prevent. The token is then sent as a Bearer
+   * token, without a proof.
+   * @default false: a Bearer answer is an `INVALID_RESPONSE`
+   * @example true
+   */
+  acceptBearer?: boolean
 }
 
 /**
@@ -140,6 +181,22 @@ export interface TokenClientOptions extends ExtraParamsOptions {
    * @example { cert: readFileSync('client.crt'), key: readFileSync('client.key'), ca: readFileSync('corp-ca.pem') }
    */
   tls?: TlsClientOptions
+  /**
+   * DPoP (RFC 9449): bind the tokens to a key pair of the client's, so that a token that leaks is
+   * of no use without the private key. Every token request carries a `DPoP` proof (and takes part in
+   * the server's nonces), the tokens are `tokenType: 'DPoP'`, and {@link createAuthFetch},
+   * {@link tokenInterceptor} and {@link TokenClient.dpopHeaders} send them with a new proof per
+   * request. `true` makes a key pair in memory for the client's life (ES256; with `issuer`, as the
+   * metadata's `dpop_signing_alg_values_supported` allows); {@link DpopOptions} gives a key to keep,
+   * the algorithm, and `acceptBearer`. Works with every `authMethod`, and with `issuer`: an algorithm
+   * the metadata does not list is a `DISCOVERY_ERROR`. With `sharedCache`, give `dpop.privateKey`,
+   * the same in every process (a key made in memory cannot be shared). A `Bearer` answer is an
+   * `INVALID_RESPONSE`, unless `dpop.acceptBearer`.
+   * @default none (`false`): no DPoP, Bearer tokens
+   * @example true
+   * @example { privateKey: readFileSync('/run/secrets/dpop-key.pem', 'utf8') }
+   */
+  dpop?: boolean | DpopOptions
   /**
    * For `client_secret_basic`: form-encode the id and secret before base64 (`form`, as RFC 6749
    * requires), or send them as they are (`raw`) for servers that never decode.

@@ -17,6 +17,11 @@ import {
 import { formEncode } from '../auth/form-encoding.js'
 import type { TlsIdentity } from '../auth/tls-identity.js'
 import { invalidArgument } from '../errors/invalid-argument.js'
+import { printableText } from '../errors/printable-text.js'
+import { DpopNonceStore, dpopNonceOf } from '../dpop/nonce-store.js'
+import { createDpopProof } from '../dpop/proof.js'
+import { DPOP_ALGORITHMS, DpopProofKey, type DpopSigningAlgorithm } from '../dpop/proof-key.js'
+import { registerDpopSigning } from '../dpop/resource-binding.js'
 import { registerCertificateDispatcher } from '../protocol/certificate-binding.js'
 import { cacheKeyPrefix, tokenCacheKey } from '../cache/cache-key.js'
 import { scheduleToken } from '../cache/refresh-policy.js'
@@ -36,12 +41,12 @@ import { givenScope, normalizeScope, type ScopeInput } from '../request/scope.js
 import { normalizeParams, type ExtraParamsOptions, type NormalizedParams } from '../request/token-params.js'
 import { tokenRequestBody } from '../request/token-request-body.js'
 import { interpretTokenResponse } from '../response/token-response.js'
-import { withRetries } from '../retry/with-retries.js'
+import { timeLimitFrom, withRetries } from '../retry/with-retries.js'
 import { FleetCache } from '../shared-cache/fleet-cache.js'
 import { settingsOf } from '../shared-cache/shared-token-cache.js'
 import { AccessToken } from '../response/access-token.js'
 import { countClosedClient, countOpenClient } from './client-census.js'
-import { checkGetTokenOptions, resolveOptions, type ResolvedOptions } from './resolve-options.js'
+import { checkGetTokenOptions, resolveOptions, type DpopSettings, type ResolvedOptions } from './resolve-options.js'
 import type { GetTokenOptions, TokenClientOptions } from './token-client-options.js'
 
 /** What {@link TokenClient.options} shows of a client: everything but the secret. */
@@ -75,6 +80,54 @@ export interface TokenClientDescription {
   readonly tlsCertificateThumbprint?: string
   /** The shared cache's store, such as `redis (node-redis)`, when the client has one. */
   readonly sharedCache?: string
+  /**
+   * With the `dpop` option: the proofs' `alg`, the RFC 7638 thumbprint of the proof key (`jkt`, what
+   * a DPoP-bound token's `cnf.jkt` holds), and `acceptBearer: true` when a Bearer answer is taken.
+   * Never the key.
+   */
+  readonly dpop?: DpopDescription
+}
+
+/** What {@link TokenClientDescription.dpop} shows of the DPoP proof key: never the key itself. */
+export interface DpopDescription {
+  /** The proofs' `alg`. */
+  readonly algorithm: DpopSigningAlgorithm
+  /** The RFC 7638 SHA-256 thumbprint of the public key, base64url (`jkt`). */
+  readonly keyThumbprint: string
+  /** `true` with `dpop: { acceptBearer: true }`; absent otherwise. */
+  readonly acceptBearer?: true
+}
+
+/**
+ * What a request sent by hand needs to carry a token: {@link TokenClient.dpopHeaders}'s request.
+ *
+ * @example
+ * { method: 'GET', url: 'https://api.example.com/orders?page=2' }
+ */
+export interface DpopRequest {
+  /** The request's method (`htm`): `GET`, `POST`... */
+  readonly method: string
+  /** The request's URL; the proof's `htu` is it without query and fragment. */
+  readonly url: string | URL
+  /**
+   * The `DPoP-Nonce` the resource gave (in a `401` with `WWW-Authenticate: DPoP error="use_dpop_nonce"`,
+   * or in any earlier response): kept for the URL's origin and put in this proof and the next ones.
+   * @default the nonce kept for the URL's origin, if any
+   */
+  readonly nonce?: string
+}
+
+/**
+ * The headers that send a token: {@link TokenClient.dpopHeaders}'s answer.
+ *
+ * @example
+ * { authorization: 'DPoP eyJhbGciOi...', dpop: 'eyJ0eXAiOiJkcG9wK2p3dCIs...' }
+ */
+export interface DpopRequestHeaders {
+  /** `DPoP <token>` (or `Bearer <token>` for a Bearer token taken with `acceptBearer`). */
+  readonly authorization: string
+  /** The proof, new for this request; absent for a Bearer token. */
+  readonly dpop?: string
 }
 
 /**
@@ -179,12 +232,26 @@ export class TokenClient {
    * and a fresh acquisition both skip normalising the scope and building the key and body again.
    */
   readonly #requestsByScope = new Map<string | undefined, TokenRequest>()
+  /**
+   * With DPoP: the proof key. Made or imported at construction; with `issuer` and a key made in
+   * memory, made again at discovery when the metadata lists another algorithm (before any token
+   * request, so no token is bound to the first one).
+   */
+  #dpopKey: DpopProofKey | undefined
+  /** With DPoP: the authorization server's nonces (token endpoint), by origin. */
+  readonly #serverNonces = new DpopNonceStore()
+  /** With DPoP: the resources' nonces (fetch wrapper, interceptor, `dpopHeaders()`), by origin: never sent to the server. */
+  readonly #resourceNonces = new DpopNonceStore()
+  /** What the many-clients warning counts this client's configuration by (the key prefix, but a key made in memory). */
+  readonly #census: string
   #closed = false
 
   /** @throws {TypeError} with code `ERR_INVALID_ARG_VALUE`, naming the option that is wrong. */
   constructor(options: TokenClientOptions) {
     this.#options = resolveOptions(options)
-    const { tokenUrl, discovery, credentials } = this.#options
+    const { tokenUrl, discovery, credentials, dpop } = this.#options
+    this.#dpopKey = dpop?.key
+    const dpopBinding = dpop && { thumbprint: dpop.key.thumbprint, acceptBearer: dpop.acceptBearer }
     if (tokenUrl !== undefined) {
       this.#endpoint = endpointOf(tokenUrl, credentials, this.#options.dispatcher ?? this.#newPool(tokenUrl.origin), this.#options.userAgent)
       this.#keyPrefix = cacheKeyPrefix(
@@ -193,24 +260,37 @@ export class TokenClient {
         credentials.authMethod,
         credentials.assertion?.thumbprint,
         credentials.certificateThumbprint,
+        dpopBinding,
       )
     } else {
       const { issuer, configured, givenMethod } = discovery as NonNullable<typeof discovery>
       this.#issuerDispatcher = this.#options.dispatcher ?? this.#newPool(issuer.origin)
       // Fixed for the client's life, as its metadata is: the issuer stands for the token URL it names.
       const method = givenMethod ?? (credentials.authMethod === 'private_key_jwt' ? 'private_key_jwt' : 'discovered')
+      // A key made in memory and made again at discovery keeps the first one's thumbprint here: it
+      // names this client's own key all the same (no other process can hold it), and no token was
+      // requested before discovery.
       this.#keyPrefix = cacheKeyPrefix(
         `issuer ${configured}`,
         credentials.clientId,
         method,
         credentials.assertion?.thumbprint,
         credentials.certificateThumbprint,
+        dpopBinding,
       )
+    }
+    // A key made in memory is new for every client: counted by it, a client per request would never warn.
+    this.#census = dpop?.key.generated === true ? `${this.#keyPrefix}\ndpop key made in memory` : this.#keyPrefix
+    if (dpop !== undefined) {
+      registerDpopSigning(this, {
+        proof: (accessToken, method, url) => this.#resourceProof(accessToken, method, url),
+        takeNonce: (url, header) => this.#resourceNonces.take(url, header),
+      })
     }
     if (this.#options.tls?.secureContext() !== undefined) {
       registerCertificateDispatcher(this, () => (this.#closed ? undefined : (this.#certificateAgent ??= this.#ownAgent())))
     }
-    countOpenClient(this.#keyPrefix)
+    countOpenClient(this.#census)
     const { clientId, clientSecret: secret } = credentials
     const secrets =
       secret === undefined
@@ -252,7 +332,8 @@ export class TokenClient {
    * logger.info(client.options) // { tokenUrl: '...', clientId: 'svc', authMethod: 'client_secret_basic', clientSecret: '[redacted]' }
    */
   get options(): TokenClientDescription {
-    const { discovery, sharedCache } = this.#options
+    const { discovery, sharedCache, dpop } = this.#options
+    const dpopKey = this.#dpopKey
     const endpoint = this.#endpoint
     const credentials = endpoint?.credentials ?? this.#options.credentials
     const signing = credentials.assertion
@@ -269,6 +350,9 @@ export class TokenClient {
       ...(signing?.thumbprint !== undefined && { keyThumbprint: signing.thumbprint }),
       ...(credentials.certificateThumbprint !== undefined && { tlsCertificateThumbprint: credentials.certificateThumbprint }),
       ...(sharedCache !== undefined && { sharedCache: sharedCache.description }),
+      ...(dpopKey !== undefined && {
+        dpop: { algorithm: dpopKey.algorithm, keyThumbprint: dpopKey.thumbprint, ...(dpop?.acceptBearer === true && { acceptBearer: true as const }) },
+      }),
     }
   }
 
@@ -335,6 +419,51 @@ export class TokenClient {
   }
 
   /**
+   * The headers that send `token` on a request you make yourself: `Authorization: DPoP <token>` and a
+   * `DPoP` proof made for this request alone (RFC 9449 §7): `htm` the method, `htu` the URL without
+   * query and fragment, `ath` the token's hash, a new `jti`, and the resource's nonce when its origin
+   * gave one. Make new headers for every request, redirect hop and retry: a proof is for one request.
+   * A resource that answers `401` with `WWW-Authenticate: DPoP error="use_dpop_nonce"` sends a
+   * `DPoP-Nonce`: pass it as `nonce` to make the retry's headers (it is kept for the origin and used
+   * from then on). {@link createAuthFetch} and {@link tokenInterceptor} do all of this themselves.
+   *
+   * A Bearer token (one taken with `dpop: { acceptBearer: true }`) gets `Authorization: Bearer <token>`
+   * and no proof.
+   *
+   * @param token A token of this client's, from {@link TokenClient.getToken}.
+   * @param request The request's method and URL, and the resource's nonce if it just gave one.
+   * @throws {TypeError} `ERR_INVALID_ARG_VALUE` when the client has no `dpop` option, or the method,
+   *   URL or nonce is not one.
+   * @example
+   * const token = await client.getToken('orders:read')
+   * const url = 'https://api.example.com/orders'
+   * let res = await fetch(url, { headers: await client.dpopHeaders(token, { method: 'GET', url }) })
+   * const nonce = res.headers.get('dpop-nonce')
+   * if (res.status === 401 && nonce !== null) {
+   *   res = await fetch(url, { headers: await client.dpopHeaders(token, { method: 'GET', url, nonce }) })
+   * }
+   */
+  async dpopHeaders(token: AccessToken, request: DpopRequest): Promise<DpopRequestHeaders> {
+    const key = this.#dpopKey
+    if (key === undefined) throw invalidArgument('dpop', 'is not set on this client: dpopHeaders() needs new TokenClient({ ..., dpop: true })')
+    if (!(token instanceof AccessToken)) throw invalidArgument('token', 'must be an AccessToken from getToken()')
+    if (typeof request !== 'object' || request === null) throw invalidArgument('dpopHeaders() request', 'must be an object ({ method, url })')
+    const { method, url, nonce } = request
+    if (typeof method !== 'string' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(method)) throw invalidArgument('method', 'must be an HTTP method (a token, such as GET)')
+    const target = typeof url === 'string' && URL.canParse(url) ? new URL(url) : url instanceof URL ? url : undefined
+    if (target === undefined || (target.protocol !== 'https:' && target.protocol !== 'http:')) throw invalidArgument('url', 'must be an absolute http(s) URL')
+    if (nonce !== undefined) {
+      if (dpopNonceOf(nonce) === undefined) throw invalidArgument('nonce', 'must be a DPoP-Nonce value (1 to 1024 printable ASCII characters, no space, quote or backslash)')
+      this.#resourceNonces.take(target, nonce)
+    }
+    if (token.tokenType === 'Bearer') return { authorization: token.authorizationHeader() }
+    // Fetch's own normalisation: the six methods it knows in upper case, any other as written.
+    const upper = method.toUpperCase()
+    const htm = FETCH_METHODS.has(upper) ? upper : method
+    return { authorization: token.authorizationHeader(), dpop: await this.#resourceProof(token.accessToken, htm, target) }
+  }
+
+  /**
    * A new undici `Agent` that presents the client's TLS certificate (the `tls` option) on every
    * connection and trusts its `tls.ca`: for calling the APIs that accept the client's
    * certificate-bound tokens (RFC 8705 §3), which refuse a token arriving over a connection without
@@ -386,7 +515,7 @@ export class TokenClient {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    countClosedClient(this.#keyPrefix)
+    countClosedClient(this.#census)
     this.#cache.close(closedError)
     this.#discoveryAbort.abort(closedError())
     await Promise.all(this.#ownedPools.splice(0).map((pool) => pool.destroy()))
@@ -442,7 +571,7 @@ export class TokenClient {
     const body = request.body ?? tokenRequestBody(request.scopes, request.params, endpoint.authParams)
     try {
       return await withRetries(
-        (_attempt, attemptSignal, timeout) => this.#attempt(endpoint, request, body, attemptSignal, timeout),
+        (_attempt, attemptSignal, timeout, startedAt) => this.#attempt(endpoint, request, body, attemptSignal, timeout, startedAt),
         retry,
         signal, // the cache's flight signal: it fires when nobody waits any more or close() is called
         clock,
@@ -510,6 +639,9 @@ export class TokenClient {
       throw new DiscoveryError({ issuer: discovery.configured, status: 200, reason: `${choice.method}, the method chosen, cannot use the credential: ${(error as Error).message}`, cause: error })
     }
     if (this.#closed) throw new ClientClosedError()
+    if (options.dpop !== undefined && this.#dpopKey !== undefined) {
+      this.#dpopKey = discoveredDpopKey(metadata.dpopAlgorithms, options.dpop, this.#dpopKey, discovery.configured)
+    }
     // RFC 8705 §5: a client that presents a certificate uses the mutual-TLS alias of the endpoint.
     const tokenUrl = options.tls !== undefined ? (metadata.mtlsTokenUrl ?? metadata.tokenUrl) : metadata.tokenUrl
     let dispatcher = options.dispatcher
@@ -545,54 +677,106 @@ export class TokenClient {
     return pool
   }
 
+  /**
+   * One attempt: one POST, or two when DPoP is on and the server asks for a nonce (RFC 9449 §8: a
+   * `400 use_dpop_nonce` with a `DPoP-Nonce`), sent again at once with a new proof and a new
+   * assertion. That second request is part of the attempt, not one of `retry.retries`, but its time
+   * limit still ends by the deadline; a second `use_dpop_nonce` in a row is the OAuth error it is.
+   */
   async #attempt(
     endpoint: Endpoint,
     request: TokenRequest,
     preparedBody: string,
     signal: LazyAbortSignal,
     timeout: TimeLimit,
+    startedAt: number,
   ): Promise<CacheEntry<AccessToken>> {
-    const { clock } = this.#options
-    const sentAt = clock.now()
-    // The secret methods send the body prepared once; the JWT methods add an assertion made for this
-    // attempt alone (a new jti each time, so a server that refuses replays takes a retry too).
-    let body = preparedBody
-    let redactAttempt = this.#redact
-    let assertion: string | undefined
-    const signing: AssertionSigning | undefined = endpoint.assertion
-    if (signing !== undefined) {
-      // The constructor refused a clock whose wallNow() is not a time; one that breaks later is not
-      // trusted with iat and exp: the system clock signs instead.
-      const wall = clock.wallNow?.() ?? Date.now()
-      const signed = await signClientAssertion(endpoint.errorContext.clientId, signing, Number.isFinite(wall) && wall > 0 ? wall : Date.now())
-      assertion = signed
-      body = `${body}&${assertionBodyParams(signed)}`
-      redactAttempt = (text) => this.#redact(text).replaceAll(signed, REDACTED)
+    const { clock, dpop } = this.#options
+    const dpopKey = this.#dpopKey
+    let limit = timeout
+    for (let nonceRetry = false; ; nonceRetry = true) {
+      const sentAt = clock.now()
+      // The secret methods send the body prepared once; the JWT methods add an assertion made for this
+      // request alone (a new jti each time, so a server that refuses replays takes a retry too).
+      let body = preparedBody
+      let redactAttempt = this.#redact
+      let assertion: string | undefined
+      const signing: AssertionSigning | undefined = endpoint.assertion
+      if (signing !== undefined) {
+        const signed = await signClientAssertion(endpoint.errorContext.clientId, signing, this.#wallNow())
+        assertion = signed
+        body = `${body}&${assertionBodyParams(signed)}`
+        redactAttempt = (text) => this.#redact(text).replaceAll(signed, REDACTED)
+      }
+      const headers =
+        dpopKey === undefined
+          ? endpoint.headers
+          : {
+              ...endpoint.headers,
+              dpop: await createDpopProof(dpopKey, {
+                method: 'POST',
+                url: endpoint.tokenUrl,
+                nonce: this.#serverNonces.get(endpoint.tokenUrl),
+                nowMs: this.#wallNow(),
+              }),
+            }
+      const response = await postForm(
+        endpoint.dispatcher,
+        endpoint.target,
+        headers,
+        body,
+        { timeout: limit, maxResponseBytes: this.#options.maxResponseBytes },
+        signal,
+      )
+      // Every answer may carry the server's next nonce, a token or an error alike (RFC 9449 §8.2).
+      const nonce = dpopKey === undefined ? undefined : this.#serverNonces.take(endpoint.tokenUrl, response.headers['dpop-nonce'])
+      let token: ReturnType<typeof interpretTokenResponse>
+      try {
+        token = interpretTokenResponse(response, {
+          url: endpoint.tokenUrl,
+          requestedScope: request.requestedScope,
+          now: clock.wallNow?.() ?? clock.now(),
+          defaultLifetimeMs: this.#options.defaultLifetimeMs,
+          redact: redactAttempt,
+          clientAssertion: assertion,
+          maxBodyBytes: this.#options.maxResponseBytes,
+          dpop,
+        })
+      } catch (error) {
+        if (!nonceRetry && nonce !== undefined && response.status === 400 && error instanceof OAuthError && error.error === 'use_dpop_nonce') {
+          limit = timeLimitFrom(this.#options.retry, startedAt)
+          continue
+        }
+        throw error
+      }
+      const schedule = scheduleToken(sentAt, token.lifetimeMs, this.#options.refresh)
+      return {
+        value: new AccessToken(token.accessToken, new Date(schedule.expiresAt), token.scope, token.tokenType),
+        usableUntil: schedule.usableUntil,
+        refreshAt: schedule.refreshAt,
+        sentAt,
+      }
     }
-    const response = await postForm(
-      endpoint.dispatcher,
-      endpoint.target,
-      endpoint.headers,
-      body,
-      { timeout, maxResponseBytes: this.#options.maxResponseBytes },
-      signal,
-    )
-    const token = interpretTokenResponse(response, {
-        url: endpoint.tokenUrl,
-        requestedScope: request.requestedScope,
-        now: clock.wallNow?.() ?? clock.now(),
-        defaultLifetimeMs: this.#options.defaultLifetimeMs,
-        redact: redactAttempt,
-        clientAssertion: assertion,
-        maxBodyBytes: this.#options.maxResponseBytes,
-      })
-    const schedule = scheduleToken(sentAt, token.lifetimeMs, this.#options.refresh)
-    return {
-      value: new AccessToken(token.accessToken, new Date(schedule.expiresAt), token.scope),
-      usableUntil: schedule.usableUntil,
-      refreshAt: schedule.refreshAt,
-      sentAt,
-    }
+  }
+
+  /**
+   * Wall-clock time for the assertions' and proofs' `iat`. The constructor refused a clock whose
+   * wallNow() is not a time; one that breaks later is not trusted: the system clock is used instead.
+   */
+  #wallNow(): number {
+    const wall = this.#options.clock.wallNow?.() ?? Date.now()
+    return Number.isFinite(wall) && wall > 0 ? wall : Date.now()
+  }
+
+  /** A proof for a request to a resource carrying `accessToken`, with the resource's nonce. */
+  #resourceProof(accessToken: string, method: string, url: URL): Promise<string> {
+    return createDpopProof(this.#dpopKey as DpopProofKey, {
+      method,
+      url,
+      accessToken,
+      nonce: this.#resourceNonces.get(url),
+      nowMs: this.#wallNow(),
+    })
   }
 
   /** What to check when the server refused the client's credentials, if the client can tell. */
@@ -664,4 +848,37 @@ function fleetCredential(
     return key.export({ format: 'der', type: 'pkcs8' })
   }
   return Buffer.from(credentials.clientSecret ?? '', 'utf8')
+}
+
+/** The methods fetch writes in upper case whatever case they are given in (Fetch, "normalize a method"). */
+const FETCH_METHODS = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT'])
+
+/**
+ * The proof key after discovery (RFC 9449 §5.1): the one the client has when the metadata lists no
+ * `dpop_signing_alg_values_supported`, or lists its algorithm; a key made in memory, whose algorithm
+ * was not given, is made again for the first listed algorithm the client supports. Else, and for a
+ * list that is not one, a {@link DiscoveryError}.
+ */
+function discoveredDpopKey(
+  listed: readonly string[] | 'malformed' | undefined,
+  settings: DpopSettings,
+  key: DpopProofKey,
+  issuer: string,
+): DpopProofKey {
+  if (listed === undefined) return key
+  const refuse = (reason: string): never => {
+    throw new DiscoveryError({ issuer, status: 200, reason })
+  }
+  if (listed === 'malformed') return refuse("the metadata's dpop_signing_alg_values_supported is not a list of strings (RFC 9449 §5.1)")
+  const shown = printableText(listed.join(', '), 200)
+  if (!key.generated || settings.algorithmGiven) {
+    if (listed.includes(key.algorithm)) return key
+    const option = key.generated ? 'dpop.signingAlgorithm' : 'dpop.privateKey'
+    return refuse(`the metadata's dpop_signing_alg_values_supported (${shown}) does not list ${key.algorithm}, the algorithm of ${option}`)
+  }
+  const chosen = listed.find((alg): alg is DpopSigningAlgorithm => DPOP_ALGORITHMS.includes(alg as DpopSigningAlgorithm))
+  if (chosen === undefined) {
+    return refuse(`the metadata's dpop_signing_alg_values_supported (${shown}) lists none of the DPoP algorithms the client supports (${DPOP_ALGORITHMS.join(', ')})`)
+  }
+  return chosen === key.algorithm ? key : DpopProofKey.generate(chosen)
 }

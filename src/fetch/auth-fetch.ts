@@ -1,12 +1,14 @@
 import { fetch as undiciFetch, type Dispatcher } from 'undici'
 import { certificateDispatcherOf } from '../protocol/certificate-binding.js'
+import { dpopNonceOf } from '../dpop/nonce-store.js'
 import { invalidArgument } from '../errors/invalid-argument.js'
 import { raceAbort } from '../abort/race-abort.js'
 import { publishBearerSkipped, type OriginsOption } from './bearer-policy.js'
 import { bearerSetup, type BearerOptions, type RetryOnUnauthorized } from './bearer-setup.js'
 import { isReplayableBody } from './replayable-body.js'
+import { carried, type CarriedToken } from './carried-token.js'
 import type { TokenSelection, TokenSource } from './token-source.js'
-import { isInvalidTokenChallenge } from './www-authenticate.js'
+import { isDpopNonceChallenge, isInvalidTokenChallenge } from './www-authenticate.js'
 
 /**
  * A function with the `fetch` signature, such as `globalThis.fetch` or undici's `fetch`.
@@ -113,21 +115,37 @@ export function createAuthFetch(client: TokenSource, options: AuthFetchOptions):
     }
     if (!inject) return (await follow(send, request, undefined, maxRedirects)).response
 
-    let token = (await renewal.current(request.signal)).accessToken
+    let token = carried(client, await renewal.current(request.signal))
     // Got after the token: a closed client has rejected by now, and an agent is made only when used.
     const bound = bindsCertificate && (request.init as { dispatcher?: unknown }).dispatcher === undefined ? certificateDispatcherOf(client) : undefined
-    const first = await follow(send, request, token, maxRedirects, bound)
-    const response = first.response
+    let followed = await follow(send, request, token, maxRedirects, bound)
+    // RFC 9449 §9: a resource that wants its nonce in the proof says so in a 401 and gives it; the
+    // request goes again once with it (a nonce is no rejection of the token: retryOnUnauthorized does not apply).
+    if (token.dpop !== undefined && isNonceRequest(followed) && isReplayableBody(request.body)) {
+      await followed.response.body?.cancel().catch(() => {})
+      followed = await follow(send, request, token, maxRedirects, bound)
+    }
+    const response = followed.response
     const rejected =
       response.status === 401 &&
-      first.answeredByOrigin &&
+      followed.answeredByOrigin &&
       retryOn !== 'never' &&
-      (retryOn === 'any-401' || isInvalidTokenChallenge(response.headers.get('www-authenticate')))
+      (retryOn === 'any-401' || isInvalidTokenChallenge(response.headers.get('www-authenticate'), token.dpop === undefined ? 'bearer' : 'dpop'))
     if (!rejected || !isReplayableBody(request.body)) return response
     await response.body?.cancel().catch(() => {})
-    token = (await renewal.replace(token, request.signal)).accessToken
+    token = carried(client, await renewal.replace(token.accessToken, request.signal))
     return (await follow(send, request, token, maxRedirects, bound)).response
   }
+}
+
+/** A 401 from the origin with `DPoP error="use_dpop_nonce"` and a usable `DPoP-Nonce` (kept by then). */
+function isNonceRequest({ response, answeredByOrigin }: FollowedResponse): boolean {
+  return (
+    response.status === 401 &&
+    answeredByOrigin &&
+    isDpopNonceChallenge(response.headers.get('www-authenticate')) &&
+    dpopNonceOf(response.headers.get('dpop-nonce')) !== undefined
+  )
 }
 
 async function takeApart(input: string | URL | Request, init: RequestInit = {}): Promise<RequestParts> {
@@ -169,7 +187,7 @@ interface FollowedResponse {
 async function follow(
   send: FetchLike,
   request: RequestParts,
-  token: string | undefined,
+  token: CarriedToken | undefined,
   maxRedirects: number,
   bound?: Dispatcher,
 ): Promise<FollowedResponse> {
@@ -177,11 +195,14 @@ async function follow(
   let { url, method, body } = request
   let answeredByOrigin = true
   const headers = new Headers(request.headers)
-  if (token !== undefined) headers.set('authorization', `Bearer ${token}`)
+  if (token !== undefined) headers.set('authorization', `${token.scheme} ${token.accessToken}`)
   for (let redirects = 0; ; redirects++) {
+    // A DPoP token goes with a proof made for this hop alone: its method, its URL, the origin's nonce.
+    const carries = token !== undefined && url.origin === origin
+    if (carries && token.dpop !== undefined) headers.set('dpop', await token.dpop.proof(token.accessToken, method, url))
     const init: RequestInit & { duplex?: 'half' } = { ...request.init, method, headers, redirect: 'manual' }
     if (request.signal) init.signal = request.signal
-    if (bound !== undefined && token !== undefined && url.origin === origin) (init as { dispatcher?: unknown }).dispatcher = bound
+    if (bound !== undefined && carries) (init as { dispatcher?: unknown }).dispatcher = bound
     if (body !== undefined && body !== null) {
       init.body = body as NonNullable<RequestInit['body']>
       if (!isReplayableBody(body)) init.duplex = 'half'
@@ -189,6 +210,8 @@ async function follow(
       delete init.body
     }
     const response = await send(url.href, init)
+    // Every answer may carry the resource's next nonce (RFC 9449 §9), kept for the origin that gave it.
+    if (token?.dpop !== undefined) token.dpop.takeNonce(url, response.headers.get('dpop-nonce'))
     const location = response.headers.get('location')
     if (!REDIRECT_STATUSES.has(response.status) || location === null || request.redirect === 'manual') {
       return { response, answeredByOrigin }
@@ -215,14 +238,17 @@ async function follow(
       answeredByOrigin = false
       for (const name of CREDENTIAL_HEADERS) headers.delete(name)
     } else if (token !== undefined) {
-      headers.set('authorization', `Bearer ${token}`)
+      headers.set('authorization', `${token.scheme} ${token.accessToken}`)
     }
     url = next
   }
 }
 
-/** The headers a redirect to another origin drops, as fetch drops them. */
-const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'cookie', 'host'] as const
+/**
+ * The headers a redirect to another origin drops: those fetch drops, and a DPoP proof (RFC 9449),
+ * which belongs with the token and was made for the hop before.
+ */
+const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'cookie', 'host', 'dpop'] as const
 
 /** The headers a redirect that turns the request into a GET drops with its body. */
 const BODY_HEADERS = ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location'] as const

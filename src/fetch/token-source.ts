@@ -14,12 +14,26 @@ export interface TokenSource {
   getToken(
     scope?: ScopeInput,
     options?: ExtraParamsOptions & { signal?: AbortSignal; forceRefresh?: boolean },
-  ): Promise<{
-    /** The token to send as `Authorization: Bearer <accessToken>`. */
-    readonly accessToken: string
-  }>
+  ): Promise<SourcedToken>
   /** Drops the cached token for `scope` and the extra parameters, after a server rejected it. */
   invalidate(scope?: ScopeInput, options?: ExtraParamsOptions): void
+}
+
+/**
+ * A token as the wrappers use it: the token, and its type when it is not a Bearer token.
+ *
+ * @example
+ * { accessToken: 'eyJhbGciOi...', tokenType: 'DPoP' }
+ */
+export interface SourcedToken {
+  /** The token to send as `Authorization: Bearer <accessToken>` (or `DPoP <accessToken>`). */
+  readonly accessToken: string
+  /**
+   * `DPoP` for a token bound to the client's DPoP key (RFC 9449): sent with a new proof per request,
+   * which only a `TokenClient` with the `dpop` option can make. Absent or `Bearer`: a Bearer token.
+   * @default 'Bearer'
+   */
+  readonly tokenType?: string
 }
 
 /**
@@ -45,7 +59,7 @@ export interface TokenSelection extends ExtraParamsOptions {
 export class TokenRenewal {
   readonly #source: TokenSource
   readonly #selection: TokenSelection
-  readonly #renewing = new Map<string, Promise<{ readonly accessToken: string }>>()
+  readonly #renewing = new Map<string, Promise<SourcedToken>>()
 
   constructor(source: TokenSource, selection: TokenSelection) {
     this.#source = source
@@ -53,13 +67,13 @@ export class TokenRenewal {
   }
 
   /** The current token. */
-  current(signal: AbortSignal | undefined): Promise<{ readonly accessToken: string }> {
+  current(signal: AbortSignal | undefined): Promise<SourcedToken> {
     const { scope, ...params } = this.#selection
     return this.#source.getToken(scope, signal ? { ...params, signal } : params)
   }
 
   /** A token other than `rejected`: the one already replacing it, or a new one. */
-  replace(rejected: string, signal: AbortSignal | undefined): Promise<{ readonly accessToken: string }> {
+  replace(rejected: string, signal: AbortSignal | undefined): Promise<SourcedToken> {
     let renewal = this.#renewing.get(rejected)
     if (renewal === undefined) {
       renewal = this.#renew(rejected)
@@ -71,7 +85,7 @@ export class TokenRenewal {
     return signal === undefined ? renewal : raceAbort(renewal, signal, abortReason)
   }
 
-  async #renew(rejected: string): Promise<{ readonly accessToken: string }> {
+  async #renew(rejected: string): Promise<SourcedToken> {
     const { scope, ...params } = this.#selection
     const current = await this.#source.getToken(scope, params)
     if (current.accessToken !== rejected) return current

@@ -20,6 +20,12 @@ export interface DiscoveredMetadata {
    * where a client with a TLS certificate sends its token requests; `undefined` when there is none.
    */
   readonly mtlsTokenUrl: URL | undefined
+  /**
+   * `dpop_signing_alg_values_supported` (RFC 9449 §5.1): the proof algorithms the server takes;
+   * `undefined` when the document has none, `'malformed'` when it is not a list of strings (which only
+   * a client with DPoP refuses: the others never read it).
+   */
+  readonly dpopAlgorithms: readonly string[] | 'malformed' | undefined
 }
 
 /** Limits of one discovery. */
@@ -95,7 +101,14 @@ export function checkMetadata(document: unknown, issuer: string, allowInsecureHt
       }
     }
   }
-  return { tokenUrl, authMethods: methods === undefined ? undefined : Object.freeze([...(methods as string[])]), mtlsTokenUrl }
+  const dpopAlgorithms = metadata['dpop_signing_alg_values_supported']
+  const dpopMalformed = dpopAlgorithms !== undefined && !(Array.isArray(dpopAlgorithms) && dpopAlgorithms.every((alg) => typeof alg === 'string'))
+  return {
+    tokenUrl,
+    authMethods: methods === undefined ? undefined : Object.freeze([...(methods as string[])]),
+    mtlsTokenUrl,
+    dpopAlgorithms: dpopMalformed ? 'malformed' : dpopAlgorithms === undefined ? undefined : Object.freeze([...(dpopAlgorithms as string[])]),
+  }
 }
 
 const requestApi = Dispatcher.prototype.request

@@ -2,9 +2,10 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import type { RetryOnUnauthorized } from '../fetch/bearer-setup.js'
-import type { TokenRenewal } from '../fetch/token-source.js'
-import { isInvalidTokenChallenge } from '../fetch/www-authenticate.js'
-import { withBearer } from './dispatch-headers.js'
+import { carried, type CarriedToken } from '../fetch/carried-token.js'
+import type { SourcedToken, TokenRenewal, TokenSource } from '../fetch/token-source.js'
+import { isDpopNonceChallenge, isInvalidTokenChallenge } from '../fetch/www-authenticate.js'
+import { withAuthorization } from './dispatch-headers.js'
 
 /**
  * The controller the caller's handler sees for the whole exchange: it outlives each attempt, so an
@@ -66,6 +67,10 @@ export interface BearerExchangeOptions {
   renewal: TokenRenewal
   retryOn: RetryOnUnauthorized
   replayable: boolean
+  /** The client the tokens come from: for a DPoP token, what makes its proofs. */
+  client: TokenSource
+  /** Where the request goes (the dispatch's origin and path): a DPoP proof's `htu`, and whose nonce it carries. */
+  url: URL
 }
 
 /**
@@ -87,8 +92,9 @@ export class BearerExchange {
   start(): void {
     this.#options.handler.onRequestStart?.(this.#controller, {})
     if (this.#controller.aborted) return this.fail(this.#controller.reason as Error)
+    const { replayable, retryOn } = this.#options
     this.#options.renewal.current(this.#controller.signal).then(
-      (token) => this.#send(token.accessToken, this.#options.replayable && this.#options.retryOn !== 'never'),
+      (token) => this.#send(token, replayable && retryOn !== 'never', replayable),
       (error: unknown) => this.fail(error as Error),
     )
   }
@@ -101,31 +107,65 @@ export class BearerExchange {
   }
 
   /** Whether a response to a request with `token` rejects the token and should be repeated. */
-  rejects(statusCode: number, headers: IncomingHttpHeaders): boolean {
+  rejects(statusCode: number, headers: IncomingHttpHeaders, token: CarriedToken): boolean {
     if (statusCode !== 401) return false
     if (this.#options.retryOn === 'any-401') return true
-    const challenge = headers['www-authenticate']
-    return [challenge].flat().some((value) => isInvalidTokenChallenge(value))
+    return isInvalidTokenChallenge(headers['www-authenticate'], token.dpop === undefined ? 'bearer' : 'dpop')
+  }
+
+  /**
+   * Whether a response asks for the resource's DPoP nonce (RFC 9449 §9: a 401 with
+   * `DPoP error="use_dpop_nonce"`); its `DPoP-Nonce`, kept by then, is `nonce`.
+   */
+  wantsNonce(statusCode: number, headers: IncomingHttpHeaders, nonce: string | undefined): boolean {
+    return statusCode === 401 && nonce !== undefined && isDpopNonceChallenge(headers['www-authenticate'])
+  }
+
+  /** Where the request goes. */
+  get url(): URL {
+    return this.#options.url
   }
 
   /** Repeats the request with a token other than the rejected one. */
   repeat(rejected: string): void {
     if (this.#controller.aborted) return this.fail(this.#controller.reason as Error)
     this.#options.renewal.replace(rejected, this.#controller.signal).then(
-      (token) => this.#send(token.accessToken, false),
+      (token) => this.#send(token, false, false),
       (error: unknown) => this.fail(error as Error),
     )
   }
 
-  #send(token: string, mayRepeat: boolean): void {
+  /** Sends the request again with the same token and a new proof, which carries the nonce the resource just gave. */
+  resendWithNonce(token: CarriedToken, mayRenew: boolean): void {
     if (this.#controller.aborted) return this.fail(this.#controller.reason as Error)
-    const { dispatch, options } = this.#options
-    const attempt = new AttemptHandler(this, this.#options.handler, this.#controller, token, mayRepeat)
+    this.#dispatch(token, mayRenew, false)
+  }
+
+  #send(sourced: SourcedToken, mayRenew: boolean, mayNonceRetry: boolean): void {
+    if (this.#controller.aborted) return this.fail(this.#controller.reason as Error)
+    let token: CarriedToken
     try {
-      dispatch({ ...options, headers: withBearer(options.headers, token) }, attempt)
+      token = carried(this.#options.client, sourced)
     } catch (error) {
-      this.fail(error as Error)
+      return this.fail(error as Error)
     }
+    this.#dispatch(token, mayRenew, mayNonceRetry)
+  }
+
+  #dispatch(token: CarriedToken, mayRenew: boolean, mayNonceRetry: boolean): void {
+    const { dispatch, options, url } = this.#options
+    const attempt = new AttemptHandler(this, this.#options.handler, this.#controller, token, mayRenew, mayNonceRetry)
+    const go = (proof: string | undefined) => {
+      if (this.#controller.aborted) return this.fail(this.#controller.reason as Error)
+      try {
+        dispatch({ ...options, headers: withAuthorization(options.headers, token.scheme, token.accessToken, proof) }, attempt)
+      } catch (error) {
+        this.fail(error as Error)
+      }
+    }
+    if (token.dpop === undefined) return go(undefined)
+    // A new proof for each dispatch: this request's method and URL, the resource's nonce.
+    token.dpop.proof(token.accessToken, options.method, url).then(go, (error: unknown) => this.fail(error as Error))
   }
 }
 
@@ -153,15 +193,16 @@ export function followedRedirect(context: unknown): boolean {
 
 /** The handler of one attempt: forwards every callback to the caller's handler, unless it repeats. */
 class AttemptHandler implements Dispatcher.DispatchHandler {
-  #repeating = false
+  #repeating: 'renew' | 'nonce' | undefined
   #redirected = false
 
   constructor(
     private readonly exchange: BearerExchange,
     private readonly handler: Dispatcher.DispatchHandler,
     private readonly controller: ExchangeController,
-    private readonly token: string,
-    private readonly mayRepeat: boolean,
+    private readonly token: CarriedToken,
+    private readonly mayRenew: boolean,
+    private readonly mayNonceRetry: boolean,
   ) {}
 
   onRequestStart(controller: Dispatcher.DispatchController, context: unknown): void {
@@ -170,7 +211,18 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
     // A redirect followed below us may have left the origin (the redirect handler then drops the
     // token), or turned the request into a GET; either way the final 401 is not known to speak of
     // the token, and sending the request again would repeat the first hop. So it reaches the caller.
-    if (followedRedirect(context)) this.#redirected = true
+    if (followedRedirect(context)) {
+      this.#redirected = true
+      // Below us, the redirect handler sends the same headers again, and drops no DPoP proof on a
+      // hop to another origin: the proof, made for the first hop, would go there. Stopped before it is sent.
+      if (this.token.dpop !== undefined) {
+        controller.abort(
+          new Error(
+            'a redirect was followed below tokenInterceptor with a DPoP token: compose tokenInterceptor() before interceptors.redirect(), so that each hop gets its own proof',
+          ),
+        )
+      }
+    }
   }
 
   onRequestUpgrade(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders, socket: Duplex): void {
@@ -178,20 +230,29 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
-    if (this.mayRepeat && !this.#redirected && this.exchange.rejects(statusCode, headers)) {
-      this.#repeating = true
-      return
+    // Every answer may carry the resource's next nonce (RFC 9449 §9).
+    const nonce = this.token.dpop?.takeNonce(this.exchange.url, headers['dpop-nonce'])
+    if (!this.#redirected) {
+      if (this.mayNonceRetry && this.exchange.wantsNonce(statusCode, headers, nonce)) {
+        this.#repeating = 'nonce'
+        return
+      }
+      if (this.mayRenew && this.exchange.rejects(statusCode, headers, this.token)) {
+        this.#repeating = 'renew'
+        return
+      }
     }
     this.handler.onResponseStart?.(this.controller, statusCode, headers, statusMessage)
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.#repeating) return
+    if (this.#repeating !== undefined) return
     this.handler.onResponseData?.(this.controller, chunk)
   }
 
   onResponseEnd(_controller: Dispatcher.DispatchController, trailers: IncomingHttpHeaders): void {
-    if (this.#repeating) return this.exchange.repeat(this.token)
+    if (this.#repeating === 'nonce') return this.exchange.resendWithNonce(this.token, this.mayRenew)
+    if (this.#repeating === 'renew') return this.exchange.repeat(this.token.accessToken)
     this.handler.onResponseEnd?.(this.controller, trailers)
   }
 

@@ -34,13 +34,23 @@ export function hasAuthorization(headers: DispatchHeaders): boolean {
   return headerValues(headers, 'authorization').length > 0
 }
 
-/** The headers with `Authorization: Bearer <token>` added, as a plain object. */
-export function withBearer(headers: DispatchHeaders, token: string): Record<string, string | string[]> {
+/**
+ * The headers with `Authorization: <scheme> <token>` added, as a plain object, and with a DPoP token
+ * its `DPoP` proof (in place of any the request had).
+ */
+export function withAuthorization(
+  headers: DispatchHeaders,
+  scheme: 'Bearer' | 'DPoP',
+  token: string,
+  proof?: string,
+): Record<string, string | string[]> {
   const result: Record<string, string | string[]> = {}
   for (const [name, value] of headerPairs(headers)) {
+    if (proof !== undefined && name.toLowerCase() === 'dpop') continue
     const existing = result[name]
     result[name] = existing === undefined ? value : ([] as string[]).concat(existing, value)
   }
-  result.authorization = `Bearer ${token}`
+  result.authorization = `${scheme} ${token}`
+  if (proof !== undefined) result.dpop = proof
   return result
 }

@@ -112,6 +112,8 @@ export function tokenInterceptor(options: TokenInterceptorOptions): Dispatcher.D
         renewal,
         retryOn,
         replayable: isReplayableBody(opts.body),
+        client: options.client,
+        url,
       }).start()
       return true
     }

@@ -14,8 +14,8 @@ import { isBearerTokenSyntax, isGrantedScopeSyntax } from './token-syntax.js'
 export interface AccessTokenRecord {
   /** The access token itself. */
   accessToken: string
-  /** Always `Bearer`. */
-  tokenType: 'Bearer'
+  /** `Bearer`, or `DPoP` for a token bound to the client's DPoP key (RFC 9449). */
+  tokenType: 'Bearer' | 'DPoP'
   /** When the server considers the token expired, in epoch milliseconds. */
   expiresAt: number
   /** The granted scope, space-delimited. */
@@ -34,19 +34,28 @@ export interface AccessTokenRecord {
  */
 export class AccessToken {
   readonly #accessToken: string
-  /** Always `Bearer`: other token types are refused. */
-  readonly tokenType: 'Bearer'
+  /**
+   * `Bearer`, or `DPoP` for a token bound to the client's DPoP key (the `dpop` option, RFC 9449),
+   * which is sent with a new proof per request ({@link TokenClient.dpopHeaders}). Other token types
+   * are refused.
+   */
+  readonly tokenType: 'Bearer' | 'DPoP'
   readonly #expiresAt: number
   /** The granted scope, space-delimited: the server's `scope`, or the requested one when it echoed none. */
   readonly scope: string
 
-  /** @throws {TypeError} with code `ERR_INVALID_ARG_VALUE` when `expiresAt` is not a valid date. */
-  constructor(accessToken: string, expiresAt: Date, scope: string) {
+  /**
+   * @param tokenType `Bearer` or `DPoP`.
+   * @throws {TypeError} with code `ERR_INVALID_ARG_VALUE` when `expiresAt` is not a valid date or
+   *   `tokenType` is neither `Bearer` nor `DPoP`.
+   */
+  constructor(accessToken: string, expiresAt: Date, scope: string, tokenType: 'Bearer' | 'DPoP' = 'Bearer') {
     if (!(expiresAt instanceof Date) || !Number.isFinite(expiresAt.getTime())) {
       throw invalidArgument('expiresAt', 'must be a valid Date')
     }
+    if (tokenType !== 'Bearer' && tokenType !== 'DPoP') throw invalidArgument('tokenType', "must be 'Bearer' or 'DPoP'")
     this.#accessToken = accessToken
-    this.tokenType = 'Bearer'
+    this.tokenType = tokenType
     this.#expiresAt = expiresAt.getTime()
     this.scope = scope
     Object.freeze(this)
@@ -60,19 +69,24 @@ export class AccessToken {
     return new Date(this.#expiresAt)
   }
 
-  /** The access token, to send as `Authorization: Bearer <accessToken>`. */
+  /**
+   * The access token, to send as `Authorization: Bearer <accessToken>` (a `DPoP` token: as
+   * `Authorization: DPoP <accessToken>`, with a proof, {@link TokenClient.dpopHeaders}).
+   */
   get accessToken(): string {
     return this.#accessToken
   }
 
   /**
-   * The value of the `Authorization` header that sends this token: `Bearer <accessToken>`.
+   * The value of the `Authorization` header that sends this token: `Bearer <accessToken>`, or
+   * `DPoP <accessToken>` for a DPoP token, which also needs a `DPoP` proof header per request:
+   * {@link TokenClient.dpopHeaders} gives both.
    *
    * @example
    * await fetch(url, { headers: { authorization: token.authorizationHeader() } })
    */
   authorizationHeader(): string {
-    return `Bearer ${this.#accessToken}`
+    return `${this.tokenType} ${this.#accessToken}`
   }
 
   /**
@@ -88,7 +102,7 @@ export class AccessToken {
 
   /**
    * Restores a token saved with {@link AccessToken.toRecord}, checking it as the client checks a token
-   * response: an RFC 6750 `b64token`, `Bearer`, a finite expiry, a printable scope. A record that came
+   * response: an RFC 6750 `b64token`, `Bearer` or `DPoP`, a finite expiry, a printable scope. A record that came
    * back from storage is outside input like any other.
    *
    * @throws {TypeError} with code `ERR_INVALID_ARG_VALUE` naming the field that is wrong (never showing the token).
@@ -102,12 +116,12 @@ export class AccessToken {
     if (typeof accessToken !== 'string' || !isBearerTokenSyntax(accessToken)) {
       throw invalidArgument('record.accessToken', 'must be an RFC 6750 b64token')
     }
-    if (tokenType !== 'Bearer') throw invalidArgument('record.tokenType', "must be 'Bearer'")
+    if (tokenType !== 'Bearer' && tokenType !== 'DPoP') throw invalidArgument('record.tokenType', "must be 'Bearer' or 'DPoP'")
     if (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt) || Math.abs(expiresAt) > MAX_DATE_MS) {
       throw invalidArgument('record.expiresAt', 'must be a finite number of epoch milliseconds')
     }
     if (typeof scope !== 'string' || !isGrantedScopeSyntax(scope)) throw invalidArgument('record.scope', 'must be printable ASCII')
-    return new AccessToken(accessToken, new Date(expiresAt), scope)
+    return new AccessToken(accessToken, new Date(expiresAt), scope, tokenType)
   }
 
   /**
@@ -119,8 +133,8 @@ export class AccessToken {
   toJSON(): {
     /** Always `[redacted]`. */
     accessToken: string
-    /** Always `Bearer`. */
-    tokenType: 'Bearer'
+    /** `Bearer` or `DPoP`. */
+    tokenType: 'Bearer' | 'DPoP'
     /** {@link AccessToken.expiresAt} as an ISO 8601 string. */
     expiresAt: string
     /** The granted scope, space-delimited. */

@@ -14,8 +14,8 @@ import { jwtExpiry } from './jwt-expiry.js'
 /** A validated successful token response (RFC 6749 §5.1). */
 export interface TokenResponse {
   accessToken: string
-  /** Always `Bearer`, whatever case the server used. */
-  tokenType: 'Bearer'
+  /** `Bearer` or (a client with DPoP) `DPoP`, whatever case the server used. */
+  tokenType: 'Bearer' | 'DPoP'
   /** Lifetime in milliseconds, from `expires_in`, else the JWT `exp`, else the default. */
   lifetimeMs: number
   /** Where the lifetime came from. */
@@ -38,6 +38,11 @@ export interface TokenResponseContext {
   redact: (text: string) => string
   /** The client assertion sent with this attempt, if any: an `access_token` equal to it is refused. */
   clientAssertion?: string | undefined
+  /**
+   * With DPoP (RFC 9449): the request carried a proof, so `token_type` `DPoP` is expected, and
+   * `Bearer` taken only with `acceptBearer`. Without it, `DPoP` is refused (the client holds no key).
+   */
+  dpop?: { readonly acceptBearer: boolean } | undefined
   /**
    * The most bytes a content-encoded (gzip, deflate, br) body may decode to.
    * @default 1_048_576
@@ -90,9 +95,8 @@ export function interpretTokenResponse(response: FormResponse, context: TokenRes
 
   const tokenType = fields.token_type
   if (typeof tokenType !== 'string') throw invalid(status, contentType, 'token_type is missing or not a string')
-  if (tokenType.toLowerCase() !== 'bearer') {
-    throw invalid(status, contentType, `token_type ${quote(context.redact(tokenType))} is not Bearer`)
-  }
+  const type = tokenTypeOf(tokenType, context.dpop, context.redact)
+  if (typeof type === 'object') throw invalid(status, contentType, type.refused)
 
   const scope = typeof fields.scope === 'string' ? fields.scope.trim() : context.requestedScope
   if (!isGrantedScopeSyntax(scope)) throw invalid(status, contentType, 'scope has characters outside printable ASCII (RFC 6749 §3.3)')
@@ -101,15 +105,41 @@ export function interpretTokenResponse(response: FormResponse, context: TokenRes
   if (expiresIn === 'invalid') throw invalid(status, contentType, 'expires_in is not a non-negative number of seconds')
   if (expiresIn !== undefined) {
     const lifetimeMs = Math.min(expiresIn, MAX_LIFETIME_SECONDS) * 1000
-    return { accessToken, tokenType: 'Bearer', lifetimeMs, lifetimeSource: 'expires_in', scope }
+    return { accessToken, tokenType: type, lifetimeMs, lifetimeSource: 'expires_in', scope }
   }
   const exp = jwtExpiry(accessToken)
   const jwtLifetimeMs = exp === undefined ? undefined : exp * 1000 - context.now
   // An `exp` past the cap (milliseconds sent as seconds, say) is implausible: treated as absent.
   if (jwtLifetimeMs !== undefined && Number.isFinite(jwtLifetimeMs) && jwtLifetimeMs <= MAX_LIFETIME_SECONDS * 1000) {
-    return { accessToken, tokenType: 'Bearer', lifetimeMs: Math.max(0, jwtLifetimeMs), lifetimeSource: 'jwt', scope }
+    return { accessToken, tokenType: type, lifetimeMs: Math.max(0, jwtLifetimeMs), lifetimeSource: 'jwt', scope }
   }
-  return { accessToken, tokenType: 'Bearer', lifetimeMs: context.defaultLifetimeMs, lifetimeSource: 'default', scope }
+  return { accessToken, tokenType: type, lifetimeMs: context.defaultLifetimeMs, lifetimeSource: 'default', scope }
+}
+
+/**
+ * The token type a response's `token_type` stands for, case-insensitively (RFC 6749 §7.1), or why it
+ * is refused: only `Bearer` without DPoP; with DPoP, `DPoP`, and `Bearer` only when the caller accepts
+ * the downgrade (a Bearer token is not bound to the key: whoever holds it can use it).
+ *
+ * @example
+ * tokenTypeOf('dpop', { acceptBearer: false }) // 'DPoP'
+ * tokenTypeOf('Bearer', { acceptBearer: false }) // { refused: 'token_type "Bearer" answers a DPoP request: ...' }
+ */
+export function tokenTypeOf(
+  tokenType: string,
+  dpop: { readonly acceptBearer: boolean } | undefined,
+  redact: (text: string) => string = (text) => text,
+): 'Bearer' | 'DPoP' | { refused: string } {
+  const type = tokenType.toLowerCase()
+  if (type === 'dpop') {
+    return dpop === undefined ? { refused: 'token_type "DPoP" answers a request without DPoP (the client has no proof key; give the dpop option)' } : 'DPoP'
+  }
+  if (type !== 'bearer') return { refused: `token_type ${quote(redact(tokenType))} is not ${dpop === undefined ? 'Bearer' : 'DPoP'}` }
+  if (dpop === undefined || dpop.acceptBearer) return 'Bearer'
+  return {
+    refused:
+      'token_type "Bearer" answers a DPoP request: the server did not bind the token to the key (RFC 9449 §5); dpop: { acceptBearer: true } takes such a token, which then works for whoever holds it',
+  }
 }
 
 /**

@@ -8,8 +8,12 @@ import { TimeoutError, TokenClientError } from '../errors/token-client-error.js'
 import { callHook } from '../hooks/call-hook.js'
 import { attemptTimeout, isTransient, retryAfterDecision, retryAfterOf, type RetryPolicy } from './retry-policy.js'
 
-/** One attempt: gets the attempt number (from 1), the signal to stop on, and its time limit. */
-export type Attempt<T> = (attempt: number, signal: LazyAbortSignal, timeout: TimeLimit) => Promise<T>
+/**
+ * One attempt: gets the attempt number (from 1), the signal to stop on, its time limit, and when the
+ * whole operation started (`performance.now()`), for a request the attempt sends again on its own (a
+ * DPoP nonce retry), whose time limit {@link timeLimitFrom} works out so that it too ends by the deadline.
+ */
+export type Attempt<T> = (attempt: number, signal: LazyAbortSignal, timeout: TimeLimit, startedAt: number) => Promise<T>
 
 /**
  * Runs `attempt` until it succeeds, a failure is not transient, retries run out, the deadline
@@ -49,9 +53,9 @@ export async function withRetries<T>(
     let firstFailure: unknown
     // No closure is made before an attempt has failed: two made up front measured +0.7 µs per call.
     try {
-      const timeout = timeLimit(policy, startedAt)
+      const timeout = timeLimitFrom(policy, startedAt)
       attempts = 1
-      const result = await attempt(1, signal, timeout)
+      const result = await attempt(1, signal, timeout, startedAt)
       signal.throwIfAborted()
       return result
     } catch (error) {
@@ -62,9 +66,9 @@ export async function withRetries<T>(
     return await pRetry(
       (attemptNumber) => {
         if (attemptNumber === 1) throw firstFailure
-        const timeout = timeLimit(policy, startedAt)
+        const timeout = timeLimitFrom(policy, startedAt)
         attempts = attemptNumber
-        return attempt(attemptNumber, signal, timeout)
+        return attempt(attemptNumber, signal, timeout, startedAt)
       },
       {
         retries: policy.retries,
@@ -104,8 +108,12 @@ function remainingMs(policy: Readonly<RetryPolicy>, startedAt: number): number {
   return policy.deadlineMs - (performance.now() - startedAt)
 }
 
-/** The time limit of an attempt that starts now; throws the deadline's `TIMEOUT` when nothing is left of it. */
-function timeLimit(policy: Readonly<RetryPolicy>, startedAt: number): TimeLimit {
+/**
+ * The time limit of a request that starts now, in an operation that started at `startedAt`: the
+ * attempt timeout, cut to what is left of the deadline; throws the deadline's `TIMEOUT` when nothing
+ * is left of it.
+ */
+export function timeLimitFrom(policy: Readonly<RetryPolicy>, startedAt: number): TimeLimit {
   const timeout = attemptTimeout(policy, remainingMs(policy, startedAt))
   if (timeout === undefined) throw new TimeoutError('deadline', policy.deadlineMs)
   return timeout

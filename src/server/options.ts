@@ -10,6 +10,7 @@ import { clientAssertionRules, type ClientAssertionOptions, type ClientAssertion
 import { ClientRegistry, type ReferenceClient } from './clients/client-registry.js'
 import { loadClientsFile } from './clients/clients-file.js'
 import { DEFAULT_THROTTLE, FailureThrottle, type ThrottleOptions } from './clients/failure-throttle.js'
+import { dpopRules, type DpopOptions, type DpopRules } from './dpop/dpop-options.js'
 import { isCountOrInfinity, isNonEmptyString, isPositiveInteger } from './option-checks.js'
 import { checkQuirks, type Quirk } from './test-controls/quirks.js'
 import { RequestLog, type RequestLogBounds } from './test-controls/request-log.js'
@@ -147,6 +148,22 @@ export interface ReferenceServerOptions {
    */
   clientAssertions?: ClientAssertionOptions
   /**
+   * How DPoP proofs (RFC 9449) are checked at the token endpoint (and its mutual-TLS alias) and at
+   * the protected resource: whether nonces are required (`nonce`, `resourceNonce`), how long a
+   * nonce lasts, how old a proof may be and the clock skew, how many proof `jti`s the replay cache
+   * keeps, and which algorithms are taken. DPoP is accepted with or without this option: a token
+   * request with a valid `DPoP` proof gets a DPoP-bound token (`token_type: DPoP`, `cnf.jkt`), and the
+   * metadata lists `dpop_signing_alg_values_supported`, with or without this option. Giving it (`{}`
+   * is enough) also makes the resource offer a `DPoP` challenge beside the Bearer one to a request
+   * without credentials. Each member left out takes its default. See "DPoP" in docs/reference-server.md.
+   *
+   * @default undefined (DPoP accepted and advertised in the metadata; { nonce: 'off', resourceNonce: false, nonceLifetimeSeconds: 300, proofLifetimeSeconds: 60, clockSkewSeconds: 15, maxJtis: 100_000, algorithms: every asymmetric one })
+   * @example
+   * { dpop: {} } // the DPoP challenge at the resource too, no nonces
+   * { dpop: { nonce: 'required', resourceNonce: true, algorithms: ['ES256', 'EdDSA'] } }
+   */
+  dpop?: DpopOptions
+  /**
    * The time source of throttle windows, secret expiry, token issue and expiry (`expires_in`
    * bookkeeping, JWT `iat`/`exp`, introspection, the protected resource), and of client assertions
    * (their `exp`, `nbf`, `iat` and the `jti` replay cache). Must count epoch
@@ -236,6 +253,7 @@ export interface ResolvedOptions {
   readonly registry: ClientRegistry
   readonly throttle: FailureThrottle | undefined
   readonly clientAssertions: ClientAssertionRules
+  readonly dpop: DpopRules
   readonly clock: Clock
   /** Seconds. */
   readonly tokenLifetime: number
@@ -275,6 +293,7 @@ export async function resolveOptions(options: ReferenceServerOptions): Promise<R
     maxBodyBytes = DEFAULT_MAX_BODY_BYTES,
     throttle = DEFAULT_THROTTLE,
     clientAssertions,
+    dpop,
     clock = monotonicClock,
     logLimit = DEFAULT_LOG_LIMIT,
     logBounds,
@@ -314,6 +333,7 @@ export async function resolveOptions(options: ReferenceServerOptions): Promise<R
   }
   const serverQuirks = checkQuirks(quirks, 'options.quirks')
   const assertionRules = clientAssertionRules(clientAssertions, clock)
+  const dpopChecks = dpopRules(dpop, clock)
   const registry = new ClientRegistry(clients, clientsFile === undefined ? [] : await loadClientsFile(clientsFile))
   const serverTls = resolveServerTls(tls, host, publishedIssuer)
   return {
@@ -324,6 +344,7 @@ export async function resolveOptions(options: ReferenceServerOptions): Promise<R
     registry,
     throttle: throttle === false ? undefined : new FailureThrottle(throttle, clock),
     clientAssertions: assertionRules,
+    dpop: dpopChecks,
     clock,
     tokenLifetime,
     tokenFormat,

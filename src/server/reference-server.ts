@@ -28,6 +28,8 @@ import { runEndpoint, type Endpoint } from './exchange/endpoint.js'
 import { createExchange } from './exchange/exchange.js'
 import { ServerError } from './exchange/server-error.js'
 import type { ServerContext } from './exchange/server-context.js'
+import type { DpopControls, NonceRotation } from './dpop/dpop-nonces.js'
+import type { DpopRules } from './dpop/dpop-options.js'
 import { resolveOptions, type ReferenceServerOptions, type ResolvedOptions } from './options.js'
 import { FaultScript } from './test-controls/faults.js'
 import type { RequestLog } from './test-controls/request-log.js'
@@ -121,6 +123,15 @@ export interface ReferenceServer {
   readonly log: RequestLog
   /** Scripted faults for coming token requests. */
   readonly faults: FaultScript
+  /**
+   * DPoP (RFC 9449): the algorithms taken, the current nonces of the token endpoint and of the
+   * resource, and their rotation, for tests that sign proofs themselves or change a nonce mid-run.
+   *
+   * @example
+   * const nonce = server.dpop.nonce
+   * server.dpop.rotateNonce() // the old nonce is still taken, once the new one is current
+   */
+  readonly dpop: DpopControls
   /** The tokens issued and not yet expired. */
   readonly tokens: TokenStore
   /**
@@ -202,6 +213,7 @@ class ReferenceTokenServer implements ReferenceServer {
   port = 0
   readonly log: RequestLog
   readonly faults = new FaultScript()
+  readonly dpop: DpopControls
   readonly tokens: TokenStore
   readonly #host: string
   readonly #publishedIssuer: string | undefined
@@ -220,6 +232,7 @@ class ReferenceTokenServer implements ReferenceServer {
     this.log = options.log
     this.tokens = new TokenStore(options.maxTokens)
     this.#keys = keys
+    this.dpop = dpopControls(options.dpop)
     const { tls } = options
     this.certificateAuthority = tls?.authority
     this.#routes = tls === undefined ? ROUTES : TLS_ROUTES
@@ -233,6 +246,7 @@ class ReferenceTokenServer implements ReferenceServer {
       registry: options.registry,
       throttle: options.throttle,
       clientAssertions: options.clientAssertions,
+      dpop: options.dpop,
       tokens: this.tokens,
       keys,
       clock: options.clock,
@@ -308,4 +322,20 @@ class ReferenceTokenServer implements ReferenceServer {
     const exchange = createExchange(this.#context, req, res)
     void runEndpoint(this.#routes.get(exchange.path) ?? UNKNOWN_PATH, exchange)
   }
+}
+
+/** `server.dpop`: a view of the server's DPoP rules and nonces. */
+function dpopControls(rules: DpopRules): DpopControls {
+  const { tokenNonces, resourceNonces } = rules
+  return Object.freeze({
+    algorithms: rules.algorithms,
+    get nonce() {
+      return tokenNonces.current()
+    },
+    get resourceNonce() {
+      return resourceNonces.current()
+    },
+    rotateNonce: (options?: NonceRotation) => tokenNonces.rotate(options),
+    rotateResourceNonce: (options?: NonceRotation) => resourceNonces.rotate(options),
+  })
 }

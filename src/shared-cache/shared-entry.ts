@@ -9,6 +9,8 @@ import { MAX_LIFETIME_SECONDS } from '../response/token-response.js'
 export interface SharedRecord {
   readonly accessToken: string
   readonly scope: string
+  /** `DPoP` for a token bound to the fleet's DPoP key (written as `ty`); absent: Bearer. */
+  readonly tokenType?: 'Bearer' | 'DPoP'
   /** When the request that got the token was sent: its lifetime counts from here. */
   readonly issuedAt: number
   /** When the server considers the token expired. */
@@ -50,6 +52,7 @@ export function sharedRecordOf(
   return {
     accessToken: entry.value.accessToken,
     scope: entry.value.scope,
+    tokenType: entry.value.tokenType,
     issuedAt: Math.round(sentAt + wallOffset),
     expiresAt: Math.round(entry.value.expiresAt.getTime() + wallOffset),
     refreshAt: Math.round(entry.refreshAt + wallOffset),
@@ -64,7 +67,9 @@ export function storeTtlMs(record: SharedRecord, wallNow: number, policy: Reader
 
 /** The record as the JSON text that gets sealed. */
 export function serializeRecord(record: SharedRecord): string {
-  return JSON.stringify({ t: record.accessToken, s: record.scope, iat: record.issuedAt, exp: record.expiresAt, r: record.refreshAt })
+  const fields = { t: record.accessToken, s: record.scope, iat: record.issuedAt, exp: record.expiresAt, r: record.refreshAt }
+  // Bearer records stay as they were, so that processes of an older version read them alike.
+  return JSON.stringify(record.tokenType === 'DPoP' ? { ...fields, ty: 'DPoP' } : fields)
 }
 
 const isTime = (value: unknown): value is number =>
@@ -84,16 +89,17 @@ export function parseRecord(plaintext: string): { record: SharedRecord; token: A
     return undefined
   }
   if (typeof data !== 'object' || data === null) return undefined
-  const { t, s, iat, exp, r } = data as Record<string, unknown>
+  const { t, s, iat, exp, r, ty } = data as Record<string, unknown>
+  if (ty !== undefined && ty !== 'DPoP') return undefined
   if (!isTime(iat) || !isTime(exp) || !isTime(r)) return undefined
   if (!(iat <= r && r <= exp && exp > iat && exp - iat <= MAX_LIFETIME_SECONDS * 1000)) return undefined
   let token: AccessToken
   try {
-    token = AccessToken.fromRecord({ accessToken: t as string, tokenType: 'Bearer', expiresAt: exp, scope: s as string })
+    token = AccessToken.fromRecord({ accessToken: t as string, tokenType: ty === 'DPoP' ? 'DPoP' : 'Bearer', expiresAt: exp, scope: s as string })
   } catch {
     return undefined
   }
-  return { record: { accessToken: token.accessToken, scope: token.scope, issuedAt: iat, expiresAt: exp, refreshAt: r }, token }
+  return { record: { accessToken: token.accessToken, scope: token.scope, tokenType: token.tokenType, issuedAt: iat, expiresAt: exp, refreshAt: r }, token }
 }
 
 /**
@@ -128,7 +134,7 @@ export function localEntryOf(
   const expiresAt = now + Math.min(lifetime - sinceIssued, usableLeft + (lifetime - usable) + skew)
   return {
     entry: {
-      value: new AccessToken(token.accessToken, new Date(expiresAt), token.scope),
+      value: new AccessToken(token.accessToken, new Date(expiresAt), token.scope, token.tokenType),
       usableUntil,
       refreshAt,
       sentAt: expiresAt - lifetime,

@@ -49,7 +49,7 @@ test('fromRecord() checks a record as outside input: a field that is wrong is na
     [null, /^record must be an object/],
     [{ ...good, accessToken: 'abcDEF123\r\nx-injected: 1' }, /^record\.accessToken must be an RFC 6750 b64token$/],
     [{ ...good, accessToken: 42 }, /^record\.accessToken/],
-    [{ ...good, tokenType: 'DPoP' }, /^record\.tokenType/],
+    [{ ...good, tokenType: 'MAC' }, /^record\.tokenType/],
     [{ ...good, expiresAt: '2026-12-01' }, /^record\.expiresAt/],
     [{ ...good, expiresAt: Number.POSITIVE_INFINITY }, /^record\.expiresAt/],
     [{ ...good, expiresAt: 1e300 }, /^record\.expiresAt/],

@@ -41,6 +41,7 @@ describe('29: metadata', () => {
       introspection_endpoint_auth_signing_alg_values_supported: SIGNING_ALGS,
       revocation_endpoint_auth_methods_supported: AUTH_METHODS,
       revocation_endpoint_auth_signing_alg_values_supported: SIGNING_ALGS,
+      dpop_signing_alg_values_supported: server.dpop.algorithms,
     })
     assert.equal(metadata['issuer'], `http://127.0.0.1:${server.port}`)
   })

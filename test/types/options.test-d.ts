@@ -106,7 +106,7 @@ void client.getToken('a', { signal: 1000 })
 void client.getToken('a', { forceRefresh: 1 })
 declare const token: AccessToken
 expectType<string>(token.accessToken)
-expectType<'Bearer'>(token.tokenType)
+expectType<'Bearer' | 'DPoP'>(token.tokenType)
 expectType<Date>(token.expiresAt)
 // @ts-expect-error the token is read-only
 token.scope = 'other'

@@ -56,7 +56,7 @@ test('invalid success responses are typed errors with status and content type (c
     ['empty access_token', respond(200, { access_token: '', token_type: 'Bearer' }), /access_token/],
     ['no token_type', respond(200, { access_token: 't' }), /token_type is missing/],
     ['MAC token', respond(200, { access_token: 't', token_type: 'mac' }), /token_type "mac" is not Bearer/],
-    ['DPoP token', respond(200, { access_token: 't', token_type: 'DPoP' }), /not Bearer/],
+    ['DPoP token', respond(200, { access_token: 't', token_type: 'DPoP' }), /answers a request without DPoP/],
     ['negative expires_in', respond(200, { access_token: 't', token_type: 'Bearer', expires_in: -5 }), /expires_in/],
     ['word expires_in', respond(200, { access_token: 't', token_type: 'Bearer', expires_in: 'soon' }), /expires_in/],
     ['boolean expires_in', respond(200, { access_token: 't', token_type: 'Bearer', expires_in: true }), /expires_in/],

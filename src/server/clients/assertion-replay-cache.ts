@@ -6,6 +6,10 @@
  * assertion expires (`exp` plus the clock skew) and then forgotten, so the same `jti` may come back
  * in a later assertion. The cache is bounded, as the failure throttle is: at most `maxJtis`
  * entries, each a fixed size whatever the length of the client id and `jti`.
+ *
+ * DPoP proofs (RFC 9449 §11.1) use the same cache, in an instance of their own: there the owner of
+ * a `jti` is the thumbprint of the proof's key instead of a client id, and an entry lives until its
+ * proof's `iat` leaves the accepted window.
  */
 import { hash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
@@ -34,16 +38,18 @@ export class AssertionReplayCache {
    * @param maxJtis - how many `jti`s to keep at most; past it the oldest recorded is forgotten
    *   (while its assertion is still valid, that one could then be replayed).
    * @param clock - the server's clock.
+   * @param optionName - the option that set `maxJtis`, for the `TypeError` of a bad value.
    */
-  constructor(maxJtis: number, clock: Clock) {
-    if (!isPositiveInteger(maxJtis)) throw invalidArgument('options.clientAssertions.maxJtis', 'must be a positive integer')
+  constructor(maxJtis: number, clock: Clock, optionName = 'options.clientAssertions.maxJtis') {
+    if (!isPositiveInteger(maxJtis)) throw invalidArgument(optionName, 'must be a positive integer')
     this.#entries = new LRUCache({ max: maxJtis })
     this.#clock = clock
   }
 
   /**
-   * Records the `jti` of an assertion of `clientId` that may be used until `validUntil` (epoch ms):
-   * true when it was not in use, false when it is (a replay, nothing recorded).
+   * Records the `jti` of an assertion of `clientId` (for a DPoP proof: of the key thumbprint) that
+   * may be used until `validUntil` (epoch ms): true when it was not in use, false when it is (a
+   * replay, nothing recorded).
    *
    * @example
    * if (!replays.use(clientId, jti, (exp + skew) * 1000)) refuse('jti was used before')

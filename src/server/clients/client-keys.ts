@@ -94,8 +94,11 @@ export interface ClientKeySet {
   readonly certificateThumbprints: ReadonlySet<string>
 }
 
-// What a private or symmetric JWK has and a public one never does (RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 9964 `priv`).
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k', 'priv'] as const
+/**
+ * What a private or symmetric JWK has and a public one never does (RFC 7518 §6.2.2, §6.3.2, §6.4;
+ * RFC 9964 `priv`): refused in a client's `jwks` and in the `jwk` header of a DPoP proof.
+ */
+export const PRIVATE_JWK_MEMBERS = Object.freeze(['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k', 'priv'] as const)
 
 // Which key each algorithm needs: its kty, and its curve where the kty has several.
 const KEY_OF_ALGORITHM: Readonly<Record<PrivateKeyJwtAlgorithm, { readonly kty: string; readonly crv?: string }>> = {
@@ -174,7 +177,7 @@ function leafCertificateThumbprint(jwk: JWK, name: string): string | undefined {
 /** One key of a `jwks`, checked; returned as a plain copy, so a later change to the caller's object has no effect. */
 function checkPublicJwk(jwk: unknown, name: string): JWK {
   if (!isObject(jwk)) throw invalidArgument(name, 'must be a JWK object')
-  const secret = PRIVATE_MEMBERS.find((member) => jwk[member] !== undefined)
+  const secret = PRIVATE_JWK_MEMBERS.find((member) => jwk[member] !== undefined)
   if (secret !== undefined) {
     const what =
       secret === 'k' ? 'a symmetric key (k); a shared secret for client_secret_jwt is a jwtSecret' : `a private key (it has ${secret})`

@@ -165,6 +165,17 @@ export interface ReferenceClient {
    */
   tokenFormat?: TokenFormat
   /**
+   * Whether the client may only get DPoP-bound tokens (RFC 9449 §5.2, the client metadata
+   * `dpop_bound_access_tokens`): a token request of this client without a `DPoP` proof is then
+   * answered `400 invalid_request` "this client requires DPoP-bound tokens". Without it a client gets
+   * a DPoP-bound token when it sends a proof, and a Bearer token when it does not.
+   *
+   * @default false
+   * @example
+   * { clientId: 'svc', clientSecret: 'x', scopes: ['api:read'], dpopBoundAccessTokens: true }
+   */
+  dpopBoundAccessTokens?: boolean
+  /**
    * The quirks the token endpoint shows this client, replacing the server's `quirks` (not added to
    * them): `[]` makes the client see a strict server. Applied from the moment the request names
    * this client id, before its secret is checked.
@@ -185,6 +196,8 @@ export interface RegisteredClient {
   readonly grantTypes: ReadonlySet<string>
   readonly tokenLifetime: number | undefined
   readonly tokenFormat: TokenFormat | undefined
+  /** True when its token requests must carry a DPoP proof (RFC 9449 §5.2). */
+  readonly dpopBoundAccessTokens: boolean
   /** Its own quirks; `undefined` means the server's. */
   readonly quirks: readonly Quirk[] | undefined
 }
@@ -349,6 +362,7 @@ function register(client: ReferenceClient, name: string): Registration {
     grantTypes = ['client_credentials'],
     tokenLifetime,
     tokenFormat,
+    dpopBoundAccessTokens = false,
     quirks,
   } = client
   if (typeof clientId !== 'string' || !VSCHARS.test(clientId)) {
@@ -397,6 +411,7 @@ function register(client: ReferenceClient, name: string): Registration {
   if (tokenFormat !== undefined && !isTokenFormat(tokenFormat)) {
     throw invalidArgument(`${name}.tokenFormat`, "must be 'opaque' or 'jwt'")
   }
+  if (typeof dpopBoundAccessTokens !== 'boolean') throw invalidArgument(`${name}.dpopBoundAccessTokens`, 'must be a boolean')
   const ownQuirks = quirks === undefined ? undefined : checkQuirks(quirks, `${name}.quirks`)
   const scopeSet = new Set(scopes)
   return {
@@ -407,6 +422,7 @@ function register(client: ReferenceClient, name: string): Registration {
       grantTypes: new Set(grantTypes),
       tokenLifetime,
       tokenFormat,
+      dpopBoundAccessTokens,
       quirks: ownQuirks,
     }),
     secrets: hashes,

@@ -11,7 +11,7 @@ import type { Exchange } from '../exchange/exchange.js'
 import { respondJson } from '../exchange/respond.js'
 import { readBody, readForm, requireMethod } from '../exchange/steps.js'
 import { findActiveToken } from '../tokens/active-token.js'
-import { audienceClaim, type CertificateConfirmation } from '../tokens/token-format.js'
+import { audienceClaim, tokenConfirmation, type TokenConfirmation } from '../tokens/token-format.js'
 import { subjectToken, TOKEN_SUBJECT_FORM } from './token-subject.js'
 
 /** The introspection response for an active token (RFC 7662 §2.2). */
@@ -22,8 +22,8 @@ export interface ActiveIntrospection {
   readonly scope?: string
   /** The client the token was issued to. */
   readonly client_id: string
-  /** Always `Bearer`. */
-  readonly token_type: 'Bearer'
+  /** `DPoP` for a DPoP-bound token (RFC 9449 §6.2), else `Bearer`. */
+  readonly token_type: 'Bearer' | 'DPoP'
   /** Whole seconds since the epoch. */
   readonly exp: number
   /** Whole seconds since the epoch. */
@@ -36,8 +36,11 @@ export interface ActiveIntrospection {
   readonly iss: string
   /** JWT access tokens only: their `jti`. */
   readonly jti?: string
-  /** Certificate-bound tokens only: the thumbprint of their client certificate (RFC 8705 §3.2). */
-  readonly cnf?: CertificateConfirmation
+  /**
+   * Bound tokens only: the thumbprint of their client certificate (`x5t#S256`, RFC 8705 §3.2), of
+   * their DPoP key (`jkt`, RFC 9449 §6.2), or both.
+   */
+  readonly cnf?: TokenConfirmation
 }
 
 /** The only answer for an unknown, expired or revoked token. */
@@ -65,7 +68,7 @@ function introspect(exchange: Exchange): void {
   const response: { -readonly [K in keyof ActiveIntrospection]: ActiveIntrospection[K] } = {
     active: true,
     client_id: record.clientId,
-    token_type: 'Bearer',
+    token_type: record.dpopJkt === undefined ? 'Bearer' : 'DPoP',
     exp: epochSeconds(record.expiresAt),
     iat: epochSeconds(record.issuedAt),
     sub: record.clientId,
@@ -74,6 +77,7 @@ function introspect(exchange: Exchange): void {
   }
   if (record.scope.length > 0) response.scope = record.scope.join(' ')
   if (record.jti !== undefined) response.jti = record.jti
-  if (record.certificateThumbprint !== undefined) response.cnf = { 'x5t#S256': record.certificateThumbprint }
+  const cnf = tokenConfirmation(record)
+  if (cnf !== undefined) response.cnf = cnf
   respondJson(exchange, 200, JSON.stringify(response))
 }

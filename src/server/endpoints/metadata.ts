@@ -96,16 +96,27 @@ export interface AuthorizationServerMetadata {
   readonly mtls_endpoint_aliases?: MtlsEndpointAliases
   /** Over TLS only: `true`, tokens issued at the mutual-TLS alias are bound to the client certificate (RFC 8705 §3.3). */
   readonly tls_client_certificate_bound_access_tokens?: true
+  /**
+   * The algorithms DPoP proofs may be signed with (RFC 9449 §5.1): `dpop.algorithms`, by default
+   * ES256/384/512, EdDSA, Ed25519, RS256/384/512, PS256/384/512. The server always takes DPoP.
+   */
+  readonly dpop_signing_alg_values_supported?: readonly string[]
 }
 
 /**
- * The metadata of a server with this issuer and these scopes, over plain HTTP or TLS.
+ * The metadata of a server with this issuer and these scopes, over plain HTTP or TLS, advertising
+ * DPoP with these algorithms when they are given.
  *
  * @example
  * authorizationServerMetadata('http://127.0.0.1:41234', ['api:read']).token_endpoint
  * // 'http://127.0.0.1:41234/token'
  */
-export function authorizationServerMetadata(issuer: string, scopes: readonly string[], overTls = false): AuthorizationServerMetadata {
+export function authorizationServerMetadata(
+  issuer: string,
+  scopes: readonly string[],
+  overTls = false,
+  dpopAlgorithms?: readonly string[],
+): AuthorizationServerMetadata {
   const methods = overTls ? AUTH_METHODS_SUPPORTED_OVER_TLS : AUTH_METHODS_SUPPORTED
   const metadata: AuthorizationServerMetadata = {
     issuer,
@@ -123,9 +134,10 @@ export function authorizationServerMetadata(issuer: string, scopes: readonly str
     revocation_endpoint_auth_methods_supported: methods,
     revocation_endpoint_auth_signing_alg_values_supported: AUTH_SIGNING_ALGORITHMS_SUPPORTED,
   }
-  if (!overTls) return metadata
+  const withDpop = dpopAlgorithms === undefined ? metadata : { ...metadata, dpop_signing_alg_values_supported: dpopAlgorithms }
+  if (!overTls) return withDpop
   return {
-    ...metadata,
+    ...withDpop,
     mtls_endpoint_aliases: {
       token_endpoint: issuer + MTLS_TOKEN_PATH,
       introspection_endpoint: issuer + MTLS_INTROSPECTION_PATH,
@@ -144,7 +156,8 @@ export function authorizationServerMetadata(issuer: string, scopes: readonly str
 export const metadataEndpoint: Endpoint = [
   requireMethod('GET'),
   (exchange) => {
-    const { issuer, registry, mutualTls } = exchange.server
-    respondJson(exchange, 200, JSON.stringify(authorizationServerMetadata(issuer, registry.scopes(), mutualTls)))
+    const { issuer, registry, mutualTls, dpop } = exchange.server
+    const metadata = authorizationServerMetadata(issuer, registry.scopes(), mutualTls, dpop.algorithms)
+    respondJson(exchange, 200, JSON.stringify(metadata))
   },
 ]

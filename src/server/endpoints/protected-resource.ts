@@ -1,6 +1,7 @@
 /**
- * A protected resource (RFC 6750): `/resource` on the reference server, any method, the access
- * token in `Authorization: Bearer`. It answers who the token belongs to, so a client, a fetch
+ * A protected resource (RFC 6750, RFC 9449 §7): `/resource` on the reference server, any method,
+ * the access token in `Authorization: Bearer`, or, for a DPoP-bound token, in `Authorization: DPoP`
+ * with a `DPoP` proof. It answers who the token belongs to, so a client, a fetch
  * wrapper or an interceptor can be tested end to end, retries on `invalid_token` included.
  */
 import { epochSeconds } from '../../protocol/epoch-seconds.js'
@@ -11,6 +12,8 @@ import { hasRepeatedAuthorization } from '../exchange/request-headers.js'
 import { respondJson } from '../exchange/respond.js'
 import { ServerError } from '../exchange/server-error.js'
 import { readBody } from '../exchange/steps.js'
+import { dpopChallenge, parseDpopAuthorization } from '../dpop/dpop-authorization.js'
+import { checkResourceProof, dpopRefusal, offerResourceNonce } from '../dpop/resource-request-proof.js'
 import { peerCertificate } from '../tls/peer-certificate.js'
 import { findActiveToken } from '../tokens/active-token.js'
 import { bearerChallenge, parseBearerAuthorization, type BearerChallenge } from '../tokens/bearer-authorization.js'
@@ -39,24 +42,33 @@ export interface ResourceResponse {
 /**
  * The protected resource: body within `maxBodyBytes` (413) → query: no `access_token`, a
  * well-formed `scope` (400 `invalid_request`) → Authorization: none or another scheme (401, no
- * error) / malformed or repeated (400 `invalid_request`) → token active (401 `invalid_token`) → a
- * certificate-bound token over a connection presenting its certificate (401 `invalid_token`) →
- * required scope granted (403 `insufficient_scope`) → 200. The access token is never logged or echoed.
+ * error; the DPoP challenge beside the Bearer one with the `dpop` option) / malformed or repeated
+ * (400 `invalid_request`) → token active (401 `invalid_token`) → the scheme fits the token: a
+ * DPoP-bound token only with `DPoP`, any other only with `Bearer` (401 `invalid_token`) → with
+ * `DPoP`, the proof: present, valid, `ath`, signed by the token's key (401 `invalid_dpop_proof`),
+ * the resource's nonce when required (401 `use_dpop_nonce`) → a certificate-bound token over a
+ * connection presenting its certificate (401 `invalid_token`) → required scope granted (403
+ * `insufficient_scope`) → 200. Challenges are of the request's scheme (`DPoP` for a DPoP-bound
+ * token sent as Bearer). The access token and the proof are never logged or echoed.
  *
  * @example
  * await runEndpoint(protectedResourceEndpoint, exchange)
  */
-export const protectedResourceEndpoint: Endpoint = [readBody, serveResource]
+export const protectedResourceEndpoint: Endpoint = [offerResourceNonce, readBody, serveResource]
 
-function serveResource(exchange: Exchange): void {
+/** The scheme the token came with, which the resource's challenges then use. */
+type Scheme = 'Bearer' | 'DPoP'
+
+async function serveResource(exchange: Exchange): Promise<void> {
   const required = requiredScopes(exchange)
-  const record = presentedToken(exchange)
+  const { record, scheme } = await presentedToken(exchange)
   if (required.some((scope) => !record.scope.includes(scope))) {
-    throw refusal(403, {
+    const challenge = {
       error: 'insufficient_scope',
       errorDescription: 'the access token lacks a required scope',
       scope: required.join(' '),
-    })
+    } as const
+    throw scheme === 'DPoP' ? dpopRefusal(exchange, 403, challenge) : refusal(403, challenge)
   }
   const response: ResourceResponse = {
     client_id: record.clientId,
@@ -91,29 +103,72 @@ function requiredScopes(exchange: Exchange): readonly string[] {
   return parsed
 }
 
-/** The record of the active token in the Authorization header. */
-function presentedToken(exchange: Exchange): IssuedToken {
+const UNKNOWN_TOKEN = 'the access token is unknown, expired or revoked'
+
+/** The record of the active token in the Authorization header, and the scheme it came with. */
+async function presentedToken(exchange: Exchange): Promise<{ record: IssuedToken; scheme: Scheme }> {
   const { req } = exchange
   const authorization = req.headers.authorization
-  const bearer = parseBearerAuthorization(authorization, authorization !== undefined && hasRepeatedAuthorization(req.rawHeaders))
-  // No Bearer credentials: the bare challenge, without an error code (RFC 6750 §3.1).
-  if (bearer === 'missing') throw refusal(401, {})
+  const repeated = authorization !== undefined && hasRepeatedAuthorization(req.rawHeaders)
+  // Two Authorization headers, whatever their schemes, are the Bearer reading's 'malformed'.
+  const dpop = repeated ? 'missing' : parseDpopAuthorization(authorization)
+  if (dpop !== 'missing') {
+    exchange.authMethod = 'dpop'
+    if (dpop === 'malformed') {
+      throw dpopRefusal(exchange, 400, { error: 'invalid_request', errorDescription: 'malformed DPoP credentials' })
+    }
+    const record = findActiveToken(exchange.server, dpop.token)
+    if (record === undefined) throw dpopRefusal(exchange, 401, { error: 'invalid_token', errorDescription: UNKNOWN_TOKEN })
+    exchange.clientId = record.clientId
+    if (record.dpopJkt === undefined) {
+      throw dpopRefusal(exchange, 401, {
+        error: 'invalid_token',
+        errorDescription: 'the access token is not DPoP-bound: send it with the Bearer scheme',
+      })
+    }
+    await checkResourceProof(exchange, dpop.token, record.dpopJkt)
+    checkCertificate(exchange, record, 'DPoP')
+    return { record, scheme: 'DPoP' }
+  }
+  const bearer = parseBearerAuthorization(authorization, repeated)
+  // No credentials: the bare challenge, without an error code (RFC 6750 §3.1, RFC 9449 §7.1).
+  if (bearer === 'missing') throw bareChallenge(exchange)
   exchange.authMethod = 'bearer'
   if (bearer === 'malformed') throw refusal(400, { error: 'invalid_request', errorDescription: 'malformed Bearer credentials' })
   const record = findActiveToken(exchange.server, bearer.token)
-  if (record === undefined) {
-    throw refusal(401, { error: 'invalid_token', errorDescription: 'the access token is unknown, expired or revoked' })
-  }
+  if (record === undefined) throw refusal(401, { error: 'invalid_token', errorDescription: UNKNOWN_TOKEN })
   exchange.clientId = record.clientId
-  const bound = record.certificateThumbprint
-  exchange.clientCertificate = exchange.server.mutualTls ? peerCertificate(req) : undefined
-  if (bound !== undefined && exchange.clientCertificate?.thumbprint !== bound) {
-    throw refusal(401, {
+  if (record.dpopJkt !== undefined) {
+    throw dpopRefusal(exchange, 401, {
       error: 'invalid_token',
-      errorDescription: 'the access token is bound to a client certificate that this connection did not present (RFC 8705, section 3)',
+      errorDescription: 'the access token is DPoP-bound: send it with the DPoP scheme and a DPoP proof',
     })
   }
-  return record
+  checkCertificate(exchange, record, 'Bearer')
+  return { record, scheme: 'Bearer' }
+}
+
+/** A certificate-bound token (RFC 8705 §3) must come over a connection presenting its certificate. */
+function checkCertificate(exchange: Exchange, record: IssuedToken, scheme: Scheme): void {
+  const bound = record.certificateThumbprint
+  exchange.clientCertificate = exchange.server.mutualTls ? peerCertificate(exchange.req) : undefined
+  if (bound === undefined || exchange.clientCertificate?.thumbprint === bound) return
+  const challenge = {
+    error: 'invalid_token',
+    errorDescription: 'the access token is bound to a client certificate that this connection did not present (RFC 8705, section 3)',
+  } as const
+  throw scheme === 'DPoP' ? dpopRefusal(exchange, 401, challenge) : refusal(401, challenge)
+}
+
+/**
+ * The answer to a request without credentials: the bare Bearer challenge and, when the server
+ * advertises DPoP, a bare DPoP challenge as a second `WWW-Authenticate` header.
+ */
+function bareChallenge(exchange: Exchange): ServerError {
+  const { dpop } = exchange.server
+  if (!dpop.offeredAtResource) return refusal(401, {})
+  const challenges = [bearerChallenge({}), dpopChallenge({}, dpop.algorithms)]
+  return new ServerError(401, undefined, 'no credentials', { 'www-authenticate': challenges })
 }
 
 /** An error answered with a Bearer challenge, and a JSON body unless it has no error code. */

@@ -4,8 +4,11 @@
  * Its steps run in the order of the checks (docs/reference-server.md, "The token endpoint"), and the
  * first that fails answers: method (405) → body size (413) → the form: credentials in the query,
  * Content-Type, bad escape, repeated parameter (400) → credentials (400/401) → fault script →
- * throttle (429) → authentication (401) → grant_type (400) → scope (400) → resource (400) → token
- * issued (200).
+ * throttle (429) → authentication (401) → DPoP: DPoP faults, no proof from a client with
+ * `dpopBoundAccessTokens` (400 `invalid_request`), the proof (400 `invalid_dpop_proof`), its nonce
+ * (400 `use_dpop_nonce`) → grant_type (400) → scope (400) → resource (400) → token issued (200),
+ * bound to the proof's key when there was one (`token_type: DPoP`). While nonces are required
+ * every answer carries `DPoP-Nonce`.
  *
  * Quirks shape every answer: the server's until the request names a client id, then that client's
  * own if it has any. Faults are applied as scripted; quirks never change a fault that replaces the answer.
@@ -22,10 +25,12 @@ import type { Endpoint, Step } from '../exchange/endpoint.js'
 import type { Exchange } from '../exchange/exchange.js'
 import { firstValue, type FormParams } from '../exchange/form-body.js'
 import { ServerError } from '../exchange/server-error.js'
+import { checkDpopProof, offerDpopNonce } from '../dpop/token-request-proof.js'
 import { readBody, readForm, requireMethod, type FormRules } from '../exchange/steps.js'
 import type { TokenResponseFields } from '../test-controls/quirks.js'
 import {
   answerTokenResponse,
+  applyScriptedDpopFault,
   applyScriptedFault,
   rawBasicByQuirks,
   useClaimedClientQuirks,
@@ -63,6 +68,7 @@ function issueAccessToken(exchange: Exchange): void | Promise<void> {
     scope: scope.scopes,
     resources: requestedResources(params),
     certificateThumbprint: boundCertificate(exchange),
+    dpopJkt: exchange.dpopJkt,
   }
   const { token, record } = mintAccessToken(grant, lifetime, server.clock.now(), {
     format: client.tokenFormat ?? server.tokenFormat,
@@ -71,10 +77,11 @@ function issueAccessToken(exchange: Exchange): void | Promise<void> {
     defaultAudience: server.defaultAudience,
   })
   server.tokens.add(token, record)
+  const tokenType = exchange.dpopJkt === undefined ? 'Bearer' : 'DPoP'
   const response: TokenResponseFields =
     scope.text === ''
-      ? { access_token: token, token_type: 'Bearer', expires_in: lifetime }
-      : { access_token: token, token_type: 'Bearer', expires_in: lifetime, scope: scope.text }
+      ? { access_token: token, token_type: tokenType, expires_in: lifetime }
+      : { access_token: token, token_type: tokenType, expires_in: lifetime, scope: scope.text }
   return answerTokenResponse(exchange, response)
 }
 
@@ -86,6 +93,7 @@ function issueAccessToken(exchange: Exchange): void | Promise<void> {
  */
 export const tokenEndpoint: Endpoint = [
   useServerQuirks,
+  offerDpopNonce,
   requireMethod('POST'),
   readBody,
   readForm(TOKEN_FORM),
@@ -94,6 +102,8 @@ export const tokenEndpoint: Endpoint = [
   rejectUnusableCredentials,
   applyScriptedFault,
   verifyClient,
+  applyScriptedDpopFault,
+  checkDpopProof,
   checkGrantType,
   issueAccessToken,
 ]

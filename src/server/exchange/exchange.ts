@@ -8,8 +8,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AssertionHeader } from '../clients/client-assertion.js'
 import type { CredentialsFailure, ExtractedCredentials, ReferenceAuthMethod } from '../clients/client-authentication.js'
 import type { RegisteredClient } from '../clients/client-registry.js'
+import type { ProofTrace } from '../dpop/dpop-proof.js'
 import type { PeerCertificate } from '../tls/peer-certificate.js'
-import type { Fault } from '../test-controls/faults.js'
+import type { DpopFault, Fault } from '../test-controls/faults.js'
 import { NO_QUIRKS, type Quirk } from '../test-controls/quirks.js'
 import { appendEntry, isRecording, type PendingEntry } from '../test-controls/request-log.js'
 import type { FormParams } from './form-body.js'
@@ -33,8 +34,8 @@ export interface Exchange {
   params: FormParams
   /** Parameters the log leaves out: credentials, the `token` of introspection and revocation, `access_token`. */
   unlogged: ReadonlySet<string>
-  /** How the caller tried to authenticate; `bearer` at the protected resource. */
-  authMethod: ReferenceAuthMethod | 'bearer'
+  /** How the caller tried to authenticate; `bearer` or `dpop` (the scheme) at the protected resource. */
+  authMethod: ReferenceAuthMethod | 'bearer' | 'dpop'
   /** The client id claimed (verified or not); at the protected resource, the token's client. */
   clientId: string | undefined
   /** Basic only: whether form-decoding changed the credentials. */
@@ -51,6 +52,12 @@ export interface Exchange {
   quirks: readonly Quirk[]
   /** The fault the request took (token endpoint only). */
   fault: Fault | undefined
+  /** The DPoP fault the request took besides (token endpoint only, requests with a DPoP proof). */
+  dpopFault: DpopFault | undefined
+  /** What the server saw of the request's DPoP proof, for the log; `undefined` without one. */
+  dpop: ProofTrace | undefined
+  /** The thumbprint of the key of a DPoP proof that passed every check: the token is bound to it. */
+  dpopJkt: string | undefined
   /** The status answered; 0 until then, and when the connection was dropped. */
   status: number
   /** The `error` code answered. */
@@ -92,6 +99,9 @@ export function createExchange(server: ServerContext, req: IncomingMessage, res:
     client: undefined,
     quirks: NO_QUIRKS,
     fault: undefined,
+    dpopFault: undefined,
+    dpop: undefined,
+    dpopJkt: undefined,
     status: 0,
     error: undefined,
     done: false,
@@ -135,6 +145,9 @@ function logEntry(exchange: Exchange): PendingEntry {
   if (exchange.assertion !== undefined) entry.clientAssertion = exchange.assertion
   const certificate = exchange.clientCertificate
   if (certificate !== undefined) entry.clientCertificate = { subject: certificate.subject, thumbprint: certificate.thumbprint }
+  if (exchange.dpop !== undefined || exchange.dpopFault !== undefined) {
+    entry.dpop = exchange.dpopFault === undefined ? { ...exchange.dpop } : { ...exchange.dpop, fault: exchange.dpopFault.type }
+  }
   if (exchange.error !== undefined) entry.error = exchange.error
   const fault = exchange.fault
   if (fault !== undefined) entry.fault = fault.type

@@ -6,6 +6,7 @@ import type { Clock } from '../../clock.js'
 import type { ClientAssertionRules } from '../clients/client-assertion.js'
 import type { ClientRegistry } from '../clients/client-registry.js'
 import type { FailureThrottle } from '../clients/failure-throttle.js'
+import type { DpopRules } from '../dpop/dpop-options.js'
 import type { FaultScript } from '../test-controls/faults.js'
 import type { Quirk } from '../test-controls/quirks.js'
 import type { RequestLog } from '../test-controls/request-log.js'
@@ -30,6 +31,8 @@ export interface ServerContext {
   readonly tokenUrl: string
   /** How client assertions (`private_key_jwt`, `client_secret_jwt`) are checked, and their `jti` replay cache. */
   readonly clientAssertions: ClientAssertionRules
+  /** How DPoP proofs are checked (RFC 9449): the `dpop` option, the proofs' replay cache and the nonces. */
+  readonly dpop: DpopRules
   /** The `aud` of tokens issued without `resource`: the `audience` option, else `[issuer]`. */
   readonly defaultAudience: readonly string[]
   /** Aborted when the server closes: cuts holds (`delay` faults) short. */

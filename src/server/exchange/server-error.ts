@@ -7,7 +7,7 @@ import type { OutgoingHttpHeaders } from 'node:http'
 
 /**
  * The error codes this server answers with (RFC 6749 §5.2, RFC 8707 §2, RFC 6750 §3.1 for the
- * protected resource, and `not_found` of its own for unknown paths).
+ * protected resource, RFC 9449 §5 and §7.1 for DPoP, and `not_found` of its own for unknown paths).
  */
 export type ServerErrorCode =
   | 'invalid_request'
@@ -20,6 +20,8 @@ export type ServerErrorCode =
   | 'temporarily_unavailable'
   | 'invalid_token'
   | 'insufficient_scope'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce'
   | 'not_found'
 
 // error_description = 1*( %x20-21 / %x23-5B / %x5D-7E ): no double quote, no backslash (RFC 6749 §5.2).

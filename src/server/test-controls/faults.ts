@@ -133,8 +133,39 @@ export interface BodyFault {
   body: string | Uint8Array
 }
 
+/**
+ * Ask for a DPoP nonce (RFC 9449 §8) even when the server's `dpop.nonce` is `'off'`: the request's
+ * proof must carry the token endpoint's current nonce (or the previous one), as with `nonce:
+ * 'required'`, else it is answered `400 use_dpop_nonce` with `DPoP-Nonce`; the answer carries
+ * `DPoP-Nonce` either way. Taken only by requests with a `DPoP` header, once the client is
+ * authenticated (see "DPoP" in docs/reference-server.md).
+ *
+ * @example
+ * server.faults.add({ type: 'use-dpop-nonce' }) // the next DPoP token request must retry with the nonce
+ */
+export interface UseDpopNonceFault {
+  /** Which fault this is. */
+  type: 'use-dpop-nonce'
+}
+
+/**
+ * Refuse the request's DPoP proof, whatever it is: `400 invalid_dpop_proof` "the DPoP proof was
+ * refused (a scripted fault)". Taken only by requests with a `DPoP` header, once the client is
+ * authenticated.
+ *
+ * @example
+ * server.faults.add({ type: 'invalid-dpop-proof' }, { times: 2 })
+ */
+export interface InvalidDpopProofFault {
+  /** Which fault this is. */
+  type: 'invalid-dpop-proof'
+}
+
+/** The faults that work on a DPoP proof at the token endpoint, taken apart from the others. */
+export type DpopFault = UseDpopNonceFault | InvalidDpopProofFault
+
 /** A scripted misbehaviour; see {@link FaultScript.add}. */
-export type Fault = StatusFault | DropFault | DelayFault | TruncateFault | TokenFault | BodyFault
+export type Fault = StatusFault | DropFault | DelayFault | TruncateFault | TokenFault | BodyFault | DpopFault
 
 /** Which requests a fault applies to, and how often. */
 export interface FaultOptions {
@@ -171,13 +202,22 @@ interface Scheduled {
   readonly scope: string | undefined
 }
 
-/** Takes the first fault that matches a request; only the token endpoint calls it. */
+/** Takes the first fault that matches a request, DPoP faults excepted; only the token endpoint calls it. */
 export const takeFault = Symbol('takeFault')
+
+/** Takes the first DPoP fault that matches a request with a DPoP proof; only the token endpoint calls it. */
+export const takeDpopFault = Symbol('takeDpopFault')
+
+function isDpopFault(fault: Fault): fault is DpopFault {
+  return fault.type === 'use-dpop-nonce' || fault.type === 'invalid-dpop-proof'
+}
 
 /**
  * The faults waiting to be applied, first in first out. A token request takes the first fault whose
  * options match once its body is read and its client id is known (from Basic or the body, not yet
- * verified), before authentication; each use counts down `times`.
+ * verified), before authentication; each use counts down `times`. DPoP faults (`use-dpop-nonce`,
+ * `invalid-dpop-proof`) wait in the same queue but are taken apart: by a request with a `DPoP`
+ * header, once its client is authenticated, one of them besides any other fault.
  *
  * @example
  * server.faults.add({ type: 'status', status: 503, headers: { 'retry-after': '1' } })
@@ -226,12 +266,23 @@ export class FaultScript {
     return sum
   }
 
-  /** @internal Takes the next fault matching a request; the token endpoint's own use. */
-  [takeFault](clientId: string | undefined, scope: string | undefined): Fault | undefined {
+  /** @internal Takes the next fault matching a request, DPoP faults excepted; the token endpoint's own use. */
+  [takeFault](clientId: string | undefined, scope: string | undefined): Exclude<Fault, DpopFault> | undefined {
     if (this.#queue.length === 0) return undefined
+    return this.#take(clientId, scope, false) as Exclude<Fault, DpopFault> | undefined
+  }
+
+  /** @internal Takes the next DPoP fault matching a request with a DPoP proof; the token endpoint's own use. */
+  [takeDpopFault](clientId: string | undefined, scope: string | undefined): DpopFault | undefined {
+    if (this.#queue.length === 0) return undefined
+    return this.#take(clientId, scope, true) as DpopFault | undefined
+  }
+
+  #take(clientId: string | undefined, scope: string | undefined, dpop: boolean): Fault | undefined {
     let scopes: string[] | undefined
     for (let index = 0; index < this.#queue.length; index++) {
       const scheduled = this.#queue[index] as Scheduled
+      if (isDpopFault(scheduled.fault) !== dpop) continue
       if (scheduled.clientId !== undefined && scheduled.clientId !== clientId) continue
       if (scheduled.scope !== undefined) {
         if (scope === undefined) continue
@@ -295,8 +346,15 @@ function copyFault(fault: Fault): Fault {
       if (fault.contentType !== undefined) copy.contentType = fault.contentType
       return Object.freeze(copy)
     }
+    case 'use-dpop-nonce':
+      return Object.freeze({ type: 'use-dpop-nonce' })
+    case 'invalid-dpop-proof':
+      return Object.freeze({ type: 'invalid-dpop-proof' })
     default:
-      throw invalidArgument('fault.type', "must be 'status', 'drop', 'delay', 'truncate', 'token' or 'body'")
+      throw invalidArgument(
+        'fault.type',
+        "must be 'status', 'drop', 'delay', 'truncate', 'token', 'body', 'use-dpop-nonce' or 'invalid-dpop-proof'",
+      )
   }
 }
 

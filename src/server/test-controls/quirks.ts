@@ -85,7 +85,8 @@ export function errorStatus(status: number, quirks: readonly Quirk[]): number {
 /** The members of a success response before quirks are applied. */
 export type TokenResponseFields = {
   readonly access_token: string
-  readonly token_type: 'Bearer'
+  /** `DPoP` for a DPoP-bound token (RFC 9449 §5), else `Bearer`. */
+  readonly token_type: 'Bearer' | 'DPoP'
   /** Seconds. */
   readonly expires_in: number
   /** The granted scopes joined with single spaces; absent when none were granted. */
@@ -106,7 +107,8 @@ export function quirkedTokenFields(
 ): Readonly<Record<string, unknown>> {
   if (quirks.length === 0) return fields
   const shaped: Record<string, unknown> = { ...fields }
-  if (quirks.includes('lowercase-bearer')) shaped['token_type'] = 'bearer'
+  // Only Bearer: the quirk copies servers that predate DPoP.
+  if (quirks.includes('lowercase-bearer') && fields.token_type === 'Bearer') shaped['token_type'] = 'bearer'
   if (quirks.includes('no-expires-in')) delete shaped['expires_in']
   else if (quirks.includes('string-expires-in')) shaped['expires_in'] = String(fields.expires_in)
   if (quirks.includes('no-scope-echo')) delete shaped['scope']

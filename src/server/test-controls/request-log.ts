@@ -1,8 +1,9 @@
 /**
  * What the reference server saw: one entry per request, kept so tests can assert on exactly what a
  * client sent. Entries never hold a secret: `client_secret` and `client_assertion` are left out of
- * `params` (of an assertion only its header's `alg` and `kid` are kept), the `Authorization` header
- * is never recorded, and `path` has no query string. What the log keeps is
+ * `params` (of an assertion only its header's `alg` and `kid` are kept), the `Authorization` and
+ * `DPoP` headers are never recorded (of a DPoP proof only its `alg` and its key's thumbprint), and
+ * `path` has no query string. What the log keeps is
  * bounded per entry and in all (see {@link RequestLogBounds}), so junk requests cannot fill the heap.
  */
 import { invalidArgument } from '../../errors/invalid-argument.js'
@@ -10,7 +11,8 @@ import type { AssertionHeader } from '../clients/client-assertion.js'
 import type { ReferenceAuthMethod } from '../clients/client-authentication.js'
 import { MTLS_TOKEN_PATH, TOKEN_PATH } from '../endpoints/paths.js'
 import { isCountOrInfinity } from '../option-checks.js'
-import type { Fault } from './faults.js'
+import type { NonceStanding } from '../dpop/dpop-nonces.js'
+import type { DpopFault, Fault } from './faults.js'
 import type { Quirk } from './quirks.js'
 
 /** The log as JSON: its entries, oldest first. */
@@ -27,6 +29,24 @@ export interface LoggedCertificate {
   readonly thumbprint: string
 }
 
+/**
+ * What the log keeps of a DPoP proof (RFC 9449): public data only, never the proof, its claims'
+ * values or the key.
+ */
+export interface LoggedDpopProof {
+  /** The proof header's `alg`, when a string of at most 256 characters, whether or not it verified. */
+  readonly alg?: string
+  /** The RFC 7638 SHA-256 thumbprint of the proof's `jwk`, once the signature verified with it. */
+  readonly jkt?: string
+  /**
+   * How the proof's `nonce` stood, once every check before the nonce had passed: `none` (no
+   * nonce), `current`, `previous` (the one before the last rotation) or `stale` (anything else).
+   */
+  readonly nonce?: NonceStanding
+  /** A DPoP fault the request took (`use-dpop-nonce`, `invalid-dpop-proof`). */
+  readonly fault?: DpopFault['type']
+}
+
 /** One request the server answered (or dropped). */
 export interface RequestLogEntry {
   /** When the request arrived, by the server's clock (epoch ms). */
@@ -38,10 +58,11 @@ export interface RequestLogEntry {
   /** The status answered; 0 when a `drop` fault destroyed the socket, or while a `delay` fault holds the request. */
   readonly status: number
   /**
-   * How the request tried to authenticate: a client authentication method, `bearer` for an access
-   * token sent to the protected resource, `none` also for requests refused before that was looked at.
+   * How the request tried to authenticate: a client authentication method, `bearer` or `dpop` for
+   * an access token sent to the protected resource with that scheme, `none` also for requests
+   * refused before that was looked at.
    */
-  readonly authMethod: ReferenceAuthMethod | 'bearer'
+  readonly authMethod: ReferenceAuthMethod | 'bearer' | 'dpop'
   /** Basic only: true when any part of the Basic credentials changed on form-decoding. */
   readonly basicFormEncoded?: boolean
   /**
@@ -61,6 +82,12 @@ export interface RequestLogEntry {
    * and its `x5t#S256` thumbprint. Public data: never a key.
    */
   readonly clientCertificate?: LoggedCertificate
+  /**
+   * At the token endpoint and the resource, for a request with a `DPoP` header: what the server
+   * saw of the proof (its `alg`, its key's thumbprint, how its nonce stood) and the DPoP fault it
+   * took. Never the proof itself; the `DPoP` header is never recorded.
+   */
+  readonly dpop?: LoggedDpopProof
   /**
    * The body parameters as decoded, every value kept (empty ones too), WITHOUT `client_secret` or `client_assertion`,
    * and without `token` at introspection and revocation. At the protected resource, the query
@@ -352,6 +379,16 @@ function boundEntry(entry: PendingEntry, bounds: Readonly<RequestLogBounds>): nu
     if (kid !== undefined) header.kid = detached(kid)
     entry.clientAssertion = header
     weight += VALUE_OVERHEAD_BYTES + Buffer.byteLength(alg ?? '') + Buffer.byteLength(kid ?? '')
+  }
+  if (entry.dpop !== undefined) {
+    const { alg, jkt, nonce, fault } = entry.dpop
+    const proof: { -readonly [K in keyof LoggedDpopProof]: LoggedDpopProof[K] } = {}
+    if (alg !== undefined) proof.alg = detached(alg)
+    if (jkt !== undefined) proof.jkt = detached(jkt)
+    if (nonce !== undefined) proof.nonce = nonce
+    if (fault !== undefined) proof.fault = fault
+    entry.dpop = proof
+    weight += VALUE_OVERHEAD_BYTES + Buffer.byteLength(alg ?? '') + (jkt?.length ?? 0)
   }
   const kept: [string, string[]][] = []
   let keptValues = 0

@@ -4,13 +4,14 @@
  * these among its steps; no other endpoint bends the rules.
  */
 import type { RawBasicDecider } from '../clients/methods/client-secret-basic.js'
+import { dpopHeaders } from '../dpop/dpop-proof.js'
 import type { Step } from '../exchange/endpoint.js'
 import { logExchange, type Exchange } from '../exchange/exchange.js'
 import { firstValue } from '../exchange/form-body.js'
 import { dropConnection, respond } from '../exchange/respond.js'
 import type { ServerContext } from '../exchange/server-context.js'
 import { deliverInParts, hold } from './delivery.js'
-import { takeFault } from './faults.js'
+import { takeDpopFault, takeFault } from './faults.js'
 import { encodeFields, quirkedTokenFields, type Quirk, type TokenResponseFields } from './quirks.js'
 
 const TEMPORARILY_UNAVAILABLE = '{"error":"temporarily_unavailable"}'
@@ -74,6 +75,19 @@ export const applyScriptedFault: Step = (exchange) => {
     case 'delay':
       return fault.when === 'body' ? undefined : holdRequest(exchange, fault.ms)
   }
+}
+
+/**
+ * A step, after `verifyClient`: a request with a `DPoP` header takes the first scripted DPoP fault
+ * (`use-dpop-nonce`, `invalid-dpop-proof`) matching its client id and scope, for `checkDpopProof`
+ * to apply. Requests without a proof, and those refused before, leave DPoP faults waiting.
+ *
+ * @example
+ * const tokenEndpoint: Endpoint = [..., verifyClient, applyScriptedDpopFault, checkDpopProof, ...]
+ */
+export const applyScriptedDpopFault: Step = (exchange) => {
+  if (dpopHeaders(exchange.req.rawHeaders).length === 0) return
+  exchange.dpopFault = exchange.server.faults[takeDpopFault](exchange.clientId, firstValue(exchange.params, 'scope'))
 }
 
 /** Holds a request `ms` of real time before it goes on, logged meanwhile with status 0. */

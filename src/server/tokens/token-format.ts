@@ -21,6 +21,18 @@ export interface CertificateConfirmation {
   readonly 'x5t#S256': string
 }
 
+/** The `cnf` of a DPoP-bound token (RFC 9449 §6), in a JWT access token and in introspection. */
+export interface DpopConfirmation {
+  /** The RFC 7638 SHA-256 thumbprint of the DPoP proof's public key, base64url. */
+  readonly jkt: string
+}
+
+/**
+ * The `cnf` (confirmation, RFC 7800) of a bound token: `x5t#S256` for a certificate-bound token
+ * (RFC 8705), `jkt` for a DPoP-bound one (RFC 9449), both for a token bound both ways.
+ */
+export type TokenConfirmation = CertificateConfirmation | DpopConfirmation | (CertificateConfirmation & DpopConfirmation)
+
 /** The claims of a JWT access token this server issues (RFC 9068 §2.2). */
 export interface AccessTokenClaims {
   /** The server's issuer identifier. */
@@ -39,8 +51,11 @@ export interface AccessTokenClaims {
   readonly client_id: string
   /** The granted scopes joined with single spaces; absent when none were granted. */
   readonly scope?: string
-  /** A certificate-bound token: the client certificate's thumbprint (RFC 8705 §3.1). */
-  readonly cnf?: CertificateConfirmation
+  /**
+   * A bound token: the client certificate's thumbprint (RFC 8705 §3.1), the DPoP key's (RFC 9449
+   * §6.1), or both.
+   */
+  readonly cnf?: TokenConfirmation
 }
 
 /** What the token endpoint granted, before it becomes a token. */
@@ -50,6 +65,8 @@ export interface Grant {
   readonly resources: readonly string[]
   /** The client certificate to bind the token to (RFC 8705 §3), when there is one. */
   readonly certificateThumbprint?: string | undefined
+  /** The DPoP key to bind the token to (RFC 9449 §6), by its thumbprint, when there is one. */
+  readonly dpopJkt?: string | undefined
 }
 
 /** How to mint a token: the format and, for JWTs, the keys and the issuer. */
@@ -111,8 +128,21 @@ export function accessTokenClaims(record: IssuedToken & { readonly jti: string }
     client_id: record.clientId,
   }
   if (record.scope.length > 0) claims.scope = record.scope.join(' ')
-  if (record.certificateThumbprint !== undefined) claims.cnf = { 'x5t#S256': record.certificateThumbprint }
+  const cnf = tokenConfirmation(record)
+  if (cnf !== undefined) claims.cnf = cnf
   return claims
+}
+
+/**
+ * The `cnf` of a token's record: what it is bound to, or `undefined` for a plain bearer token.
+ *
+ * @example
+ * tokenConfirmation({ ...record, dpopJkt: 'NzbLsXh8...' }) // { jkt: 'NzbLsXh8...' }
+ */
+export function tokenConfirmation(record: Pick<IssuedToken, 'certificateThumbprint' | 'dpopJkt'>): TokenConfirmation | undefined {
+  const { certificateThumbprint, dpopJkt } = record
+  if (certificateThumbprint === undefined) return dpopJkt === undefined ? undefined : { jkt: dpopJkt }
+  return dpopJkt === undefined ? { 'x5t#S256': certificateThumbprint } : { 'x5t#S256': certificateThumbprint, jkt: dpopJkt }
 }
 
 const TOKEN_BYTES = 32
@@ -153,9 +183,17 @@ export function mintOpaqueToken(
   lifetime: number,
   now: number,
 ): { token: string; record: IssuedToken } {
-  const { clientId, scope, resources, certificateThumbprint } = grant
+  const { clientId, scope, resources, certificateThumbprint, dpopJkt } = grant
   const record: IssuedToken = { clientId, scope, resources, audience, format: 'opaque', issuedAt: now, expiresAt: now + lifetime * 1000 }
-  return { token: randomToken(), record: certificateThumbprint === undefined ? record : { ...record, certificateThumbprint } }
+  if (certificateThumbprint === undefined && dpopJkt === undefined) return { token: randomToken(), record }
+  return {
+    token: randomToken(),
+    record: {
+      ...record,
+      ...(certificateThumbprint !== undefined && { certificateThumbprint }),
+      ...(dpopJkt !== undefined && { dpopJkt }),
+    },
+  }
 }
 
 /**
@@ -188,6 +226,7 @@ export function mintAccessToken(
     jti: randomUUID(),
     kid: options.keys.currentKid,
     ...(grant.certificateThumbprint !== undefined && { certificateThumbprint: grant.certificateThumbprint }),
+    ...(grant.dpopJkt !== undefined && { dpopJkt: grant.dpopJkt }),
   }
   const token = options.keys.sign({ typ: JWT_ACCESS_TOKEN_TYPE }, { ...accessTokenClaims(record, options.issuer) })
   return { token, record }

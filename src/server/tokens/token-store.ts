@@ -29,10 +29,16 @@ export interface IssuedToken {
    * was issued over, which every request that uses it must present.
    */
   readonly certificateThumbprint?: string
+  /**
+   * A DPoP-bound token (RFC 9449 §6): the RFC 7638 SHA-256 thumbprint of the key of the proof it
+   * was issued with (`cnf.jkt`); the resource takes it only with the `DPoP` scheme and a proof
+   * signed by that key.
+   */
+  readonly dpopJkt?: string
 }
 
 /** What {@link TokenStore.issue} needs: the grant, and optionally its audience. */
-export type StoreGrant = Pick<IssuedToken, 'clientId' | 'scope' | 'resources' | 'certificateThumbprint'> & {
+export type StoreGrant = Pick<IssuedToken, 'clientId' | 'scope' | 'resources' | 'certificateThumbprint' | 'dpopJkt'> & {
   /** The audience to record; without it, the resources. */
   readonly audience?: readonly string[]
 }
