@@ -444,6 +444,7 @@ export class TokenClient {
    * }
    */
   async dpopHeaders(token: AccessToken, request: DpopRequest): Promise<DpopRequestHeaders> {
+    if (this.#closed) throw new ClientClosedError()
     const key = this.#dpopKey
     if (key === undefined) throw invalidArgument('dpop', 'is not set on this client: dpopHeaders() needs new TokenClient({ ..., dpop: true })')
     if (!(token instanceof AccessToken)) throw invalidArgument('token', 'must be an AccessToken from getToken()')

@@ -17,7 +17,8 @@ const TOKEN68 = /[A-Za-z0-9\-._~+/]+=*/y
  * escapes) or bare, `token68` credentials. A `name=value` always belongs to the challenge before it,
  * and a token not followed by `=` starts a new challenge, so nothing inside a quoted value is ever read
  * as a challenge. What does not parse is stepped over, never guessed at: a quoted value that does not
- * end is dropped, as is anything after a value up to the next comma; a parameter given twice in one
+ * end is dropped, as is anything after a value up to the next comma, and an element that starts with
+ * anything but a token (a quoted string, `=`, `@`) up to the next comma outside quotes; a parameter given twice in one
  * challenge keeps its first value (RFC 9110 says each name occurs once).
  *
  * @example
@@ -49,7 +50,10 @@ function parseValue(header: string): Challenge[] {
     }
     const name = skip(TOKEN)
     if (name === undefined) {
-      at++ // not something we understand: step over it
+      // Not something we understand: the whole element is stepped over, quoted strings in it
+      // included. Stepping over one character and reading on would read the inside of a quoted
+      // string that stands where an element starts (`Bearer "DPoP error=use_dpop_nonce"`) as a challenge.
+      skipElement()
       continue
     }
     skip(SPACE)

@@ -1,6 +1,7 @@
 // The jti replay cache of client assertions (RFC 7523 §3 item 7) on an injected clock: one use per
 // (client id, jti) while the assertion is valid, then forgotten; bounded, so that junk cannot grow
-// memory, as the failure throttle is (checklist item 15).
+// memory, as the failure throttle is (checklist item 15), and failing closed when full: a new jti
+// is refused rather than an unexpired one forgotten (which would make a captured one usable again).
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { exportJWK, generateKeyPair, type CryptoKey } from 'jose'
@@ -12,40 +13,43 @@ import { assertionClaims, assertionForm, postToken, signAssertion } from './help
 test('one use per client id and jti until the given time, then the jti may come back', () => {
   const clock = new TestClock(0)
   const cache = new AssertionReplayCache(10, clock)
-  assert.equal(cache.use('svc', 'a', 60_000), true)
-  assert.equal(cache.use('svc', 'a', 60_000), false)
-  assert.equal(cache.use('svc', 'a', 120_000), false, 'a new expiry does not make it new')
-  assert.equal(cache.use('other', 'a', 60_000), true, 'per client id')
+  assert.equal(cache.use('svc', 'a', 60_000), 'recorded')
+  assert.equal(cache.use('svc', 'a', 60_000), 'replay')
+  assert.equal(cache.use('svc', 'a', 120_000), 'replay', 'a new expiry does not make it new')
+  assert.equal(cache.use('other', 'a', 60_000), 'recorded', 'per client id')
   // No ambiguity by concatenation: ('a:b', 'c') and ('a', 'b:c') are two pairs.
-  assert.equal(cache.use('a:b', 'c', 60_000), true)
-  assert.equal(cache.use('a', 'b:c', 60_000), true)
+  assert.equal(cache.use('a:b', 'c', 60_000), 'recorded')
+  assert.equal(cache.use('a', 'b:c', 60_000), 'recorded')
   clock.advance(59_999)
-  assert.equal(cache.use('svc', 'a', 120_000), false)
+  assert.equal(cache.use('svc', 'a', 120_000), 'replay')
   clock.advance(1)
-  assert.equal(cache.use('svc', 'a', 120_000), true, 'expired at exactly its time')
+  assert.equal(cache.use('svc', 'a', 120_000), 'recorded', 'expired at exactly its time')
   assert.equal(cache.size, 1, 'the expired ones are forgotten')
 })
 
-test('bounded under many junk jtis: never more than maxJtis, the oldest forgotten first', () => {
+test('bounded: never more than maxJtis; full of jtis in use, it refuses new ones and forgets none', () => {
   const clock = new TestClock()
   const cache = new AssertionReplayCache(1_000, clock)
   const until = clock.now() + 300_000
-  cache.use('svc', 'first', until)
-  for (let index = 0; index < 100_000; index++) cache.use('svc', `junk-${index}-${'x'.repeat(index % 500)}`, until)
+  assert.equal(cache.use('svc', 'first', until), 'recorded')
+  let full = 0
+  for (let index = 0; index < 100_000; index++) if (cache.use('other', `junk-${index}-${'x'.repeat(index % 500)}`, until) === 'full') full++
   assert.equal(cache.size, 1_000)
-  assert.equal(cache.use('svc', 'first', until), true, 'past the bound the oldest was forgotten')
-  assert.equal(cache.use('svc', 'junk-99999-' + 'x'.repeat(99_999 % 500), until), false, 'the newest are kept')
+  assert.equal(full, 100_000 - 999)
+  assert.equal(cache.use('svc', 'first', until), 'replay', "another client's flood did not push it out")
+  assert.equal(cache.retryAfterSeconds(), 300)
   clock.advance(300_000)
   assert.equal(cache.size, 0)
+  assert.equal(cache.use('other', 'after', clock.now() + 1_000), 'recorded', 'room again once they expired')
 })
 
 test('a clock starting at 0 works (lru-cache TTLs are not used)', () => {
   const clock = new TestClock(0)
   const cache = new AssertionReplayCache(5, clock)
-  assert.equal(cache.use('svc', 'a', 1), true)
-  assert.equal(cache.use('svc', 'a', 1), false)
+  assert.equal(cache.use('svc', 'a', 1), 'recorded')
+  assert.equal(cache.use('svc', 'a', 1), 'replay')
   clock.advance(1)
-  assert.equal(cache.use('svc', 'a', 2), true)
+  assert.equal(cache.use('svc', 'a', 2), 'recorded')
 })
 
 test('maxJtis must be a positive integer', () => {
@@ -82,11 +86,15 @@ describe('at the server: only verified assertions enter the cache, so junk evict
     assert.equal(await status(kept), 401, 'still known after 50 junk jtis, with room for 2')
   })
 
-  test('the bound: after maxJtis newer verified assertions, the oldest jti is forgotten (documented)', async () => {
+  test('the bound: full of jtis in use, a new assertion is 503 with Retry-After, and no jti is forgotten', async () => {
+    clock.advance(400_000) // the earlier test's jtis expire
     const oldest = await sign('oldest')
     assert.equal(await status(oldest), 200)
     assert.equal(await status(await sign('newer-1')), 200)
-    assert.equal(await status(await sign('newer-2')), 200)
-    assert.equal(await status(oldest), 200, 'with maxJtis 2, two newer jtis pushed it out')
+    const refused = await postToken(server.tokenUrl, assertionForm(await sign('newer-2')))
+    assert.equal(refused.status, 503)
+    assert.equal(refused.json['error'], 'temporarily_unavailable')
+    assert.ok(Number(refused.headers.get('retry-after')) >= 1)
+    assert.equal(await status(oldest), 401, 'still a replay: nothing was pushed out')
   })
 })

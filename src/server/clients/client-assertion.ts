@@ -62,9 +62,10 @@ export interface ClientAssertionOptions {
   maxLifetimeSeconds?: number
   /**
    * How many `jti`s the replay cache keeps. Only assertions that passed every other check are
-   * recorded, each until it expires, so junk requests never fill it. Past the bound the oldest `jti`
-   * is forgotten, and that one assertion could then be replayed until its `exp`: the bound is reached
-   * only by a client signing more than `maxJtis` valid assertions within their lifetime. About 140
+   * recorded, each until it expires, so junk requests never fill it. Full of `jti`s still in use,
+   * the server answers new assertions `503 temporarily_unavailable` with `Retry-After` until the
+   * oldest expires, rather than forget one (a captured assertion would then work again): the bound
+   * is reached only by more than `maxJtis` valid assertions within their lifetime. About 140
    * bytes each, however long the client id and `jti` (some 14 MB at the default, when full).
    *
    * @default 100_000
@@ -278,7 +279,9 @@ export async function verifyClientAssertion(
   if (problem !== undefined) return refusal(problem)
   // Checked and recorded in one synchronous stretch: two requests with one assertion cannot both pass.
   const until = ((claims.exp as number) + clockSkewSeconds) * 1000
-  if (!replays.use(clientId, claims.jti as string, until)) return refusal('the assertion jti was used before (a replay)')
+  const check = replays.use(clientId, claims.jti as string, until)
+  if (check === 'replay') return refusal('the assertion jti was used before (a replay)')
+  if (check === 'full') return replayCacheFull(replays)
   return client
 }
 
@@ -400,4 +403,19 @@ function loggedHeader(header: Readonly<Record<string, unknown>>): AssertionHeade
   if (typeof alg === 'string' && alg.length <= MAX_LOGGED_HEADER_VALUE) logged.alg = alg
   if (typeof kid === 'string' && kid.length <= MAX_LOGGED_HEADER_VALUE) logged.kid = kid
   return logged
+}
+
+/**
+ * The answer when the `jti` replay cache is full of `jti`s still in use: `503
+ * temporarily_unavailable` with `Retry-After` until the oldest expires. A server that forgot an
+ * unexpired `jti` instead would let a flood of one client's (or key's) requests make another's
+ * captured assertion or proof usable again.
+ *
+ * @example
+ * if (check === 'full') throw replayCacheFull(replays)
+ */
+export function replayCacheFull(replays: AssertionReplayCache): ServerError {
+  return new ServerError(503, 'temporarily_unavailable', 'too many jtis in use: the replay cache is full, try again later', {
+    'retry-after': String(replays.retryAfterSeconds()),
+  })
 }

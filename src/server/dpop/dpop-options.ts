@@ -75,8 +75,9 @@ export interface DpopOptions {
   /**
    * How many proof `jti`s the replay cache keeps (RFC 9449 §11.1), per key thumbprint and `jti`,
    * each until its proof leaves the `iat` window. Only proofs that passed every other check are
-   * recorded. Past the bound the oldest is forgotten (and could be replayed while its `iat` is
-   * still in the window).
+   * recorded. Full of `jti`s still in their window, the server answers new proofs `503
+   * temporarily_unavailable` with `Retry-After` rather than forget one (which would make a captured
+   * proof usable again).
    *
    * @default 100_000
    * @example

@@ -17,6 +17,7 @@ import {
   type JWK,
   type JWTPayload,
 } from 'jose'
+import { replayCacheFull } from '../clients/client-assertion.js'
 import { PRIVATE_JWK_MEMBERS } from '../clients/client-keys.js'
 import type { DpopNonces, NonceStanding } from './dpop-nonces.js'
 import type { DpopRules } from './dpop-options.js'
@@ -162,7 +163,9 @@ export async function verifyDpopProof(
   }
   // Checked and recorded in one synchronous stretch: two requests with one proof cannot both pass.
   const until = ((claims.iat as number) + rules.proofLifetimeSeconds + rules.clockSkewSeconds) * 1000
-  if (!rules.replays.use(trace.jkt, claims.jti as string, until)) return invalid('the DPoP proof jti was used before (a replay)')
+  const check = rules.replays.use(trace.jkt, claims.jti as string, until)
+  if (check === 'replay') return invalid('the DPoP proof jti was used before (a replay)')
+  if (check === 'full') throw replayCacheFull(rules.replays)
   return { ok: true, jkt: trace.jkt, trace }
 }
 
