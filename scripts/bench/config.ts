@@ -53,6 +53,12 @@ export interface Settings {
   readonly discoveryTokens: number
   readonly discoveryFirstClients: number
   readonly discoveryFirstWarmup: number
+  /**
+   * DPoP (section 3d): rounds of cached getToken calls for each of the two clients (DPoP and
+   * Bearer), alternating in one process, each round as long as `cachedRoundMs`, in each of
+   * `freshProcesses` processes. Its requests through createAuthFetch take section 3's settings (`fresh*`).
+   */
+  readonly dpopHitRounds: number
   /** Cold stampede: the concurrencies, and rounds of each (a new client each round). */
   readonly stampedeSizes: readonly number[]
   readonly stampedeRounds: Readonly<Record<number, number>>
@@ -104,6 +110,7 @@ export function settings(quick: boolean): Settings {
         discoveryTokens: 200,
         discoveryFirstClients: 100,
         discoveryFirstWarmup: 20,
+        dpopHitRounds: 6,
         stampedeSizes: [100, 10_000],
         stampedeRounds: { 100: 3, 10_000: 1 },
         memoryRounds: 1,
@@ -140,6 +147,7 @@ export function settings(quick: boolean): Settings {
         discoveryTokens: 1_000,
         discoveryFirstClients: 400,
         discoveryFirstWarmup: 50,
+        dpopHitRounds: 12,
         stampedeSizes: [100, 10_000],
         stampedeRounds: { 100: 5, 10_000: 3 },
         memoryRounds: 3,

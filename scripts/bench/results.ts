@@ -6,6 +6,7 @@ import type { Settings } from './config.js'
 import type { Outcome } from './lib/child.js'
 import type { Machine } from './lib/machine.js'
 import type { DiscoveryFreshOutcomes, DiscoveryPhaseId } from './sections/discovery.js'
+import type { DpopRequestOutcomes } from './sections/dpop.js'
 import type { JwtSubjectId } from './sections/jwt.js'
 import type { ClientId } from './subjects/clients.js'
 import type { ServerKind } from './subjects/servers.js'
@@ -60,6 +61,35 @@ export interface DiscoveryResults {
   /** Part 2: metadata GETs the server saw over all its batches, and the processes with `issuer` (one client each). */
   readonly freshMetadata?: { readonly requests: number; readonly issuerClients: number }
   readonly first?: Outcome<DiscoveryFirstResult>
+}
+
+/**
+ * Section 3d, part 2: cached getToken on a client with `dpop: true` and on one without, alternating
+ * rounds (ABBA) in one process; processes one after another, the rounds of all in process order.
+ */
+export interface DpopHitResult {
+  /** Wall nanoseconds per call, round by round; `dpopNs[i]` and `bearerNs[i]` ran next to each other. */
+  readonly dpopNs: readonly number[]
+  readonly bearerNs: readonly number[]
+  /** CPU nanoseconds of the process per call, the same rounds. */
+  readonly dpopCpuNs: readonly number[]
+  readonly bearerCpuNs: readonly number[]
+  /** Calls per round, one figure per process (each calibrates its own). */
+  readonly callsPerRound: readonly number[]
+  /** Of the processes, those that made the DPoP client first (the others made the Bearer one first). */
+  readonly dpopFirstProcesses: number
+  /** `tokenType` of each client's token: `DPoP` and `Bearer`. */
+  readonly dpopTokenType: string
+  readonly bearerTokenType: string
+  /** Token requests the server saw during the recorded rounds (0: every call a hit). */
+  readonly tokenRequests: number
+}
+
+/** Section 3d, DPoP: each part's outcome, so that one failing leaves the other. */
+export interface DpopResults {
+  /** Part 1, a request to a resource with a DPoP-bound token: by subject, interleaved as section 3b. */
+  readonly request?: DpopRequestOutcomes
+  readonly hit?: Outcome<DpopHitResult>
 }
 
 /** Section 2: one stampede of concurrent calls on a new client. */
@@ -247,6 +277,8 @@ export interface Results {
   readonly jwt: Partial<Record<JwtSubjectId, Outcome<CallResult>>>
   /** Section 3c, discovery with `issuer`: by part. Missing in results saved before it existed. */
   readonly discovery: DiscoveryResults
+  /** Section 3d, DPoP: by part. Missing in results saved before it existed. */
+  readonly dpop: DpopResults
   readonly stampede: Partial<Record<ClientId, Outcome<StampedeResult>>>
   readonly memory: Partial<Record<ClientId, Outcome<readonly MemoryRound[]>>>
   readonly servers: Partial<Record<ServerKind, Outcome<readonly LoadRound[]>>>
@@ -256,5 +288,5 @@ export interface Results {
 }
 
 /** The sections, as `--only` names them and {@link Results} keys their outcomes, in the order they run and are reported. */
-export const SECTION_IDS = ['cached', 'stampede', 'fresh', 'jwt', 'discovery', 'memory', 'servers', 'fleet'] as const
+export const SECTION_IDS = ['cached', 'stampede', 'fresh', 'jwt', 'discovery', 'dpop', 'memory', 'servers', 'fleet'] as const
 export type SectionId = (typeof SECTION_IDS)[number]

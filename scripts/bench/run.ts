@@ -10,6 +10,7 @@
 //   npm run bench -- --from-json results.json --write     re-render the docs from saved results
 //   npm run bench -- --only jwt        section 3b alone (fresh tokens with private_key_jwt, ES256)
 //   npm run bench -- --only discovery  section 3c alone (issuer instead of tokenUrl: requests per client lifetime, cost per token, first call)
+//   npm run bench -- --only dpop       section 3d alone (DPoP: a request through createAuthFetch with a cached token vs its floor, cached getToken with and without DPoP)
 //   npm run bench -- --only fleet      section 6 alone (a shared cache on a real redis-server; prints only)
 //
 // What each section measures, and how: sections/. The clients and servers compared: subjects/. The
@@ -25,6 +26,7 @@ import { renderText } from './report/text.js'
 import { SECTION_IDS, type Results, type SectionId } from './results.js'
 import { cached } from './sections/cached.js'
 import { discovery } from './sections/discovery.js'
+import { dpop } from './sections/dpop.js'
 import { fleet } from './sections/fleet.js'
 import { fresh } from './sections/fresh.js'
 import { jwt } from './sections/jwt.js'
@@ -34,7 +36,7 @@ import { servers } from './sections/servers.js'
 import { stampede } from './sections/stampede.js'
 import { CLIENTS } from './subjects/clients.js'
 
-const SECTIONS: { readonly [K in SectionId]: Section<K> } = { cached, stampede, fresh, jwt, discovery, memory, servers, fleet }
+const SECTIONS: { readonly [K in SectionId]: Section<K> } = { cached, stampede, fresh, jwt, discovery, dpop, memory, servers, fleet }
 
 const { values: args } = parseArgs({
   options: {
@@ -102,6 +104,7 @@ async function measure(): Promise<Results> {
     fresh: {},
     jwt: {},
     discovery: {},
+    dpop: {},
     stampede: {},
     memory: {},
     servers: {},
@@ -124,8 +127,8 @@ async function measure(): Promise<Results> {
 
 const saved = (file: string): Results => {
   const read = JSON.parse(readFileSync(file, 'utf8')) as Results
-  // Results saved before section 6 (or 3b, or 3c) existed have no `fleet` (or `jwt`, or `discovery`).
-  return { ...read, jwt: read.jwt ?? {}, discovery: read.discovery ?? {}, fleet: read.fleet ?? {} }
+  // Results saved before section 6 (or 3b, 3c, 3d) existed have no `fleet` (or `jwt`, `discovery`, `dpop`).
+  return { ...read, jwt: read.jwt ?? {}, discovery: read.discovery ?? {}, dpop: read.dpop ?? {}, fleet: read.fleet ?? {} }
 }
 const results: Results = args['from-json'] === undefined ? await measure() : saved(args['from-json'])
 const text = renderText(results)

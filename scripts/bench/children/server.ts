@@ -1,14 +1,15 @@
-// A token server in a process of its own (started by lib/processes.ts). Emits `ready` with its URLs,
+// A token server (or section 3d's resource) in a process of its own (started by lib/processes.ts). Emits `ready` with its URLs,
 // then answers `tokenRequests` (POSTs to /token seen so far, when counting), `metadataRequests`
 // (GETs of the two well-known metadata locations, when counting), `usage` (CPU and heap of this
 // process) and `stop`.
 import { subscribe } from 'node:diagnostics_channel'
 import type { IncomingMessage } from 'node:http'
 import { parentChannel, taskOf } from '../lib/ipc.js'
-import { startServer, type ServerKind, type ServerSetup } from '../subjects/servers.js'
+import { startServer, type ProcessServerKind, type ServerSetup } from '../subjects/servers.js'
 
 export interface ServerTask extends ServerSetup {
-  readonly kind: ServerKind
+  /** A token server of section 5's list, or a resource (subjects/servers.ts). */
+  readonly kind: ProcessServerKind
   /** Count token and metadata requests (a diagnostics_channel subscriber; off under load, where it is not needed). */
   readonly count?: boolean
 }

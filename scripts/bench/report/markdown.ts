@@ -7,6 +7,7 @@ import { formatCount } from '../lib/stats.js'
 import { SECTION_IDS, type Results } from '../results.js'
 import { CLIENTS } from '../subjects/clients.js'
 import { discoveryTemplateValues } from './discovery.js'
+import { dpopTemplateValues } from './dpop.js'
 import { freshProcesses, freshRoundsPerClient, freshUnrecordedRotations } from './figures.js'
 import { fleetTemplateValues } from './fleet.js'
 import { markdownTable } from './table.js'
@@ -64,6 +65,7 @@ export function renderMarkdown(results: Results): string {
     'servers.connections': String(settings.loadConnections),
     clients: CLIENTS.map((client) => `- **${client.label}**: ${client.how}`).join('\n'),
     ...discoveryTemplateValues(results),
+    ...dpopTemplateValues(results),
     ...fleetTemplateValues(results),
   })
 }

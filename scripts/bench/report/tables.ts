@@ -24,6 +24,7 @@ import {
   wallNs,
 } from './figures.js'
 import { discoveryTables } from './discovery.js'
+import { dpopTables } from './dpop.js'
 import { fleetTables } from './fleet.js'
 import type { Table } from './table.js'
 
@@ -219,12 +220,13 @@ const TABLES: Readonly<Record<SectionId, (results: Results) => readonly Table[]>
   fresh: (results) => [freshTable(results)],
   jwt: (results) => [jwtTable(results)],
   discovery: discoveryTables,
+  dpop: dpopTables,
   memory: (results) => [memoryTable(results)],
   servers: (results) => [serversTable(results)],
   fleet: fleetTables,
 }
 
-/** The tables of each section that was run (one, or for sections 3c and 6 one per part). */
+/** The tables of each section that was run (one, or for sections 3c, 3d and 6 one per part). */
 export function sectionTables(results: Results): Partial<Record<SectionId, readonly Table[]>> {
   const tables: Partial<Record<SectionId, readonly Table[]>> = {}
   for (const id of SECTION_IDS) {

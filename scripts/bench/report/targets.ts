@@ -3,6 +3,7 @@ import { formatCount, formatRatio } from '../lib/stats.js'
 import type { Results } from '../results.js'
 import { callMedian, freshRatio, jwtRatio, ok, rangeText, serverRatio, stampedeRounds, wallNs } from './figures.js'
 import { discoveryRatio, lifetimeTotals } from './discovery.js'
+import { dpopHitRatio, dpopRequestRatio } from './dpop.js'
 import { fleetTargets } from './fleet.js'
 import type { Table } from './table.js'
 
@@ -63,6 +64,14 @@ export function targets(results: Results): Target[] {
   }
   if (results.discovery?.fresh?.['discovery-issuer'] !== undefined) {
     list.push(ratioTarget('3c. Fresh acquisition with issuer vs with tokenUrl', discoveryRatio(results, 'discovery-issuer', wallNs), '≤', 1.05))
+  }
+  if (results.dpop?.request?.['dpop-auth-fetch'] !== undefined) {
+    list.push(
+      ratioTarget('3d. DPoP request, cached token: createAuthFetch vs undici fetch + one jose SignJWT (ES256)', dpopRequestRatio(results, 'dpop-auth-fetch', wallNs), '≤', 1.2),
+    )
+  }
+  if (results.dpop?.hit !== undefined) {
+    list.push(ratioTarget('3d. Cached getToken with DPoP vs without', dpopHitRatio(ok(results.dpop.hit)), '≤', 1.05))
   }
   if (results.servers['reference-opaque'] !== undefined) {
     list.push(
