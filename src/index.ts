@@ -80,3 +80,35 @@ export type { SharedTokenStore, StoredValue } from './shared-cache/shared-token-
 export type { EncryptionKeyInput } from './shared-cache/entry-keys.js'
 export { SharedCacheError, SHARED_CACHE_WARNING } from './shared-cache/shared-cache-error.js'
 export type { SharedCacheErrorCode, SharedCacheOperation, RejectedEntryReason } from './shared-cache/shared-cache-error.js'
+export {
+  TOKEN_CHANNEL,
+  CACHE_CHANNEL,
+  ATTEMPT_CHANNEL,
+  REFRESH_FAILED_CHANNEL,
+  SHARED_CACHE_CHANNEL,
+  DISCOVERY_CHANNEL,
+} from './observability/channels.js'
+export type {
+  TokenClientInfo,
+  TokenRequestTrigger,
+  TokenRequestOutcome,
+  CacheLookupResult,
+  AttemptFollowUp,
+  TokenAcquisitionMessage,
+  CacheLookupMessage,
+  TokenAttemptMessage,
+  RefreshFailedMessage,
+  SharedCacheEvent,
+  SharedCacheMessage,
+  DiscoveryMessage,
+} from './observability/channels.js'
+export { logTokenEvents } from './observability/log-events.js'
+export type { TokenEventLogger, LogArgumentOrder, LogTokenEventsOptions, TokenLogFields } from './observability/log-events.js'
+export type {
+  TokenClientStatus,
+  TokenStatus,
+  TokenState,
+  TokenClientCounts,
+  SharedCacheStatus,
+  DiscoveryStatus,
+} from './observability/client-status.js'

@@ -8,6 +8,7 @@ import type { Machine } from './lib/machine.js'
 import type { DiscoveryFreshOutcomes, DiscoveryPhaseId } from './sections/discovery.js'
 import type { DpopRequestOutcomes } from './sections/dpop.js'
 import type { JwtSubjectId } from './sections/jwt.js'
+import type { ObservabilityResults } from './sections/observability.js'
 import type { ClientId } from './subjects/clients.js'
 import type { ServerKind } from './subjects/servers.js'
 
@@ -284,9 +285,11 @@ export interface Results {
   readonly servers: Partial<Record<ServerKind, Outcome<readonly LoadRound[]>>>
   /** Only this package has a shared cache: one outcome, under its client id. Missing in results saved before section 6 existed. */
   readonly fleet: Partial<Record<'token-client', Outcome<FleetResult>>>
+  /** Section 7, the cached getToken with and without telemetry: by subject. Missing in results saved before it existed. */
+  readonly observability: ObservabilityResults
   durationMs: number
 }
 
 /** The sections, as `--only` names them and {@link Results} keys their outcomes, in the order they run and are reported. */
-export const SECTION_IDS = ['cached', 'stampede', 'fresh', 'jwt', 'discovery', 'dpop', 'memory', 'servers', 'fleet'] as const
+export const SECTION_IDS = ['cached', 'stampede', 'fresh', 'jwt', 'discovery', 'dpop', 'memory', 'servers', 'fleet', 'observability'] as const
 export type SectionId = (typeof SECTION_IDS)[number]

@@ -12,6 +12,7 @@
 //   npm run bench -- --only discovery  section 3c alone (issuer instead of tokenUrl: requests per client lifetime, cost per token, first call)
 //   npm run bench -- --only dpop       section 3d alone (DPoP: a request through createAuthFetch with a cached token vs its floor, cached getToken with and without DPoP)
 //   npm run bench -- --only fleet      section 6 alone (a shared cache on a real redis-server; prints only)
+//   npm run bench -- --only observability  section 7 alone (cached getToken: no SDK, the OTel metrics SDK, a cache-channel subscriber)
 //
 // What each section measures, and how: sections/. The clients and servers compared: subjects/. The
 // processes that measure: children/. The tables, the chart, the targets and the prose: report/.
@@ -31,12 +32,13 @@ import { fleet } from './sections/fleet.js'
 import { fresh } from './sections/fresh.js'
 import { jwt } from './sections/jwt.js'
 import { memory } from './sections/memory.js'
+import { observability } from './sections/observability.js'
 import type { Section, SectionContext } from './sections/section.js'
 import { servers } from './sections/servers.js'
 import { stampede } from './sections/stampede.js'
 import { CLIENTS } from './subjects/clients.js'
 
-const SECTIONS: { readonly [K in SectionId]: Section<K> } = { cached, stampede, fresh, jwt, discovery, dpop, memory, servers, fleet }
+const SECTIONS: { readonly [K in SectionId]: Section<K> } = { cached, stampede, fresh, jwt, discovery, dpop, memory, servers, fleet, observability }
 
 const { values: args } = parseArgs({
   options: {
@@ -109,6 +111,7 @@ async function measure(): Promise<Results> {
     memory: {},
     servers: {},
     fleet: {},
+    observability: {},
     durationMs: 0,
   }
 
@@ -128,7 +131,7 @@ async function measure(): Promise<Results> {
 const saved = (file: string): Results => {
   const read = JSON.parse(readFileSync(file, 'utf8')) as Results
   // Results saved before section 6 (or 3b, 3c, 3d) existed have no `fleet` (or `jwt`, `discovery`, `dpop`).
-  return { ...read, jwt: read.jwt ?? {}, discovery: read.discovery ?? {}, dpop: read.dpop ?? {}, fleet: read.fleet ?? {} }
+  return { ...read, jwt: read.jwt ?? {}, discovery: read.discovery ?? {}, dpop: read.dpop ?? {}, fleet: read.fleet ?? {}, observability: read.observability ?? {} }
 }
 const results: Results = args['from-json'] === undefined ? await measure() : saved(args['from-json'])
 const text = renderText(results)

@@ -21,6 +21,25 @@ export interface CacheEntry<T> {
   resolved?: Promise<T>
   /** It was past `usableUntil` when it arrived: handed to the callers that waited for it, never to others. */
   unusableOnArrival?: boolean
+  /** What the last of {@link CacheEntry.failedRefreshes} failed with: for the status snapshot. */
+  lastRefreshError?: unknown
+}
+
+/**
+ * What a lookup found: a fresh entry (`hit`), one past its refresh point handed out while a refresh
+ * starts (`stale`), or nothing usable (`miss`: the caller waits for a request).
+ */
+export type LookupResult = 'hit' | 'stale' | 'miss'
+
+/** One key of the cache as {@link TokenCache.entries} describes it: for a status snapshot, never on a hot path. */
+export interface CacheEntryState<T, C> {
+  readonly key: string
+  /** The entry cached, if any (a key with only a cold request in flight has none). */
+  readonly entry: CacheEntry<T> | undefined
+  /** What the request that made (or is making) the entry was asked with, when known. */
+  readonly context: C | undefined
+  /** A request for the key is in flight: a background refresh when `entry` is usable, else a cold or forced one. */
+  readonly requesting: boolean
 }
 
 /**
@@ -45,11 +64,18 @@ export interface TokenCacheOptions<T, C> {
    * reported as an `onRefreshError` warning (see `callHook`) and changes nothing else.
    */
   onRefreshError?: ((error: unknown, context: C) => void) | undefined
+  /**
+   * Told what each lookup of {@link TokenCache.get} found (a forced refresh looks up nothing). Not
+   * called by {@link TokenCache.peek}, whose caller knows it found a token. Must not throw.
+   */
+  onLookup?: ((result: LookupResult, context: C) => void) | undefined
 }
 
 /** One request on the wire and how many callers wait on it. */
-interface Flight<T> {
+interface Flight<T, C> {
   readonly controller: LazyAbortController
+  /** What the request was asked with: kept with the entry it makes, for {@link TokenCache.entries}. */
+  readonly context: C
   /** A still-usable value exists: the request is a refresh that no waiter's abort may cancel. */
   readonly refreshing: boolean
   /** The fetched entry; rejects when the request fails or is aborted. Never left unhandled. */
@@ -102,18 +128,22 @@ const getOptions = <O extends object>(shared: O): O => (lruMetrics.hasSubscriber
 export class TokenCache<T extends object, C> {
   readonly #lru: LRUCache<string, CacheEntry<T>>
   /** The flight of each key: the one a caller joins. */
-  readonly #flights = new Map<string, Flight<T>>()
+  readonly #flights = new Map<string, Flight<T, C>>()
   /** Every flight still running, also one whose key has a newer flight since (after a delete, say): what close() aborts. */
-  readonly #liveFlights = new Set<Flight<T>>()
+  readonly #liveFlights = new Set<Flight<T, C>>()
   readonly #clock: Clock
   readonly #fetch: EntryFetcher<T, C>
   readonly #onRefreshError: TokenCacheOptions<T, C>['onRefreshError']
+  readonly #onLookup: TokenCacheOptions<T, C>['onLookup']
+  /** What each cached entry was requested with, for {@link TokenCache.entries}: weak, so an evicted entry takes it along. */
+  readonly #contexts = new WeakMap<CacheEntry<T>, C>()
   #closed = false
 
   constructor(options: TokenCacheOptions<T, C>) {
     this.#clock = options.clock
     this.#fetch = options.fetch
     this.#onRefreshError = options.onRefreshError
+    this.#onLookup = options.onLookup
     // With the default clock lru-cache reads performance.now() at most once a millisecond (its
     // ttlResolution), which keeps clock reads off the cache-hit path; an injected clock is read on
     // every check so that tests can move it and see the effect at once.
@@ -158,10 +188,16 @@ export class TokenCache<T extends object, C> {
       const cached = this.#usable(this.#lru.get(key, { allowStale: true, noDeleteOnStaleGet: true, status }))
       if (cached !== undefined) {
         // Past the refresh point: the token now, and one request in the background.
-        if (status.get === 'stale' && flight === undefined) this.#start(key, context, cached, 'refresh')
+        const stale = status.get === 'stale'
+        this.#onLookup?.(stale ? 'stale' : 'hit', context)
+        if (stale && flight === undefined) this.#start(key, context, cached, 'refresh')
         return resolvedValue(cached)
       }
+      this.#onLookup?.('miss', context)
       flight ??= this.#start(key, context, undefined, 'cold')
+    } else {
+      // A cold request is running: no usable token is cached, and this caller waits for it.
+      this.#onLookup?.('miss', context)
     }
     // Otherwise the request running refreshes no usable token, so none is cached: every caller of a
     // cold stampede joins it here without looking in the cache.
@@ -170,6 +206,27 @@ export class TokenCache<T extends object, C> {
       return (flight.value ??= flight.entry.then(valueOf))
     }
     return this.#await(key, flight, signal)
+  }
+
+  /**
+   * Every key cached or being requested, with what it was requested with: the cached entries (stale
+   * and unusable ones too) in the order lru-cache keeps them, most recently used first, without
+   * touching that order; then keys with only a request in flight. For a status snapshot: it walks
+   * the whole cache.
+   */
+  entries(): Array<CacheEntryState<T, C>> {
+    const states: Array<CacheEntryState<T, C>> = []
+    const seen = new Set<string>()
+    // dump() includes stale entries and leaves recency as it is (entries() skips stale ones).
+    for (const [key, { value: entry }] of this.#lru.dump().reverse()) {
+      seen.add(key)
+      const flight = this.#flights.get(key)
+      states.push({ key, entry, context: flight?.context ?? this.#contexts.get(entry), requesting: flight !== undefined })
+    }
+    for (const [key, flight] of this.#flights) {
+      if (!seen.has(key)) states.push({ key, entry: undefined, context: flight.context, requesting: true })
+    }
+    return states
   }
 
   /** Drops one entry; a request in flight for it still answers its waiters but is not cached. */
@@ -203,7 +260,7 @@ export class TokenCache<T extends object, C> {
   }
 
   /** Starts the request for `key`; `usable` is the entry it refreshes, if that may still be handed out. */
-  #start(key: string, context: C, usable: CacheEntry<T> | undefined, kind: FetchKind): Flight<T> {
+  #start(key: string, context: C, usable: CacheEntry<T> | undefined, kind: FetchKind): Flight<T, C> {
     const controller = new LazyAbortController()
     let fetched: Promise<CacheEntry<T>>
     try {
@@ -211,8 +268,9 @@ export class TokenCache<T extends object, C> {
     } catch (error) {
       fetched = Promise.reject(error)
     }
-    const flight: Flight<T> = {
+    const flight: Flight<T, C> = {
       controller,
+      context,
       refreshing: usable !== undefined,
       // The bookkeeping runs before any waiter resumes, and what it throws is the waiters' failure.
       entry: fetched.then(
@@ -236,21 +294,24 @@ export class TokenCache<T extends object, C> {
   }
 
   /** The request is over: forgotten. Whether it was still the key's request (no delete, clear, abandon or close since). */
-  #land(key: string, flight: Flight<T>): boolean {
+  #land(key: string, flight: Flight<T, C>): boolean {
     this.#liveFlights.delete(flight)
     if (this.#flights.get(key) !== flight) return false
     this.#flights.delete(key)
     return true
   }
 
-  #arrived(key: string, flight: Flight<T>, entry: CacheEntry<T>): void {
+  #arrived(key: string, flight: Flight<T, C>, entry: CacheEntry<T>): void {
     const current = this.#land(key, flight)
     const now = this.#clock.now()
     if (entry.usableUntil - now < 1) entry.unusableOnArrival = true
-    if (current) this.#lru.set(key, entry, { ttl: Math.max(1, Math.floor(entry.refreshAt - now)) })
+    if (current) {
+      this.#contexts.set(entry, flight.context)
+      this.#lru.set(key, entry, { ttl: Math.max(1, Math.floor(entry.refreshAt - now)) })
+    }
   }
 
-  #failed(key: string, flight: Flight<T>, context: C, usable: CacheEntry<T> | undefined, error: unknown): void {
+  #failed(key: string, flight: Flight<T, C>, context: C, usable: CacheEntry<T> | undefined, error: unknown): void {
     // Reported while the request is still the key's and the entry still stored, so that what the
     // listener does (get, delete, clear, close) sees them and is not undone below.
     if (usable !== undefined && !this.#closed) this.#report(error, context)
@@ -264,11 +325,9 @@ export class TokenCache<T extends object, C> {
     const failedRefreshes = (usable.failedRefreshes ?? 0) + 1
     const untilUnusable = usable.usableUntil - this.#clock.now()
     if (untilUnusable < 1) return
-    this.#lru.set(
-      key,
-      { value: usable.value, usableUntil: usable.usableUntil, refreshAt: usable.refreshAt, failedRefreshes },
-      { ttl: Math.max(1, Math.floor(Math.min(refreshBackoffMs(failedRefreshes), untilUnusable))) },
-    )
+    const kept: CacheEntry<T> = { value: usable.value, usableUntil: usable.usableUntil, refreshAt: usable.refreshAt, failedRefreshes, lastRefreshError: error }
+    this.#contexts.set(kept, context)
+    this.#lru.set(key, kept, { ttl: Math.max(1, Math.floor(Math.min(refreshBackoffMs(failedRefreshes), untilUnusable))) })
   }
 
   #report(error: unknown, context: C): void {
@@ -277,7 +336,7 @@ export class TokenCache<T extends object, C> {
   }
 
   /** Waits for the request as a caller with a signal, who may leave; the last to leave aborts it. */
-  async #await(key: string, flight: Flight<T>, signal: AbortSignal): Promise<T> {
+  async #await(key: string, flight: Flight<T, C>, signal: AbortSignal): Promise<T> {
     flight.waiters++
     try {
       // One listener per signal, however many calls share it (no MaxListenersExceededWarning).
@@ -289,7 +348,7 @@ export class TokenCache<T extends object, C> {
   }
 
   /** Nobody waits for this request any more: abort it, and forget it so that a later caller starts anew. */
-  #abandon(key: string, flight: Flight<T>, reason: unknown): void {
+  #abandon(key: string, flight: Flight<T, C>, reason: unknown): void {
     flight.controller.abort(new AbortError(reason))
     if (this.#flights.get(key) === flight) this.#flights.delete(key)
   }

@@ -5,6 +5,7 @@ import { TokenClient } from '../client/token-client.js'
 import { MAX_TIMER_DELAY_MS } from '../timer-limit.js'
 import { UsageError } from './exit-codes.js'
 import { readFlagFile } from './flag-file.js'
+import { printSteps } from './verbose-steps.js'
 import type { CommandIo } from './io.js'
 import { DEFAULT_SECRET_ENV, readSecret } from './read-secret.js'
 
@@ -29,6 +30,9 @@ Gets a client-credentials access token and prints it.
   --timeout MS               give up after this long (default 30000)
   --no-retry                 a single attempt: no retry after a network failure, a timeout,
                              408, 429 or 5xx
+  --verbose                  print each step to stderr: the discovery and the auth method, every
+                             attempt with its status and time, retries and DPoP nonce retries,
+                             where the token came from (never a secret, key or token)
 
 A private key instead of a secret (private_key_jwt; no client secret is read):
   --private-key-file PATH    the private key: a PEM (PKCS#8, SEC1 or PKCS#1) or a private JWK as JSON
@@ -97,6 +101,7 @@ export async function tokenCommand(args: string[], io: CommandIo): Promise<void>
       'tls-ca': { type: 'string' },
       header: { type: 'boolean' },
       json: { type: 'boolean' },
+      verbose: { type: 'boolean' },
     },
   })
   if (values.header && values.json) throw new UsageError('use --header or --json, not both')
@@ -161,8 +166,17 @@ export async function tokenCommand(args: string[], io: CommandIo): Promise<void>
       ? { retries: 0, deadlineMs: timeout, attemptTimeoutMs: timeout }
       : { deadlineMs: timeout, attemptTimeoutMs: Math.min(timeout, 10_000) },
   })
+  const stopSteps = values.verbose ? printSteps((line) => io.err(`${line}\n`)) : undefined
+  if (values.verbose) {
+    const { authMethod, tokenUrl: url, issuer: configuredIssuer } = client.options
+    const how = values['auth-method'] !== undefined ? 'given' : authMethod === undefined ? 'to be chosen from the metadata' : 'the default for the flags given'
+    io.err(`oauth2-client-credentials: client ${clientId}, ${url ?? `issuer ${configuredIssuer ?? ''}`}, auth method ${authMethod ?? '(discovery)'} (${how})\n`)
+  }
   try {
     const token = await client.getToken(values.scope ?? undefined)
+    if (values.verbose) {
+      io.err(`oauth2-client-credentials: got a ${token.tokenType} token, expires ${token.expiresAt.toISOString()}${token.scope === undefined ? '' : `, scope "${token.scope}"`}\n`)
+    }
     if (values.header) io.out(`Authorization: Bearer ${token.accessToken}\n`)
     else if (values.json) {
       io.out(
@@ -170,6 +184,7 @@ export async function tokenCommand(args: string[], io: CommandIo): Promise<void>
       )
     } else io.out(`${token.accessToken}\n`)
   } finally {
+    stopSteps?.()
     await client.close()
     await trustOnly?.close()
   }

@@ -25,7 +25,7 @@ import { registerDpopSigning } from '../dpop/resource-binding.js'
 import { registerCertificateDispatcher } from '../protocol/certificate-binding.js'
 import { cacheKeyPrefix, tokenCacheKey } from '../cache/cache-key.js'
 import { scheduleToken } from '../cache/refresh-policy.js'
-import { TokenCache, type CacheEntry } from '../cache/token-cache.js'
+import { TokenCache, type CacheEntry, type FetchKind } from '../cache/token-cache.js'
 import { redact, REDACTED } from '../errors/redact.js'
 import { withRequestContext } from '../errors/request-context.js'
 import {
@@ -45,6 +45,9 @@ import { timeLimitFrom, withRetries } from '../retry/with-retries.js'
 import { FleetCache } from '../shared-cache/fleet-cache.js'
 import { settingsOf } from '../shared-cache/shared-token-cache.js'
 import { AccessToken } from '../response/access-token.js'
+import { ClientTelemetry, type AcquisitionRecorder, type AttemptReport } from '../observability/client-telemetry.js'
+import { tokenStatusOf, type TokenClientStatus } from '../observability/client-status.js'
+import { errorFacts } from '../observability/error-facts.js'
 import { countClosedClient, countOpenClient } from './client-census.js'
 import { checkGetTokenOptions, resolveOptions, type DpopSettings, type ResolvedOptions } from './resolve-options.js'
 import type { GetTokenOptions, TokenClientOptions } from './token-client-options.js'
@@ -244,12 +247,25 @@ export class TokenClient {
   readonly #resourceNonces = new DpopNonceStore()
   /** What the many-clients warning counts this client's configuration by (the key prefix, but a key made in memory). */
   readonly #census: string
+  /** Metrics, spans and channel messages (each only when something listens), and the counts {@link TokenClient.status} shows. */
+  readonly #telemetry: ClientTelemetry
+  /** `clock.now()` at construction: what the status's counts are since. */
+  readonly #createdAt: number
   #closed = false
 
   /** @throws {TypeError} with code `ERR_INVALID_ARG_VALUE`, naming the option that is wrong. */
   constructor(options: TokenClientOptions) {
     this.#options = resolveOptions(options)
     const { tokenUrl, discovery, credentials, dpop } = this.#options
+    this.#createdAt = this.#options.clock.now()
+    // Described by what was configured: with `issuer`, the method once the metadata decided it (as `options` shows it).
+    const methodKnown = tokenUrl !== undefined || discovery?.givenMethod !== undefined || credentials.authMethod === 'private_key_jwt'
+    const telemetry = (this.#telemetry = new ClientTelemetry({
+      clientId: credentials.clientId,
+      tokenEndpoint: tokenUrl,
+      issuer: discovery?.configured,
+      authMethod: methodKnown ? credentials.authMethod : undefined,
+    }))
     this.#dpopKey = dpop?.key
     const dpopBinding = dpop && { thumbprint: dpop.key.thumbprint, acceptBearer: dpop.acceptBearer }
     if (tokenUrl !== undefined) {
@@ -312,6 +328,8 @@ export class TokenClient {
         clock,
         expiryBufferMs: refresh.expiryBufferMs,
         maxEntries,
+        onTrouble: (error) => telemetry.sharedCacheError(error),
+        onRecovered: () => telemetry.sharedCacheRecovered(),
       }))
     const onRefreshError = this.#options.onRefreshError
     this.#cache = new TokenCache<AccessToken, TokenRequest>({
@@ -319,9 +337,14 @@ export class TokenClient {
       clock,
       fetch:
         fleet === undefined
-          ? (request, signal) => this.#requestToken(request, signal)
-          : (request, signal, kind) => fleet.acquire(request.key, kind, signal, () => this.#requestToken(request, signal)),
-      onRefreshError: onRefreshError && ((error, request) => onRefreshError(error as TokenClientError, request.scopes.join(' '))),
+          ? (request, signal, kind) => this.#requestToken(request, signal, kind)
+          : (request, signal, kind) => this.#acquireShared(fleet, request, signal, kind),
+      // Told first, so that the status and the telemetry know of the failure whatever the hook does.
+      onRefreshError: (error, request) => {
+        telemetry.refreshFailed(error, request.requestedScope)
+        return onRefreshError?.(error as TokenClientError, request.scopes.join(' '))
+      },
+      onLookup: (result, request) => telemetry.lookup(result, request.requestedScope),
     })
   }
 
@@ -378,7 +401,13 @@ export class TokenClient {
     if (options === undefined && typeof scope !== 'object' && !this.#closed) {
       const request = this.#requestsByScope.get(scope)
       const cached = request === undefined ? undefined : this.#cache.peek(request.key)
-      if (cached !== undefined) return cached
+      if (cached !== undefined) {
+        // The hit's whole telemetry when nothing listens: an increment for the status, one getter.
+        const telemetry = this.#telemetry
+        telemetry.lookups.hit++
+        if (telemetry.observed) telemetry.cacheLookup('hit', (request as TokenRequest).requestedScope)
+        return cached
+      }
     }
     return this.#getToken(scope, options)
   }
@@ -509,6 +538,86 @@ export class TokenClient {
   }
 
   /**
+   * A snapshot of the client for an operator: each cached token by scope with its expiry, refresh
+   * point and state (`fresh`, `stale`, `refreshing`, `failing` with the last error's code, `expired`,
+   * `requesting`), counts since the client was created (token requests, failures, HTTP requests,
+   * retries, cache hits and misses, refresh failures...), and with a shared cache its health (the
+   * breaker, the last problem). Plain data that `JSON.stringify()` writes as it is, for a health
+   * endpoint; never a token, a secret or a key. It walks the whole cache: for an endpoint, not for
+   * every request.
+   *
+   * @example
+   * // a health endpoint
+   * createServer((req, res) => {
+   *   const status = client.status()
+   *   const failing = status.tokens.some((token) => token.state === 'failing' || token.state === 'expired')
+   *   res.writeHead(failing ? 503 : 200, { 'content-type': 'application/json' }).end(JSON.stringify(status))
+   * })
+   */
+  status(): TokenClientStatus {
+    const telemetry = this.#telemetry
+    const now = this.#options.clock.now()
+    const tokens = this.#cache.entries().map(({ entry, context, requesting }) =>
+      tokenStatusOf(
+        {
+          scope: context?.requestedScope ?? '',
+          parameters: context?.params.map(([name]) => name) ?? [],
+          requesting,
+          entry: entry && {
+            tokenType: entry.value.tokenType,
+            expiresAt: entry.value.expiresAt,
+            refreshAt: entry.refreshAt,
+            usableUntil: entry.usableUntil,
+            unusableOnArrival: entry.unusableOnArrival,
+            failedRefreshes: entry.failedRefreshes,
+            lastRefreshError: entry.lastRefreshError,
+          },
+        },
+        now,
+      ),
+    )
+    const { lookups, counts } = telemetry
+    const { sharedCache, discovery } = this.#options
+    const trouble = telemetry.lastSharedCacheTrouble
+    const found = telemetry.discoveryState
+    const discoveryError = found.state === 'failed' ? (errorFacts(found.error).code ?? '_OTHER') : undefined
+    return {
+      client: telemetry.client,
+      at: new Date(now).toISOString(),
+      since: new Date(this.#createdAt).toISOString(),
+      closed: this.#closed,
+      tokens,
+      counts: {
+        tokenRequests: counts.tokenRequests,
+        tokenRequestFailures: counts.tokenRequestFailures,
+        tokenRequestsAborted: counts.tokenRequestsAborted,
+        httpRequests: counts.httpRequests,
+        retries: counts.retries,
+        dpopNonceRetries: counts.dpopNonceRetries,
+        cacheHits: lookups.hit,
+        cacheStaleHits: lookups.stale,
+        cacheMisses: lookups.miss,
+        sharedCacheHits: lookups['shared-hit'],
+        sharedCacheMisses: lookups['shared-miss'],
+        refreshFailures: counts.refreshFailures,
+        sharedCacheErrors: counts.sharedCacheErrors,
+      },
+      ...(sharedCache !== undefined && {
+        sharedCache: {
+          store: sharedCache.description,
+          breaker: telemetry.breakerOpen ? 'open' : 'closed',
+          errors: counts.sharedCacheErrors,
+          ...(trouble !== undefined && { lastErrorCode: trouble.code, lastErrorAt: new Date(trouble.at).toISOString() }),
+          ...(trouble?.operation !== undefined && { lastErrorOperation: trouble.operation }),
+        },
+      }),
+      ...(discovery !== undefined && {
+        discovery: { state: found.state, ...(discoveryError !== undefined && { lastErrorCode: discoveryError }) },
+      }),
+    }
+  }
+
+  /**
    * Aborts requests in flight (their callers get `CLIENT_CLOSED`), empties the cache and closes the
    * connection pool the client created, and the agent its fetch wrappers used for certificate-bound
    * tokens. Later calls fail with `CLIENT_CLOSED`.
@@ -566,20 +675,58 @@ export class TokenClient {
     }
   }
 
-  async #requestToken(request: TokenRequest, signal: LazyAbortSignal): Promise<CacheEntry<AccessToken>> {
+  /**
+   * A process miss with a shared cache: the fleet's token, or one from the token server. What the
+   * shared cache found is a lookup of its own (`shared-hit`, `shared-miss`); a forced refresh looks
+   * up nothing there either.
+   */
+  #acquireShared(fleet: FleetCache, request: TokenRequest, signal: LazyAbortSignal, kind: FetchKind): Promise<CacheEntry<AccessToken>> {
+    let asked = false
+    const fetched = fleet.acquire(request.key, kind, signal, () => {
+      asked = true
+      if (kind !== 'force') this.#telemetry.lookup('shared-miss', request.requestedScope)
+      return this.#requestToken(request, signal, kind)
+    })
+    return fetched.then((entry) => {
+      if (!asked && kind !== 'force') this.#telemetry.lookup('shared-hit', request.requestedScope)
+      return entry
+    })
+  }
+
+  /** One token request, inside its telemetry (a span, metrics, the token channel's messages, when anything listens). */
+  #requestToken(request: TokenRequest, signal: LazyAbortSignal, kind: FetchKind): Promise<CacheEntry<AccessToken>> {
+    return this.#telemetry.acquisition({ scope: request.requestedScope, trigger: kind }, (recorder) => this.#acquire(request, signal, recorder))
+  }
+
+  async #acquire(request: TokenRequest, signal: LazyAbortSignal, recorder: AcquisitionRecorder): Promise<CacheEntry<AccessToken>> {
     const { clock, retry } = this.#options
-    const endpoint = this.#endpoint ?? (await this.#discover(signal))
+    let endpoint = this.#endpoint
+    if (endpoint === undefined) {
+      try {
+        endpoint = await this.#discover(signal)
+      } catch (error) {
+        this.#telemetry.requestFailed(error)
+        throw error
+      }
+    }
     const body = request.body ?? tokenRequestBody(request.scopes, request.params, endpoint.authParams)
+    const log = new AttemptLog(recorder)
     try {
       return await withRetries(
-        (_attempt, attemptSignal, timeout, startedAt) => this.#attempt(endpoint, request, body, attemptSignal, timeout, startedAt),
+        (attempt, attemptSignal, timeout, startedAt) => {
+          log.starting()
+          return this.#attempt(endpoint, request, body, attemptSignal, timeout, startedAt, attempt, log)
+        },
         retry,
         signal, // the cache's flight signal: it fires when nobody waits any more or close() is called
         clock,
       )
     } catch (error) {
+      log.end()
       // Said once, where every caller of this request gets the error: which endpoint, which client.
-      throw withRequestContext(error, { ...endpoint.errorContext, hint: this.#hint(error, endpoint.credentials) })
+      const failure = withRequestContext(error, { ...endpoint.errorContext, hint: this.#hint(error, endpoint.credentials) })
+      this.#telemetry.requestFailed(failure)
+      throw failure
     }
   }
 
@@ -593,16 +740,24 @@ export class TokenClient {
     if (flight === undefined) {
       const { configured } = this.#options.discovery as NonNullable<ResolvedOptions['discovery']>
       const clientId = this.#options.credentials.clientId
+      const startedAt = performance.now()
       const started: Promise<Endpoint> = this.#runDiscovery().then(
         (endpoint) => {
           this.#endpoint = endpoint
           // Their bodies wait for the method; prepared again, they are whole once more.
           this.#requestsByScope.clear()
+          this.#telemetry.discovery({
+            durationMs: performance.now() - startedAt,
+            tokenEndpoint: endpoint.tokenUrl,
+            authMethod: endpoint.credentials.authMethod,
+          })
           return endpoint
         },
         (error: unknown) => {
           if (this.#discovery === started) this.#discovery = undefined
-          throw withRequestContext(error, { endpoint: configured, clientId })
+          const failure = withRequestContext(error, { endpoint: configured, clientId })
+          this.#telemetry.discovery({ durationMs: performance.now() - startedAt, error: failure })
+          throw failure
         },
       )
       // Its callers hear of a failure through raceAbort; one that no caller waits for any more is no unhandled rejection.
@@ -691,6 +846,8 @@ export class TokenClient {
     signal: LazyAbortSignal,
     timeout: TimeLimit,
     startedAt: number,
+    attempt: number,
+    log: AttemptLog,
   ): Promise<CacheEntry<AccessToken>> {
     const { clock, dpop } = this.#options
     const dpopKey = this.#dpopKey
@@ -721,14 +878,21 @@ export class TokenClient {
                 nowMs: this.#wallNow(),
               }),
             }
-      const response = await postForm(
-        endpoint.dispatcher,
-        endpoint.target,
-        headers,
-        body,
-        { timeout: limit, maxResponseBytes: this.#options.maxResponseBytes },
-        signal,
-      )
+      const requestedAt = performance.now()
+      let response: Awaited<ReturnType<typeof postForm>>
+      try {
+        response = await postForm(
+          endpoint.dispatcher,
+          endpoint.target,
+          headers,
+          body,
+          { timeout: limit, maxResponseBytes: this.#options.maxResponseBytes },
+          signal,
+        )
+      } catch (error) {
+        log.failed({ attempt, durationMs: performance.now() - requestedAt, error })
+        throw error
+      }
       // Every answer may carry the server's next nonce, a token or an error alike (RFC 9449 §8.2).
       const nonce = dpopKey === undefined ? undefined : this.#serverNonces.take(endpoint.tokenUrl, response.headers['dpop-nonce'])
       let token: ReturnType<typeof interpretTokenResponse>
@@ -744,12 +908,16 @@ export class TokenClient {
           dpop,
         })
       } catch (error) {
+        const report = { attempt, durationMs: performance.now() - requestedAt, status: response.status, error }
         if (!nonceRetry && nonce !== undefined && response.status === 400 && error instanceof OAuthError && error.error === 'use_dpop_nonce') {
+          log.nonceRetry(report)
           limit = timeLimitFrom(this.#options.retry, startedAt)
           continue
         }
+        log.failed(report)
         throw error
       }
+      log.succeeded({ attempt, durationMs: performance.now() - requestedAt, status: response.status })
       const schedule = scheduleToken(sentAt, token.lifetimeMs, this.#options.refresh)
       return {
         value: new AccessToken(token.accessToken, new Date(schedule.expiresAt), token.scope, token.tokenType),
@@ -784,6 +952,49 @@ export class TokenClient {
   #hint(error: unknown, credentials: ClientCredentials): string | undefined {
     if (!(error instanceof OAuthError) || error.error !== 'invalid_client') return undefined
     return invalidClientHint(credentials, error.status, error.retryAfterMs)
+  }
+}
+
+/**
+ * The HTTP requests of one token request, each told to its recorder once what follows it is known:
+ * at once for the one that gave the token and for a DPoP nonce retry (sent again at once); a failure
+ * waits for the next attempt to start (then it was retried, and the wait between them is known, p-retry's
+ * backoff and a `Retry-After` included) or for the request to end (then nothing followed it).
+ */
+class AttemptLog {
+  readonly #recorder: AcquisitionRecorder
+  #failure: { readonly report: AttemptReport; readonly endedAt: number } | undefined
+
+  constructor(recorder: AcquisitionRecorder) {
+    this.#recorder = recorder
+  }
+
+  /** An attempt starts: a failure before it was retried. */
+  starting(): void {
+    const failure = this.#failure
+    if (failure === undefined) return
+    this.#failure = undefined
+    this.#recorder.attempt({ ...failure.report, reason: 'retry', retryDelayMs: performance.now() - failure.endedAt })
+  }
+
+  succeeded(report: AttemptReport): void {
+    this.#recorder.attempt(report)
+  }
+
+  nonceRetry(report: AttemptReport): void {
+    this.#recorder.attempt({ ...report, reason: 'dpop-nonce' })
+  }
+
+  failed(report: AttemptReport): void {
+    this.#failure = { report, endedAt: performance.now() }
+  }
+
+  /** The token request failed: its last failure had nothing after it. */
+  end(): void {
+    const failure = this.#failure
+    if (failure === undefined) return
+    this.#failure = undefined
+    this.#recorder.attempt(failure.report)
   }
 }
 

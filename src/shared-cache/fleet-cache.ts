@@ -6,7 +6,7 @@ import type { AccessToken } from '../response/access-token.js'
 import type { Clock } from '../clock.js'
 import { entryKeys, entryNames, type EntryKeys, type EntryNames } from './entry-keys.js'
 import { MAX_SEALED_CHARS, openEntry, sealEntry } from './entry-seal.js'
-import { describeValue, GuardedStore, troubleReporter, UNAVAILABLE } from './guarded-store.js'
+import { describeValue, GuardedStore, troubleReporter, UNAVAILABLE, type TroubleReporter } from './guarded-store.js'
 import { Lease } from './lease.js'
 import { SharedCacheError, type RejectedEntryReason } from './shared-cache-error.js'
 import {
@@ -31,6 +31,10 @@ export interface FleetMember {
   readonly clock: Clock
   readonly expiryBufferMs: number
   readonly maxEntries: number
+  /** Told of every problem the store has, as `onError` is (and before it): the client's telemetry and status. Must not throw. */
+  readonly onTrouble?: ((error: SharedCacheError) => void) | undefined
+  /** Told when the breaker closes again (a probe succeeded). Must not throw. */
+  readonly onRecovered?: (() => void) | undefined
 }
 
 /** The first wait between two looks at a lease held by another process, doubled up to {@link MAX_POLL_MS}. */
@@ -75,6 +79,14 @@ type Reading = LocalEntry | undefined | typeof REJECTED | typeof UNAVAILABLE
 const REJECTED: unique symbol = Symbol('rejected entry')
 
 const isBoolean = (value: unknown): boolean => typeof value === 'boolean'
+/** `report`, after telling `observer` (the client's telemetry) of the same problem. */
+const withObserver = (report: TroubleReporter, observer: TroubleReporter | undefined): TroubleReporter =>
+  observer === undefined
+    ? report
+    : (error) => {
+        observer(error)
+        report(error)
+      }
 const fingerprint = (sealed: string): string => createHash('sha256').update(sealed).digest('base64url')
 
 /**
@@ -103,7 +115,8 @@ export class FleetCache {
       settings.store,
       settings.operationTimeoutMs,
       new StoreBreaker(settings.breakerFailures, settings.breakerCooldownMs),
-      troubleReporter(settings.onError),
+      withObserver(troubleReporter(settings.onError), member.onTrouble),
+      member.onRecovered,
     )
     this.#keys = entryKeys(member.credential, member.binding, settings.encryptionKeys).catch(() => undefined)
     this.#clock = member.clock

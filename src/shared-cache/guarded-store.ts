@@ -42,12 +42,15 @@ export class GuardedStore {
   readonly #breaker: StoreBreaker
   readonly #report: TroubleReporter
   readonly #description: string
+  readonly #recovered: (() => void) | undefined
 
-  constructor(store: SharedTokenStore, timeoutMs: number, breaker: StoreBreaker, report: TroubleReporter) {
+  /** `recovered` is told when an operation's success closes the open breaker: the store answers again. */
+  constructor(store: SharedTokenStore, timeoutMs: number, breaker: StoreBreaker, report: TroubleReporter, recovered?: () => void) {
     this.store = store
     this.#timeoutMs = timeoutMs
     this.#breaker = breaker
     this.#report = report
+    this.#recovered = recovered
     this.#description = typeof store.description === 'string' ? store.description.slice(0, 100) : 'shared cache'
   }
 
@@ -101,7 +104,7 @@ export class GuardedStore {
         this.#failed(operation, new SharedCacheError('SHARED_CACHE_UNAVAILABLE', `${this.#description}: ${operation} answered ${describeValue(result)}`, { operation }))
         return UNAVAILABLE
       }
-      this.#breaker.succeeded()
+      if (this.#breaker.succeeded()) this.#recovered?.()
       return result
     } catch (cause) {
       this.#failed(operation, new SharedCacheError('SHARED_CACHE_UNAVAILABLE', `${this.#description}: ${operation} failed`, { operation, cause }))

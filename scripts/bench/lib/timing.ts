@@ -24,6 +24,26 @@ export async function timeCalls(call: () => Promise<unknown>, count: number): Pr
 }
 
 /**
+ * How many calls make a round of about `roundMs` (at least 1,000): doubling from 1,000 until a
+ * timing lasts 20 ms, then scaled. A first guess on cold code; callers time it again once warm
+ * ({@link roundCount}).
+ */
+export async function calibrateCount(call: () => Promise<unknown>, roundMs: number): Promise<number> {
+  let count = 1_000
+  let ns = await timeCalls(call, count)
+  while (ns * count < 20e6) {
+    count *= 2
+    ns = await timeCalls(call, count)
+  }
+  return roundCount(ns, roundMs)
+}
+
+/** The calls of a round of about `roundMs` at `ns` per call, at least 1,000. */
+export function roundCount(ns: number, roundMs: number): number {
+  return Math.max(1_000, Math.ceil((roundMs * 1e6) / ns))
+}
+
+/**
  * Warm-up: rounds of `count` calls until one is no more than 10% faster than the one before (JIT
  * tiers, connection and CPU state settle over the first thousands of calls), at least `min` calls.
  */

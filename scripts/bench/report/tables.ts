@@ -25,6 +25,7 @@ import {
 } from './figures.js'
 import { discoveryTables } from './discovery.js'
 import { dpopTables } from './dpop.js'
+import { observabilityTables } from './observability.js'
 import { fleetTables } from './fleet.js'
 import type { Table } from './table.js'
 
@@ -224,6 +225,7 @@ const TABLES: Readonly<Record<SectionId, (results: Results) => readonly Table[]>
   memory: (results) => [memoryTable(results)],
   servers: (results) => [serversTable(results)],
   fleet: fleetTables,
+  observability: observabilityTables,
 }
 
 /** The tables of each section that was run (one, or for sections 3c, 3d and 6 one per part). */

@@ -5,6 +5,7 @@ import { callMedian, freshRatio, jwtRatio, ok, rangeText, serverRatio, stampedeR
 import { discoveryRatio, lifetimeTotals } from './discovery.js'
 import { dpopHitRatio, dpopRequestRatio } from './dpop.js'
 import { fleetTargets } from './fleet.js'
+import { observabilityTargets } from './observability.js'
 import type { Table } from './table.js'
 
 export interface Target {
@@ -80,6 +81,7 @@ export function targets(results: Results): Target[] {
     )
   }
   list.push(...fleetTargets(results))
+  list.push(...observabilityTargets(results, ratioTarget))
   return list
 }
 

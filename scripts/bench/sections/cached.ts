@@ -6,7 +6,7 @@ import type { ClientTask } from '../children/client.js'
 import { SCOPE } from '../config.js'
 import type { Channel } from '../lib/ipc.js'
 import { formatNs, median } from '../lib/stats.js'
-import { timeCalls, timeRounds, warmUp } from '../lib/timing.js'
+import { calibrateCount, roundCount, timeCalls, timeRounds, warmUp } from '../lib/timing.js'
 import type { CallResult } from '../results.js'
 import { clientOf } from '../subjects/clients.js'
 import { checkedAdapter, eachClientAlone, serverRequests } from './client-process.js'
@@ -25,17 +25,10 @@ export async function measureCached(task: ClientTask, channel: Channel): Promise
   const call = () => adapter.get(SCOPE)
   let count: number
   if (clientOf(task.client).caches) {
-    // Calibrate: enough calls for a round to last `cachedRoundMs`.
-    count = 1_000
-    let ns = await timeCalls(call, count)
-    while (ns * count < 20e6) {
-      count *= 2
-      ns = await timeCalls(call, count)
-    }
-    count = Math.max(1_000, Math.ceil((settings.cachedRoundMs * 1e6) / ns))
-    // A warm-up round, then the count again from its (warm) time.
-    ns = await timeCalls(call, count)
-    count = Math.max(1_000, Math.ceil((settings.cachedRoundMs * 1e6) / ns))
+    // Calibrate: enough calls for a round to last `cachedRoundMs`; a warm-up round, then the count
+    // again from its (warm) time.
+    count = await calibrateCount(call, settings.cachedRoundMs)
+    count = roundCount(await timeCalls(call, count), settings.cachedRoundMs)
   } else {
     count = settings.networkCallsPerRound
     await warmUp(call, count, settings.freshWarmup)

@@ -22,7 +22,7 @@ import { messageOf, type Outcome } from '../lib/child.js'
 import type { Channel } from '../lib/ipc.js'
 import { spawnTracked, startServerProcess, type ServerProcess } from '../lib/processes.js'
 import { formatNs, formatRatio, median } from '../lib/stats.js'
-import { timeCalls, timeRound, warmUp } from '../lib/timing.js'
+import { calibrateCount, roundCount, timeCalls, timeRound, warmUp } from '../lib/timing.js'
 import { conductTurns, takeTurns } from '../lib/turns.js'
 import type { CallResult, DpopHitResult } from '../results.js'
 import type { ServerInfo } from '../subjects/servers.js'
@@ -326,17 +326,11 @@ async function measureHit(server: ServerInfo, settings: Settings, dpopFirst: boo
     if (bearerToken.tokenType !== 'Bearer') throw new Error(`TokenClient without dpop got a ${bearerToken.tokenType} token`)
     const withDpop = () => dpopClient.getToken(SCOPE)
     const bearer = () => bearerClient.getToken(SCOPE)
-    let count = 1_000
-    let ns = await timeCalls(bearer, count)
-    while (ns * count < 20e6) {
-      count *= 2
-      ns = await timeCalls(bearer, count)
-    }
-    count = Math.max(1_000, Math.ceil((settings.cachedRoundMs * 1e6) / ns))
+    let count = await calibrateCount(bearer, settings.cachedRoundMs)
     await warmUp(withDpop, count, count)
     await warmUp(bearer, count, count)
     // The count again from warm calls: the first calibration ran on cold code.
-    count = Math.max(1_000, Math.ceil((settings.cachedRoundMs * 1e6) / (await timeCalls(bearer, count))))
+    count = roundCount(await timeCalls(bearer, count), settings.cachedRoundMs)
     const result = { dpopNs: [] as number[], bearerNs: [] as number[], dpopCpuNs: [] as number[], bearerCpuNs: [] as number[] }
     const timeDpop = async () => {
       const { ns: wall, cpuNs } = await timeRound(withDpop, count)
