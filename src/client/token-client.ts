@@ -1,26 +1,18 @@
 import { inspect } from 'node:util'
-import { Agent, buildConnector, Pool, type Dispatcher } from 'undici'
+import { Agent, Pool, type Dispatcher } from 'undici'
 import { abortFailure } from '../abort/abort-failure.js'
 import { LazyAbortController, type LazyAbortSignal } from '../abort/lazy-abort-controller.js'
 import { raceAbort } from '../abort/race-abort.js'
 import type { TimeLimit } from '../abort/timed-abort.js'
 import { assertionBodyParams, signClientAssertion, type AssertionSigning } from '../auth/client-assertion.js'
 import { chooseAuthMethod } from '../auth/auth-method-choice.js'
-import {
-  authenticationParts,
-  basicAuthorization,
-  invalidClientHint,
-  isTlsAuthMethod,
-  type AuthParams,
-  type ClientCredentials,
-} from '../auth/client-authentication.js'
+import { basicAuthorization, invalidClientHint, type ClientCredentials } from '../auth/client-authentication.js'
 import { formEncode } from '../auth/form-encoding.js'
 import type { TlsIdentity } from '../auth/tls-identity.js'
 import { invalidArgument } from '../errors/invalid-argument.js'
-import { printableText } from '../errors/printable-text.js'
 import { DpopNonceStore, dpopNonceOf } from '../dpop/nonce-store.js'
 import { createDpopProof } from '../dpop/proof.js'
-import { DPOP_ALGORITHMS, DpopProofKey, type DpopSigningAlgorithm } from '../dpop/proof-key.js'
+import { DpopProofKey, type DpopSigningAlgorithm } from '../dpop/proof-key.js'
 import { registerDpopSigning } from '../dpop/resource-binding.js'
 import { registerCertificateDispatcher } from '../protocol/certificate-binding.js'
 import { cacheKeyPrefix, tokenCacheKey } from '../cache/cache-key.js'
@@ -36,7 +28,7 @@ import {
   TokenClientError,
 } from '../errors/token-client-error.js'
 import { fetchMetadata } from '../http/authorization-server-metadata.js'
-import { formTarget, postForm, type FormTarget } from '../http/post-form.js'
+import { postForm } from '../http/post-form.js'
 import { givenScope, normalizeScope, type ScopeInput } from '../request/scope.js'
 import { normalizeParams, type ExtraParamsOptions, type NormalizedParams } from '../request/token-params.js'
 import { tokenRequestBody } from '../request/token-request-body.js'
@@ -45,12 +37,19 @@ import { timeLimitFrom, withRetries } from '../retry/with-retries.js'
 import { FleetCache } from '../shared-cache/fleet-cache.js'
 import { settingsOf } from '../shared-cache/shared-token-cache.js'
 import { AccessToken } from '../response/access-token.js'
-import { ClientTelemetry, type AcquisitionRecorder, type AttemptReport } from '../observability/client-telemetry.js'
+import { ClientTelemetry, type AcquisitionRecorder } from '../observability/client-telemetry.js'
 import { tokenStatusOf, type TokenClientStatus } from '../observability/client-status.js'
 import { errorFacts } from '../observability/error-facts.js'
 import { countClosedClient, countOpenClient } from './client-census.js'
-import { checkGetTokenOptions, resolveOptions, type DpopSettings, type ResolvedOptions } from './resolve-options.js'
+import { checkGetTokenOptions, resolveOptions, type ResolvedOptions } from './resolve-options.js'
 import type { GetTokenOptions, TokenClientOptions } from './token-client-options.js'
+import { AttemptLog } from './attempt-log.js'
+import { certificateConnector, type CertificateAgentOptions } from './certificate-connector.js'
+import { discoveredDpopKey } from './discovered-dpop-key.js'
+import { endpointOf, type Endpoint } from './endpoint.js'
+import { fleetCredential } from './fleet-credential.js'
+
+export type { CertificateAgentOptions } from './certificate-connector.js'
 
 /** What {@link TokenClient.options} shows of a client: everything but the secret. */
 export interface TokenClientDescription {
@@ -133,16 +132,6 @@ export interface DpopRequestHeaders {
   readonly dpop?: string
 }
 
-/**
- * Options of {@link TokenClient.createAgent}: undici's `Agent` options, except `connect`, which the
- * client sets to present its certificate (`connectTimeout`, `allowH2`, `maxCachedSessions`,
- * `autoSelectFamily` and `socketPath` are honoured by that connector).
- *
- * @example
- * client.createAgent({ connections: 8, keepAliveTimeout: 10_000 })
- */
-export type CertificateAgentOptions = Omit<Agent.Options, 'connect'>
-
 /** A new `CLIENT_CLOSED` error for each request in flight at `close()`: each gets its own `attempts`. */
 const closedError = (): ClientClosedError => new ClientClosedError()
 
@@ -165,26 +154,6 @@ interface TokenRequest {
    * `undefined` when prepared before discovery knew the method (then built per acquisition).
    */
   readonly body: string | undefined
-}
-
-/**
- * Where and how token requests go: known at construction with `tokenUrl`, after discovery with
- * `issuer`. Everything in it is worked out once.
- */
-interface Endpoint {
-  readonly tokenUrl: URL
-  readonly credentials: ClientCredentials
-  readonly dispatcher: Dispatcher
-  /** Where the token URL is POSTed to. */
-  readonly target: FormTarget
-  /** What every request error names: the endpoint (origin and path, no query) and the client id. */
-  readonly errorContext: { readonly endpoint: string; readonly clientId: string }
-  /** The request headers, the same for every token request. */
-  readonly headers: Readonly<Record<string, string>>
-  /** The authentication parameters sent in the body (`client_secret_post`); none with Basic. */
-  readonly authParams: AuthParams
-  /** The JWT methods: what signs the assertion each attempt appends to the prepared body. */
-  readonly assertion: ClientCredentials['assertion']
 }
 
 /**
@@ -955,142 +924,6 @@ export class TokenClient {
   }
 }
 
-/**
- * The HTTP requests of one token request, each told to its recorder once what follows it is known:
- * at once for the one that gave the token and for a DPoP nonce retry (sent again at once); a failure
- * waits for the next attempt to start (then it was retried, and the wait between them is known, p-retry's
- * backoff and a `Retry-After` included) or for the request to end (then nothing followed it).
- */
-class AttemptLog {
-  readonly #recorder: AcquisitionRecorder
-  #failure: { readonly report: AttemptReport; readonly endedAt: number } | undefined
-
-  constructor(recorder: AcquisitionRecorder) {
-    this.#recorder = recorder
-  }
-
-  /** An attempt starts: a failure before it was retried. */
-  starting(): void {
-    const failure = this.#failure
-    if (failure === undefined) return
-    this.#failure = undefined
-    this.#recorder.attempt({ ...failure.report, reason: 'retry', retryDelayMs: performance.now() - failure.endedAt })
-  }
-
-  succeeded(report: AttemptReport): void {
-    this.#recorder.attempt(report)
-  }
-
-  nonceRetry(report: AttemptReport): void {
-    this.#recorder.attempt({ ...report, reason: 'dpop-nonce' })
-  }
-
-  failed(report: AttemptReport): void {
-    this.#failure = { report, endedAt: performance.now() }
-  }
-
-  /** The token request failed: its last failure had nothing after it. */
-  end(): void {
-    const failure = this.#failure
-    if (failure === undefined) return
-    this.#failure = undefined
-    this.#recorder.attempt(failure.report)
-  }
-}
-
-/** The {@link Endpoint} of a token URL and the credentials that authenticate there. */
-function endpointOf(tokenUrl: URL, credentials: ClientCredentials, dispatcher: Dispatcher, userAgent: string): Endpoint {
-  const auth = authenticationParts(credentials)
-  return {
-    tokenUrl,
-    credentials,
-    dispatcher,
-    target: formTarget(tokenUrl),
-    errorContext: { endpoint: `${tokenUrl.origin}${tokenUrl.pathname}`, clientId: credentials.clientId },
-    headers: Object.freeze({
-      accept: 'application/json',
-      'content-type': 'application/x-www-form-urlencoded',
-      'user-agent': userAgent,
-      ...(auth.authorization !== undefined && { authorization: auth.authorization }),
-    }),
-    authParams: auth.bodyParams,
-    assertion: credentials.assertion,
-  }
-}
-
-/**
- * An undici connector that presents the certificate of `tls` and trusts its `ca`: one TLS context
- * for every connection (`buildConnector({ secureContext })`), so that the key is neither in the
- * connector's options nor in each socket's connect options, where `util.inspect()` would reach it.
- * The connection settings of `options` that undici hands its own connector are honoured.
- */
-function certificateConnector(tls: TlsIdentity, options: CertificateAgentOptions): buildConnector.connector {
-  const settings: Record<string, unknown> = { secureContext: tls.secureContext() }
-  if (options.connectTimeout !== undefined && options.connectTimeout !== null) settings['timeout'] = options.connectTimeout
-  if (options.allowH2 !== undefined) settings['allowH2'] = options.allowH2
-  if (options.maxCachedSessions !== undefined && options.maxCachedSessions !== null) settings['maxCachedSessions'] = options.maxCachedSessions
-  if (options.socketPath !== undefined && options.socketPath !== null) settings['socketPath'] = options.socketPath
-  if (options.autoSelectFamily !== undefined) {
-    settings['autoSelectFamily'] = options.autoSelectFamily
-    if (options.autoSelectFamilyAttemptTimeout !== undefined) settings['autoSelectFamilyAttemptTimeout'] = options.autoSelectFamilyAttemptTimeout
-  }
-  return buildConnector(settings as buildConnector.BuildOptions)
-}
-
-/**
- * The bytes the shared cache derives its sealing key and entry names from: secret bytes, so that
- * whoever can read the store but does not hold the credential can neither open nor find an entry.
- * The secret for the secret methods and `client_secret_jwt`; the private key's PKCS#8 DER for
- * `private_key_jwt` (never its public half, which is no secret); for the mutual-TLS methods, the
- * TLS private key's PKCS#8 DER, else (no `tls.key`: a dispatcher of the caller's presents the
- * certificate) the first explicit encryption key, which the options check made sure of.
- */
-function fleetCredential(
-  credentials: ResolvedOptions['credentials'],
-  tls: TlsIdentity | undefined,
-  encryptionKeys: readonly Uint8Array[] | undefined,
-): Uint8Array {
-  if (isTlsAuthMethod(credentials.authMethod)) {
-    const material = tls?.keyMaterial() ?? encryptionKeys?.[0]
-    if (material === undefined) throw invalidArgument('sharedCache', `needs tls.key with authMethod '${credentials.authMethod}'`)
-    return material
-  }
-  const key = credentials.assertion?.key
-  if (credentials.authMethod === 'private_key_jwt' && key !== undefined && !(key instanceof Uint8Array)) {
-    return key.export({ format: 'der', type: 'pkcs8' })
-  }
-  return Buffer.from(credentials.clientSecret ?? '', 'utf8')
-}
-
 /** The methods fetch writes in upper case whatever case they are given in (Fetch, "normalize a method"). */
 const FETCH_METHODS = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT'])
 
-/**
- * The proof key after discovery (RFC 9449 §5.1): the one the client has when the metadata lists no
- * `dpop_signing_alg_values_supported`, or lists its algorithm; a key made in memory, whose algorithm
- * was not given, is made again for the first listed algorithm the client supports. Else, and for a
- * list that is not one, a {@link DiscoveryError}.
- */
-function discoveredDpopKey(
-  listed: readonly string[] | 'malformed' | undefined,
-  settings: DpopSettings,
-  key: DpopProofKey,
-  issuer: string,
-): DpopProofKey {
-  if (listed === undefined) return key
-  const refuse = (reason: string): never => {
-    throw new DiscoveryError({ issuer, status: 200, reason })
-  }
-  if (listed === 'malformed') return refuse("the metadata's dpop_signing_alg_values_supported is not a list of strings (RFC 9449 §5.1)")
-  const shown = printableText(listed.join(', '), 200)
-  if (!key.generated || settings.algorithmGiven) {
-    if (listed.includes(key.algorithm)) return key
-    const option = key.generated ? 'dpop.signingAlgorithm' : 'dpop.privateKey'
-    return refuse(`the metadata's dpop_signing_alg_values_supported (${shown}) does not list ${key.algorithm}, the algorithm of ${option}`)
-  }
-  const chosen = listed.find((alg): alg is DpopSigningAlgorithm => DPOP_ALGORITHMS.includes(alg as DpopSigningAlgorithm))
-  if (chosen === undefined) {
-    return refuse(`the metadata's dpop_signing_alg_values_supported (${shown}) lists none of the DPoP algorithms the client supports (${DPOP_ALGORITHMS.join(', ')})`)
-  }
-  return chosen === key.algorithm ? key : DpopProofKey.generate(chosen)
-}
