@@ -1,5 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, KeyObject, sign, verify, X509Certificate, type JsonWebKey } from 'node:crypto'
 import { invalidArgument } from '../errors/invalid-argument.js'
+import { certificateThumbprint } from '../protocol/certificate-thumbprint.js'
 
 /**
  * The JWS algorithms a `private_key_jwt` assertion can be signed with (RFC 7518, RFC 8037, RFC 9864).
@@ -125,7 +126,7 @@ export function importSigningKey(
     algorithm,
     keyId,
     thumbprint: jwkThumbprint(createPublicKey(signingKey).export({ format: 'jwk' })),
-    x5tS256: options.certificate === undefined ? undefined : certificateThumbprint(options.certificate, signingKey),
+    x5tS256: options.certificate === undefined ? undefined : checkedCertificateThumbprint(options.certificate, signingKey),
   }
 }
 
@@ -285,7 +286,7 @@ export function jwkThumbprint(jwk: JsonWebKey): string {
   return createHash('sha256').update(canonical).digest('base64url')
 }
 
-function certificateThumbprint(value: unknown, key: KeyObject): string {
+function checkedCertificateThumbprint(value: unknown, key: KeyObject): string {
   if (typeof value !== 'string' || !value.includes('-----BEGIN CERTIFICATE-----')) {
     throw invalidArgument('certificate', 'must be a PEM certificate (-----BEGIN CERTIFICATE-----)')
   }
@@ -304,5 +305,5 @@ function certificateThumbprint(value: unknown, key: KeyObject): string {
   if (!matches) {
     throw invalidArgument('certificate', 'does not hold the public key of privateKey (a certificate of another key?)')
   }
-  return createHash('sha256').update(certificate.raw).digest('base64url')
+  return certificateThumbprint(certificate)
 }

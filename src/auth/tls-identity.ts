@@ -1,6 +1,7 @@
-import { createHash, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto'
+import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto'
 import { createSecureContext, type SecureContext } from 'node:tls'
 import { invalidArgument } from '../errors/invalid-argument.js'
+import { certificateThumbprint } from '../protocol/certificate-thumbprint.js'
 
 /**
  * The client's TLS identity, for mutual-TLS client authentication (`tls_client_auth`,
@@ -75,7 +76,7 @@ export function resolveTlsIdentity(value: TlsClientOptions, keyRequired: boolean
     return item
   })
   if (Array.isArray(value.ca) && value.ca.length === 0) throw invalidArgument('tls.ca', 'must not be an empty list (leave it out for the default authorities)')
-  const thumbprint = createHash('sha256').update(leaf.raw).digest('base64url')
+  const thumbprint = certificateThumbprint(leaf)
   if (value.key === undefined) {
     if (keyRequired) {
       throw invalidArgument('tls.key', "is required, unless a dispatcher that presents the certificate is given (new Agent({ connect: { cert, key, ca } }))")

@@ -1,6 +1,7 @@
-import { createHash, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import type { JWTPayload } from 'jose'
 import type { DpopProofKey } from './proof-key.js'
+import { accessTokenHash } from '../protocol/access-token-hash.js'
 
 /** What one DPoP proof is for: the request it goes with, and what binds it further. */
 export interface DpopProofRequest {
@@ -27,15 +28,6 @@ export function dpopHtu(url: URL): string {
   return `${url.protocol}//${url.host}${url.pathname}`
 }
 
-/**
- * The `ath` of an access token (RFC 9449 §4.2): the base64url SHA-256 of its ASCII bytes.
- *
- * @example
- * accessTokenHash('Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU') // 'fUHyO2r2Z3DZ53EsNrWBb0xWXoaNy59IiKCAqksmQEo'
- */
-export function accessTokenHash(accessToken: string): string {
-  return createHash('sha256').update(accessToken, 'ascii').digest('base64url')
-}
 
 /**
  * A new DPoP proof (RFC 9449 §4): `htm`, `htu`, `iat`, a random `jti` (a UUID, so that no two

@@ -23,12 +23,12 @@ import type { Channel } from '../lib/ipc.js'
 import { spawnTracked, startServerProcess, type ServerProcess } from '../lib/processes.js'
 import { formatNs, formatRatio, median } from '../lib/stats.js'
 import { calibrateCount, roundCount, timeCalls, timeRound, warmUp } from '../lib/timing.js'
-import { conductTurns, takeTurns } from '../lib/turns.js'
+import { conductTurns } from '../lib/turns.js'
 import type { CallResult, DpopHitResult } from '../results.js'
 import type { ServerInfo } from '../subjects/servers.js'
 import { DPOP_ECHO_PATH, DPOP_RESOURCE_PATH, type EchoedHeaders } from '../subjects/servers/plain-resource.js'
 import { serverRequests } from './client-process.js'
-import { mergeProcesses } from './fresh.js'
+import { mergeProcesses, timeFreshRounds } from './fresh.js'
 import { failedAll, progressLine, progressOfAll, type Section, type SectionContext } from './section.js'
 
 export const DPOP_SUBJECTS = [
@@ -270,28 +270,13 @@ function measureRequests(id: DpopSubjectId, server: ServerInfo, resource: Server
     if (response.status !== 200) throw new Error(`the resource answered ${response.status}`)
     return response.json()
   }
-  const nsPerCall: number[] = []
-  const cpuNsPerCall: number[] = []
-  let requests = 0
-  return takeTurns(channel, {
+  return timeFreshRounds(settings, channel, {
+    call,
     async prepare() {
       subject = await requestSubject(id, server, resource)
       await checkSubject(subject, resource)
-      await warmUp(call, settings.freshCalls, settings.freshWarmup)
     },
-    async round(record) {
-      await timeCalls(call, settings.freshRewarm)
-      const before = await serverRequests(channel)
-      const { ns, cpuNs } = await timeRound(call, settings.freshCalls)
-      if (!record) return
-      requests += (await serverRequests(channel)) - before
-      nsPerCall.push(ns)
-      cpuNsPerCall.push(cpuNs)
-    },
-    async finish() {
-      await subject?.close()
-      return { nsPerCall, cpuNsPerCall, callsPerRound: settings.freshCalls, requestsPerCall: requests / (settings.freshCalls * nsPerCall.length) }
-    },
+    close: async () => subject?.close(),
   })
 }
 

@@ -84,14 +84,38 @@ export function measureFresh(task: ClientTask, channel: Channel): Promise<CallRe
 export function measureFreshWith(create: () => Promise<ClientAdapter>, settings: Settings, channel: Channel): Promise<CallResult> {
   let adapter: ClientAdapter | undefined
   const call = () => (adapter as ClientAdapter).fresh(SCOPE)
+  return timeFreshRounds(settings, channel, {
+    call,
+    async prepare() {
+      adapter = await create()
+      const token = adapter.tokenOf(await call())
+      if (typeof token !== 'string' || token.length < 20) throw new Error('the forced acquisition returned no access token')
+    },
+    close: async () => adapter?.close(),
+  })
+}
+
+/** What {@link timeFreshRounds} times: made and checked once (`prepare`), then `call` round by round. */
+export interface FreshSubject {
+  readonly call: () => Promise<unknown>
+  prepare(): Promise<void>
+  close(): Promise<unknown>
+}
+
+/**
+ * Section 3's rounds of any call, in turns with the other subjects: prepared and warmed up once,
+ * then each round a short re-warm (the others ran meanwhile) and a timed round of `freshCalls`,
+ * kept unless it belongs to the first, unrecorded rotations; the token requests the server counted
+ * during the kept rounds, per call.
+ */
+export function timeFreshRounds(settings: Settings, channel: Channel, subject: FreshSubject): Promise<CallResult> {
+  const { call } = subject
   const nsPerCall: number[] = []
   const cpuNsPerCall: number[] = []
   let requests = 0
   return takeTurns(channel, {
     async prepare() {
-      adapter = await create()
-      const token = adapter.tokenOf(await call())
-      if (typeof token !== 'string' || token.length < 20) throw new Error('the forced acquisition returned no access token')
+      await subject.prepare()
       await warmUp(call, settings.freshCalls, settings.freshWarmup)
     },
     async round(record) {
@@ -104,7 +128,7 @@ export function measureFreshWith(create: () => Promise<ClientAdapter>, settings:
       cpuNsPerCall.push(cpuNs)
     },
     async finish() {
-      await adapter?.close()
+      await subject.close()
       return { nsPerCall, cpuNsPerCall, callsPerRound: settings.freshCalls, requestsPerCall: requests / (settings.freshCalls * nsPerCall.length) }
     },
   })

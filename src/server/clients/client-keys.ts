@@ -5,9 +5,10 @@
  * method takes: the allowlists are the defence against algorithm confusion (an HS256 assertion
  * "signed" with a public key's bytes never meets a public key, and `none` is never taken).
  */
-import { createHash, createPublicKey, createSecretKey, X509Certificate, type KeyObject } from 'node:crypto'
+import { createPublicKey, createSecretKey, X509Certificate, type KeyObject } from 'node:crypto'
 import { createLocalJWKSet, type JWK, type JWTVerifyGetKey } from 'jose'
 import { invalidArgument } from '../../errors/invalid-argument.js'
+import { certificateThumbprint } from '../../protocol/certificate-thumbprint.js'
 
 /**
  * The algorithms `private_key_jwt` assertions may be signed with (RFC 7518 §3, RFC 8037 and
@@ -171,7 +172,7 @@ function leafCertificateThumbprint(jwk: JWK, name: string): string | undefined {
   if (spki(certificate.publicKey) !== spki(createPublicKey({ key: jwk as never, format: 'jwk' }))) {
     throw invalidArgument(`${name}.x5c[0]`, 'does not hold the public key of the JWK')
   }
-  return createHash('sha256').update(certificate.raw).digest('base64url')
+  return certificateThumbprint(certificate)
 }
 
 /** One key of a `jwks`, checked; returned as a plain copy, so a later change to the caller's object has no effect. */

@@ -6,7 +6,6 @@
  * its `calculateJwkThumbprint` (RFC 7638); written here is what jose leaves to the caller. Every
  * refusal says which rule failed, in fixed text: never the proof, a claim's value or the key.
  */
-import { createHash } from 'node:crypto'
 import {
   calculateJwkThumbprint,
   decodeProtectedHeader,
@@ -21,6 +20,7 @@ import { replayCacheFull } from '../clients/client-assertion.js'
 import { PRIVATE_JWK_MEMBERS } from '../clients/client-keys.js'
 import type { DpopNonces, NonceStanding } from './dpop-nonces.js'
 import type { DpopRules } from './dpop-options.js'
+import { accessTokenHash } from '../../protocol/access-token-hash.js'
 
 /** The proof's media type (RFC 9449 §4.2), its `typ` header. */
 export const DPOP_PROOF_TYPE = 'dpop+jwt'
@@ -78,15 +78,6 @@ export function dpopHeaders(rawHeaders: readonly string[]): string[] {
   return values
 }
 
-/**
- * The `ath` of a proof sent with `accessToken` (RFC 9449 §4.2): base64url of the SHA-256 of its ASCII.
- *
- * @example
- * accessTokenHash('Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU') // 'fUHyO2r2Z3DZ53EsNrWBb0xWXoaNy59IiKCAqksmQEo'
- */
-export function accessTokenHash(accessToken: string): string {
-  return createHash('sha256').update(accessToken, 'ascii').digest('base64url')
-}
 
 /**
  * Verifies the proofs of a request (the values of its `DPoP` headers) in this order: exactly one

@@ -4,7 +4,8 @@
  * its chain verified against the server's client CA. Worked out once per connection: every request
  * of a keep-alive connection presents the same certificate.
  */
-import { createHash, type X509Certificate } from 'node:crypto'
+import type { X509Certificate } from 'node:crypto'
+import { certificateThumbprint } from '../../protocol/certificate-thumbprint.js'
 import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import type { TLSSocket } from 'node:tls'
@@ -52,15 +53,6 @@ export function peerCertificate(req: IncomingMessage): PeerCertificate | undefin
   return peer ?? undefined
 }
 
-/**
- * The `x5t#S256` of a certificate: base64url of the SHA-256 of its DER (RFC 8705 §3.1).
- *
- * @example
- * certificateThumbprint(new X509Certificate(pem)) // 43 characters
- */
-export function certificateThumbprint(certificate: X509Certificate): string {
-  return createHash('sha256').update(certificate.raw).digest('base64url')
-}
 
 /**
  * A subject as node:crypto prints it (one `type=value` line per attribute, in certificate order,

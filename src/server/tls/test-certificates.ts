@@ -12,6 +12,7 @@ import { isIP } from 'node:net'
 import { inspect } from 'node:util'
 import { invalidArgument } from '../../errors/invalid-argument.js'
 import * as der from './der.js'
+import { certificateThumbprint } from '../../protocol/certificate-thumbprint.js'
 
 /**
  * The subject (or issuer) name of a certificate. Each given attribute becomes one RDN, encoded in the
@@ -452,7 +453,7 @@ function toPem(label: string, body: Buffer): string {
 function result<T extends object>(label: string, certificate: Buffer, privateKey: KeyObject, subject: CertificateSubject, extra: T): IssuedCertificate & T {
   const shown = {
     cert: toPem('CERTIFICATE', certificate),
-    thumbprint: createHash('sha256').update(certificate).digest('base64url'),
+    thumbprint: certificateThumbprint(certificate),
     subject: subjectString(subject),
   }
   const made = Object.assign({}, shown, extra)
